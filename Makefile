@@ -1,0 +1,68 @@
+# The entry points a person types. `make lab` to learn, `make test` for what CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+STRICT ?= 0
+
+.PHONY: help lab test lint format unit nbval doctor bench cluster cluster-delete images clean
+
+help:
+	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
+	@echo "make test            everything CI runs: lint, unit tests, notebooks (nbval), browser and container tests"
+	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
+	@echo "make cluster         create the kind cluster 'orchestra' (make cluster-delete removes it)"
+	@echo "make images          build the model images and load them into the kind cluster"
+	@echo "make bench           run the benchmarks and print their figures"
+	@echo "make clean           remove .venv, caches and test artifacts"
+
+# The venv is rebuilt when the pinned requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+		labs/$$(cd labs && ls 00_*.ipynb | head -n 1)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+# Notebooks on the simulator, outputs compared with the committed ones.
+nbval: $(STAMP)
+	LAB_BACKEND=sim $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-sanitize-with labs/nbval-sanitize.cfg labs/ -o testpaths=labs
+
+test: lint unit nbval
+
+doctor: $(STAMP)
+	$(BIN)/python -m helpers.doctor $(if $(filter 1,$(STRICT)),--strict,)
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+cluster: $(STAMP)
+	$(BIN)/python -m helpers.kindcluster create
+
+cluster-delete: $(STAMP)
+	$(BIN)/python -m helpers.kindcluster delete
+
+images: $(STAMP)
+	$(BIN)/python -m helpers.images build --load
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

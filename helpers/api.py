@@ -1,0 +1,350 @@
+"""The one cluster interface both backends implement (see shared API.md).
+
+A backend implements the primitives (apply, get, list_objects, patch, delete, evict,
+snapshot, subscribe, events, wait, the clock, node power, service and traffic); the verbs
+people type (scale, set_image, rollout_undo, cordon, drain, wait_rollout, the tables) are
+written once here on top of them, so they mean the same on the simulator and on kind.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from helpers import labels
+from helpers.errors import LabError, LabTimeout, ManifestError, NotFound, RolloutStuck
+from helpers.rollout import RolloutState, rollout_state
+from helpers.state import events_table, nodes_table, pods_table
+
+# kubectl drain retries an eviction refused by a PodDisruptionBudget every 5 s.
+EVICTION_RETRY_SECONDS = 5.0
+
+KIND_ALIASES = {
+    "deploy": "Deployment",
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "rs": "ReplicaSet",
+    "replicaset": "ReplicaSet",
+    "replicasets": "ReplicaSet",
+    "po": "Pod",
+    "pod": "Pod",
+    "pods": "Pod",
+    "svc": "Service",
+    "service": "Service",
+    "services": "Service",
+    "no": "Node",
+    "node": "Node",
+    "nodes": "Node",
+    "ns": "Namespace",
+    "namespace": "Namespace",
+    "hpa": "HorizontalPodAutoscaler",
+    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
+    "pdb": "PodDisruptionBudget",
+    "poddisruptionbudget": "PodDisruptionBudget",
+    "ep": "Endpoints",
+    "endpoints": "Endpoints",
+    "ev": "Event",
+    "event": "Event",
+    "events": "Event",
+}
+
+
+def canonical_kind(kind: str) -> str:
+    """``"deploy"``, ``"deployment"`` or ``"Deployment"`` -> ``"Deployment"``."""
+    return KIND_ALIASES.get(kind.lower(), kind[:1].upper() + kind[1:])
+
+
+class Cluster(abc.ABC):
+    """A Kubernetes cluster the labs drive: the simulator or a real one.
+
+    Example:
+        >>> cluster = helpers.connect("sim")
+        >>> cluster.apply("cluster/manifests/")
+        >>> cluster.wait_rollout("model")
+    """
+
+    backend: str = ""  # "sim" or "kube"
+    name: str = ""
+
+    # ---- primitives each backend implements -------------------------------------------
+    @abc.abstractmethod
+    def apply(self, source, namespace: str = "default") -> list[str]:
+        """Create or update the objects in ``source``; returns ``["deployment/model", ...]``."""
+
+    @abc.abstractmethod
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
+        """The object as Kubernetes JSON, status included; NotFound if absent."""
+
+    @abc.abstractmethod
+    def list_objects(
+        self, kind: str, namespace: str | None = "default", selector=None
+    ) -> list[dict[str, Any]]:
+        """Objects of a kind as Kubernetes JSON (namespace None: all namespaces)."""
+
+    @abc.abstractmethod
+    def patch(self, kind: str, name: str, patch: dict, namespace: str = "default") -> dict:
+        """Merge ``patch`` into the object (JSON merge patch semantics: lists replace)."""
+
+    @abc.abstractmethod
+    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
+        """Delete an object (pods terminate gracefully)."""
+
+    @abc.abstractmethod
+    def evict(self, pod: str, namespace: str = "default") -> bool:
+        """Evict a pod through the Eviction API; False when a PodDisruptionBudget refuses (429)."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as plain dicts (see helpers.state)."""
+
+    @abc.abstractmethod
+    def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``callback(change)`` on every state change; returns the unsubscribe function."""
+
+    @abc.abstractmethod
+    def event_rows(self) -> list[dict[str, Any]]:
+        """Every event the cluster still holds, oldest first (rows of helpers.state.EventRow)."""
+
+    @abc.abstractmethod
+    def wait(self, predicate: Callable[[Cluster], bool], timeout: float, what: str) -> None:
+        """Return once ``predicate(cluster)`` holds; LabTimeout naming ``what`` past ``timeout``.
+
+        Waits on changes (the simulator advances its clock to the next change), never on a
+        fixed sleep loop.
+        """
+
+    @abc.abstractmethod
+    def stop_node(self, node: str) -> None:
+        """A worker goes dark: its kubelet stops reporting (the machine is off)."""
+
+    @abc.abstractmethod
+    def start_node(self, node: str) -> None:
+        """A stopped worker comes back."""
+
+    @abc.abstractmethod
+    def now(self) -> float:
+        """Seconds on the cluster clock."""
+
+    @abc.abstractmethod
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the cluster clock (virtual on the simulator)."""
+
+    @abc.abstractmethod
+    def service(self, name: str, namespace: str = "default"):
+        """A client for a Service: ``.predict(rows)`` returns predictions, version and pod."""
+
+    @abc.abstractmethod
+    def traffic(self, service: str, rps: float = 50, duration: float | None = None, **kwargs):
+        """Open-loop background load on a Service; a context manager with ``.results``."""
+
+    def close(self) -> None:  # noqa: B027 (optional for backends)
+        """Release watches, threads and connections (safe to call twice)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def simulated(self) -> bool:
+        """True on the embedded simulator."""
+        return self.backend == "sim"
+
+    # ---- tables for people -----------------------------------------------------------
+    def pods(self, selector=None, namespace: str | None = "default") -> pd.DataFrame:
+        """Pods as `kubectl get pods -o wide` shows them (columns in helpers.state)."""
+        reqs = labels.parse(selector)
+        rows = [
+            p
+            for p in self.snapshot()["pods"]
+            if (namespace is None or p["namespace"] == namespace)
+            and labels.matches(reqs, p["labels"])
+        ]
+        return pods_table(rows, self.now())
+
+    def nodes(self) -> pd.DataFrame:
+        """Nodes with readiness, cordon state and requested vs allocatable resources."""
+        return nodes_table(self.snapshot()["nodes"])
+
+    def events(self, since: float | None = None) -> pd.DataFrame:
+        """Events (time on the cluster clock), oldest first, optionally from ``since`` on."""
+        return events_table(self.event_rows(), since)
+
+    # ---- verbs written once ------------------------------------------------------------
+    def scale(self, deployment: str, replicas: int, namespace: str = "default") -> None:
+        """Set a Deployment's replicas (kubectl scale deployment/<name> --replicas=N)."""
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise ManifestError(
+                f"replicas must be a whole number >= 0, not {replicas!r}.",
+                f'Call cluster.scale("{deployment}", 3).',
+            )
+        self.patch("Deployment", deployment, {"spec": {"replicas": replicas}}, namespace)
+
+    def set_image(
+        self, deployment: str, image: str, container: str | None = None, namespace: str = "default"
+    ) -> None:
+        """Change a container's image, which starts a rolling update (kubectl set image)."""
+        dep = self.get("Deployment", deployment, namespace)
+        containers = dep["spec"]["template"]["spec"]["containers"]
+        names = [c["name"] for c in containers]
+        if container is None and len(containers) > 1:
+            raise ManifestError(
+                f"deployment/{deployment} has containers {names}; say which one.",
+                f'Call cluster.set_image("{deployment}", "{image}", container="{names[0]}").',
+            )
+        target = container or names[0]
+        if target not in names:
+            raise NotFound(f"deployment/{deployment} has no container {target!r} (it has {names}).")
+        new = [dict(c, image=image) if c["name"] == target else c for c in containers]
+        self.patch(
+            "Deployment",
+            deployment,
+            {"spec": {"template": {"spec": {"containers": new}}}},
+            namespace,
+        )
+
+    def revisions(self, deployment: str, namespace: str = "default") -> dict[int, dict]:
+        """The Deployment's ReplicaSets by revision number (kubectl rollout history)."""
+        dep = self.get("Deployment", deployment, namespace)
+        out = {}
+        for rs in self.list_objects("ReplicaSet", namespace, dep["spec"]["selector"]):
+            owners = rs["metadata"].get("ownerReferences") or []
+            if not any(
+                o.get("kind") == "Deployment" and o.get("name") == deployment for o in owners
+            ):
+                continue
+            rev = rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision")
+            if rev is not None:
+                out[int(rev)] = rs
+        return dict(sorted(out.items()))
+
+    def rollout_undo(
+        self, deployment: str, to_revision: int | None = None, namespace: str = "default"
+    ) -> int:
+        """Roll back as kubectl does: copy a previous ReplicaSet's pod template back.
+
+        Returns the revision whose template was restored. That ReplicaSet then takes the next
+        revision number (kubernetes.io/docs/concepts/workloads/controllers/deployment/
+        #rolling-back-a-deployment).
+        """
+        revs = self.revisions(deployment, namespace)
+        if to_revision in (None, 0):
+            if len(revs) < 2:
+                raise LabError(
+                    f"deployment/{deployment} has no previous revision to roll back to.",
+                    f'See cluster.revisions("{deployment}").',
+                )
+            to_revision = sorted(revs)[-2]
+        if to_revision not in revs:
+            raise NotFound(
+                f"deployment/{deployment} has no revision {to_revision} (it has {sorted(revs)}).",
+                f'Pick one of cluster.revisions("{deployment}").',
+            )
+        template = revs[to_revision]["spec"]["template"]
+        template = {**template, "metadata": dict(template.get("metadata", {}))}
+        template["metadata"]["labels"] = {
+            k: v
+            for k, v in template["metadata"].get("labels", {}).items()
+            if k != "pod-template-hash"
+        }
+        self.patch("Deployment", deployment, {"spec": {"template": template}}, namespace)
+        return to_revision
+
+    def cordon(self, node: str) -> None:
+        """Mark a node unschedulable (kubectl cordon)."""
+        self.patch("Node", node, {"spec": {"unschedulable": True}}, namespace=None)
+
+    def uncordon(self, node: str) -> None:
+        """Make a node schedulable again (kubectl uncordon)."""
+        self.patch("Node", node, {"spec": {"unschedulable": None}}, namespace=None)
+
+    def delete_pod(self, name: str, namespace: str = "default") -> None:
+        """Delete one pod (kubectl delete pod); its controller makes a replacement."""
+        self.delete("Pod", name, namespace)
+
+    def drain(self, node: str, timeout: float = 300) -> list[str]:
+        """Cordon, then evict every pod on ``node``, retrying PDB refusals every 5 s.
+
+        Returns the evicted pods. Raises LabTimeout when a PodDisruptionBudget still refuses
+        at ``timeout`` (kubectl drain does the same with --timeout).
+        """
+        self.cordon(node)
+        deadline = self.now() + timeout
+        pending = [
+            (p["namespace"], p["name"])
+            for p in self.snapshot()["pods"]
+            if p["node"] == node and p["status"] not in ("Completed", "Terminating")
+        ]
+        evicted: list[str] = []
+        while pending:
+            refused = [(ns, name) for ns, name in pending if not self._evict_one(ns, name, evicted)]
+            if not refused:
+                break
+            if self.now() + EVICTION_RETRY_SECONDS > deadline:
+                names = ", ".join(name for _, name in refused)
+                raise LabTimeout(
+                    f"drain {node}: a PodDisruptionBudget still refuses to evict {names}.",
+                    "Scale the Deployment up so the budget allows an eviction, or relax the "
+                    "PodDisruptionBudget, then drain again.",
+                )
+            pending = refused
+            self.sleep(EVICTION_RETRY_SECONDS)
+        self.wait(
+            lambda c: (
+                not any(p["node"] == node and p["name"] in evicted for p in c.snapshot()["pods"])
+            ),
+            timeout=max(deadline - self.now(), 1.0),
+            what=f"the evicted pods to leave {node}",
+        )
+        return evicted
+
+    def _evict_one(self, namespace: str, name: str, evicted: list[str]) -> bool:
+        try:
+            ok = self.evict(name, namespace)
+        except NotFound:
+            return True  # already gone: nothing to evict
+        if ok:
+            evicted.append(name)
+        return ok
+
+    def rollout_status(self, deployment: str, namespace: str = "default") -> RolloutState:
+        """Where the Deployment's rollout stands (kubectl rollout status, without waiting)."""
+        dep = self.get("Deployment", deployment, namespace)
+        pods = [p for p in self.snapshot()["pods"] if p["namespace"] == namespace]
+        return rollout_state(dep, pods)
+
+    def wait_rollout(self, deployment: str, timeout: float = 300, namespace: str = "default"):
+        """Wait until the rollout completes; fail early with the reason when it cannot.
+
+        Raises:
+            RolloutStuck: as soon as the reason is known (ProgressDeadlineExceeded,
+                ImagePullBackOff, CrashLoopBackOff, ...).
+            LabTimeout: when ``timeout`` passes first.
+        """
+        seen: dict[str, RolloutState] = {}
+
+        def done(cluster: Cluster) -> bool:
+            state = cluster.rollout_status(deployment, namespace)
+            seen["last"] = state
+            return state.state != "progressing"
+
+        try:
+            self.wait(done, timeout=timeout, what=f"deployment/{deployment} to roll out")
+        except LabTimeout as err:
+            last = seen.get("last")
+            detail = f" Last state: {last.message}." if last else ""
+            raise LabTimeout(err.what + detail, err.hint) from None
+        state = seen["last"]
+        if state.state == "stuck":
+            raise RolloutStuck(
+                f"Rollout of deployment/{deployment} is stuck: {state.message}.", state.reason
+            )
+        return state
+
+    def __repr__(self) -> str:
+        kind = "simulated cluster" if self.simulated else "Kubernetes cluster"
+        return f"<{type(self).__name__} {self.name!r}: {kind}, backend={self.backend!r}>"

@@ -1,0 +1,85 @@
+"""Choosing and opening a backend: the kind cluster when it answers, else the simulator."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from helpers.api import Cluster
+from helpers.errors import LabError
+
+KIND_CLUSTER = "orchestra"
+KIND_CONTEXT = f"kind-{KIND_CLUSTER}"
+BACKENDS = ("sim", "kind")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which backend connect() picks, and why (the doctor prints this)."""
+
+    backend: str  # "sim" or "kube"
+    context: str | None
+    reason: str
+
+
+def choose(backend: str | None = None, context: str | None = None) -> Choice:
+    """Decide the backend without opening it.
+
+    Order: an explicit ``context``; an explicit ``backend``; the ``LAB_BACKEND`` environment
+    variable (instructors set ``LAB_BACKEND=sim`` in CI); then the kind cluster if its API
+    server answers; else the simulator.
+    """
+    if context:
+        return Choice("kube", context, f"the kubeconfig context {context!r} was asked for")
+    backend = backend or os.environ.get("LAB_BACKEND") or None
+    if backend not in (None, *BACKENDS):
+        raise LabError(
+            f"Unknown backend {backend!r}.",
+            'Use helpers.connect("sim"), helpers.connect("kind") or helpers.connect(context="...").',
+        )
+    if backend == "sim":
+        return Choice("sim", None, "the simulator was asked for")
+    if backend == "kind":
+        return Choice("kube", KIND_CONTEXT, f"the kind cluster {KIND_CLUSTER!r} was asked for")
+    from helpers.kube.config import probe
+
+    ok, why = probe(KIND_CONTEXT, timeout=2.0)
+    if ok:
+        return Choice("kube", KIND_CONTEXT, f"the kind cluster {KIND_CLUSTER!r} answers")
+    return Choice("sim", None, f"no kind cluster is reachable ({why}); using the simulator")
+
+
+def connect(
+    backend: str | None = None,
+    *,
+    context: str | None = None,
+    seed: int = 0,
+    realtime: bool = False,
+    workers: int = 2,
+    **options,
+) -> Cluster:
+    """Open the cluster the labs run on.
+
+    Args:
+        backend: "sim", "kind", or None to pick (the kind cluster if reachable, else "sim").
+        context: any kubeconfig context (a cloud cluster).
+        seed, realtime, workers: simulator options (virtual time unless realtime=True;
+            one control-plane node plus ``workers`` worker nodes).
+        **options: passed to the backend (e.g. ``speed=`` for a realtime simulator).
+
+    Example:
+        >>> cluster = helpers.connect("sim", seed=0)
+        >>> cluster.backend
+        'sim'
+    """
+    choice = choose(backend, context)
+    if choice.backend == "sim":
+        from helpers.sim import SimCluster
+
+        cluster: Cluster = SimCluster(seed=seed, realtime=realtime, workers=workers, **options)
+    else:
+        from helpers.kube import KubeCluster
+
+        cluster = KubeCluster(context=choice.context, **options)
+    cluster.choice = choice
+    return cluster

@@ -1,0 +1,116 @@
+"""The kit's own small, flat exception hierarchy.
+
+Every message says what happened and what to do next, with the command to type, so a
+student reading a red cell knows the next step. Helpers catch library exceptions for
+expected failures (no Docker, no cluster, a bad manifest) and raise one of these instead.
+
+Example:
+    >>> try:
+    ...     helpers.connect("kind")
+    ... except helpers.errors.ClusterUnavailable as err:
+    ...     print(err.hint)
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Root of every error the helpers raise on purpose.
+
+    Args:
+        what: what happened, in one sentence.
+        hint: what to do next, ideally the exact command to type.
+    """
+
+    default_hint = "See the Troubleshooting section of README.md."
+
+    def __init__(self, what: str, hint: str | None = None):
+        self.what = what
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(f"{what} {self.hint}".strip())
+
+
+class DockerUnavailable(LabError):
+    """The Docker daemon (needed for kind and for building images) cannot be reached."""
+
+    default_hint = (
+        "Start Docker Desktop (or `sudo systemctl start docker` on Linux), then run "
+        '`make doctor`; or run the labs on the built-in simulator with helpers.connect("sim").'
+    )
+
+
+class ClusterUnavailable(LabError):
+    """No Kubernetes API server answers for the requested cluster or context."""
+
+    default_hint = (
+        "Create the course cluster with `make cluster` (needs Docker), check it with "
+        '`make doctor`, or use the simulator: helpers.connect("sim").'
+    )
+
+
+class ManifestError(LabError):
+    """A manifest cannot be read, or asks for something the cluster refuses."""
+
+    default_hint = (
+        "Fix the field named above in your YAML; `kubectl explain <kind>.<field>` "
+        "documents every field."
+    )
+
+
+class NotFound(LabError):
+    """An object the call names does not exist."""
+
+    default_hint = "List what exists with cluster.pods(), cluster.nodes() or cluster.snapshot()."
+
+
+class RolloutStuck(LabError):
+    """A rollout cannot complete; ``reason`` is the Kubernetes reason that says why.
+
+    Args:
+        what: the sentence for people.
+        reason: ``ProgressDeadlineExceeded``, ``ImagePullBackOff``, ``CrashLoopBackOff``, ...
+        hint: the next step (default: inspect, then `rollout undo`).
+    """
+
+    default_hint = (
+        "Look at cluster.events() and cluster.pods(), then roll back with "
+        'cluster.rollout_undo("<deployment>") (kubectl rollout undo deployment/<deployment>).'
+    )
+
+    def __init__(self, what: str, reason: str, hint: str | None = None):
+        self.reason = reason
+        super().__init__(what, hint)
+
+
+class LabTimeout(LabError):
+    """A wait ran out of time before its condition held."""
+
+    default_hint = (
+        "Look at cluster.events() for the cause; if the cluster is just slow, wait again "
+        "with a larger timeout=."
+    )
+
+
+class UnsupportedOnBackend(LabError):
+    """The call has no meaning on this backend (e.g. stop_node on a cloud cluster)."""
+
+    default_hint = 'Run this step on the kind cluster (`make cluster`) or the simulator ("sim").'
+
+
+class ToolMissing(LabError):
+    """A command-line tool the step needs (kind, kubectl, docker) is not installed."""
+
+    default_hint = "Run `make doctor` to see what is missing and how to install it."
+
+
+__all__ = [
+    "ClusterUnavailable",
+    "DockerUnavailable",
+    "LabError",
+    "LabTimeout",
+    "ManifestError",
+    "NotFound",
+    "RolloutStuck",
+    "ToolMissing",
+    "UnsupportedOnBackend",
+]

@@ -1,0 +1,1 @@
+"""The kube backend (built in its own issue)."""

@@ -1,0 +1,97 @@
+"""Reading manifests: a path, YAML text, a dict or a list of dicts, into a list of objects.
+
+Both backends call ``load`` so a manifest means the same thing on either. Errors name the
+document and the field, and say how to fix it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helpers.errors import ManifestError
+
+Source = str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]
+
+
+def _from_path(path: Path) -> list[dict]:
+    if path.is_dir():
+        docs = []
+        for p in sorted(path.glob("*.y*ml")):
+            docs.extend(_from_text(p.read_text(), origin=str(p.name)))
+        return docs
+    return _from_text(path.read_text(), origin=path.name)
+
+
+def _from_text(text: str, origin: str) -> list[dict]:
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ManifestError(
+            f"{origin} is not valid YAML{where}: {getattr(err, 'problem', err)}.",
+            "Check the indentation (spaces, not tabs) around that line.",
+        ) from None
+    out = []
+    for doc in docs:
+        if isinstance(doc, Mapping) and doc.get("kind") == "List":
+            out.extend(doc.get("items") or [])
+        else:
+            out.append(doc)
+    return out
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and ":" not in text.split("/")[-1] and text.endswith((".yaml", ".yml"))
+
+
+def load(source: Source) -> list[dict[str, Any]]:
+    """Read ``source`` into a list of Kubernetes objects (deep copies, never the caller's).
+
+    Example:
+        >>> load("apiVersion: v1\\nkind: Namespace\\nmetadata: {name: demo}\\n")[0]["kind"]
+        'Namespace'
+    """
+    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        if not path.exists():
+            raise ManifestError(
+                f"No manifest file at {path}.",
+                "Check the path; the course manifests are in cluster/manifests/.",
+            )
+        docs = _from_path(path)
+    elif isinstance(source, str):
+        docs = _from_text(source, origin="the YAML text")
+    elif isinstance(source, Mapping):
+        docs = [copy.deepcopy(dict(source))]
+    else:
+        docs = [copy.deepcopy(dict(d)) if isinstance(d, Mapping) else d for d in source]
+    for i, doc in enumerate(docs):
+        check_object(doc, where=f"document {i + 1}")
+    return docs
+
+
+def check_object(obj: Any, where: str = "the object") -> None:
+    """Raise ManifestError unless ``obj`` has apiVersion, kind and metadata.name."""
+    if not isinstance(obj, Mapping):
+        raise ManifestError(f"{where} is a {type(obj).__name__}, not a Kubernetes object.")
+    for field in ("apiVersion", "kind"):
+        if not obj.get(field):
+            raise ManifestError(
+                f"{where} has no {field}.", "Every object needs apiVersion and kind."
+            )
+    meta = obj.get("metadata") or {}
+    if not meta.get("name"):
+        raise ManifestError(
+            f"{where} ({obj['kind']}) has no metadata.name.", "Add metadata: {name: <a-name>}."
+        )
+
+
+def ref(obj: Mapping[str, Any]) -> str:
+    """The kubectl-style reference of an object: ``deployment/model``."""
+    return f"{obj['kind'].lower()}/{obj['metadata']['name']}"

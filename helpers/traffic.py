@@ -1,0 +1,153 @@
+"""Open-loop traffic: requests sent on schedule whatever the latency, so overload shows honestly.
+
+A closed-loop client (send, wait for the answer, send again) slows down when the server
+does and so hides overload; an open-loop one keeps its rate and lets latency and failures
+grow. The schedule, bounds and results live here once; each backend supplies a *driver*
+that sends the requests: the simulator on its virtual clock, the kube backend over HTTP.
+
+Example:
+    >>> with cluster.traffic("model", rps=50) as run:
+    ...     cluster.set_image("model", "orchestra/model:v2")
+    ...     cluster.wait_rollout("model")
+    >>> run.summary()["failed"]
+    0
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from helpers.errors import LabError
+
+RESULT_COLUMNS = ["t", "latency_ms", "ok", "status", "version", "pod"]
+
+# Bounds keep a student's typo (rps=5000000) from flooding a laptop or a classroom cluster.
+MAX_RPS = 2000.0
+MAX_DURATION_S = 3600.0
+MAX_REQUESTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each request goes out: request i at ``start + i / rps`` (evenly spaced)."""
+
+    rps: float
+    start: float
+    duration: float | None = None
+    max_requests: int | None = None
+
+    def __post_init__(self):
+        if not (isinstance(self.rps, int | float) and 0 < self.rps <= MAX_RPS):
+            raise LabError(
+                f"traffic rps must be between 0 and {MAX_RPS:g}, not {self.rps!r}.",
+                "Pick a rate a laptop can send, e.g. rps=50.",
+            )
+        if self.duration is not None and not 0 < self.duration <= MAX_DURATION_S:
+            raise LabError(
+                f"traffic duration must be between 0 and {MAX_DURATION_S:g} s, not {self.duration!r}.",
+                "Use duration=None to run until the with-block ends.",
+            )
+
+    @property
+    def limit(self) -> int:
+        """How many requests the schedule holds at most."""
+        duration = self.duration if self.duration is not None else MAX_DURATION_S
+        count = math.ceil(duration * self.rps - 1e-9)
+        return min(count, self.max_requests or MAX_REQUESTS, MAX_REQUESTS)
+
+    def time_of(self, i: int) -> float:
+        """Send time of request ``i`` (0-based)."""
+        return self.start + i / self.rps
+
+    @property
+    def end(self) -> float:
+        """The time after the last scheduled request."""
+        return self.start + self.limit / self.rps
+
+
+class TrafficRun:
+    """One run of open-loop load: its schedule, its results, and stop().
+
+    Drivers subclass it and implement ``_begin`` and ``_end``; they call ``record`` for
+    every request, from any thread.
+    """
+
+    def __init__(self, service: str, schedule: Schedule):
+        self.service = service
+        self.schedule = schedule
+        self._rows: list[tuple] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.stopped_at: float | None = None
+
+    # ---- driver hooks -----------------------------------------------------------------
+    def _begin(self) -> None:
+        """Start sending (driver-specific)."""
+
+    def _end(self) -> None:
+        """Stop sending and wait for in-flight requests (driver-specific)."""
+
+    def _now(self) -> float:
+        raise NotImplementedError
+
+    # ---- public -----------------------------------------------------------------------
+    def record(self, t: float, latency_ms: float, ok: bool, status: int, version, pod) -> None:
+        """Store one request's outcome (t: send time on the cluster clock)."""
+        with self._lock:
+            self._rows.append((t, float(latency_ms), bool(ok), int(status), version, pod))
+
+    @property
+    def running(self) -> bool:
+        """True until stop() (or the schedule's end)."""
+        return not self._stopped
+
+    def start(self) -> TrafficRun:
+        """Begin sending; returns self (the with-statement calls this)."""
+        self._begin()
+        return self
+
+    def stop(self) -> None:
+        """Stop sending; requests already in flight finish and are recorded."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.stopped_at = self._now()
+        self._end()
+
+    def __enter__(self) -> TrafficRun:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """One row per request: t, latency_ms, ok, status, version, pod (sorted by t)."""
+        with self._lock:
+            rows = sorted(self._rows, key=lambda r: r[0])
+        return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and latency percentiles of the run so far."""
+        df = self.results
+        ok = df[df["ok"]]
+        pct = ok["latency_ms"].quantile([0.5, 0.95, 0.99]) if len(ok) else None
+        return {
+            "requests": len(df),
+            "ok": int(df["ok"].sum()),
+            "failed": int((~df["ok"]).sum()),
+            "availability": round(float(df["ok"].mean()), 4) if len(df) else None,
+            "p50_ms": round(float(pct[0.5]), 2) if pct is not None else None,
+            "p95_ms": round(float(pct[0.95]), 2) if pct is not None else None,
+            "p99_ms": round(float(pct[0.99]), 2) if pct is not None else None,
+            "versions": df.loc[df["ok"], "version"].value_counts().sort_index().to_dict(),
+        }
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<TrafficRun {self.service} {self.schedule.rps:g} rps, {state}, {len(self._rows)} requests>"
