@@ -22,12 +22,13 @@ class Choice:
     reason: str
 
 
-def choose(backend: str | None = None, context: str | None = None) -> Choice:
+def choose(backend: str | None = None, context: str | None = None, probe=None) -> Choice:
     """Decide the backend without opening it.
 
     Order: an explicit ``context``; an explicit ``backend``; the ``LAB_BACKEND`` environment
     variable (instructors set ``LAB_BACKEND=sim`` in CI); then the kind cluster if its API
-    server answers; else the simulator.
+    server answers (``probe``: helpers.kube.config.probe unless a test passes another);
+    else the simulator.
     """
     if context:
         return Choice("kube", context, f"the kubeconfig context {context!r} was asked for")
@@ -41,7 +42,8 @@ def choose(backend: str | None = None, context: str | None = None) -> Choice:
         return Choice("sim", None, "the simulator was asked for")
     if backend == "kind":
         return Choice("kube", KIND_CONTEXT, f"the kind cluster {KIND_CLUSTER!r} was asked for")
-    from helpers.kube.config import probe
+    if probe is None:
+        from helpers.kube.config import probe
 
     ok, why = probe(KIND_CONTEXT, timeout=2.0)
     if ok:

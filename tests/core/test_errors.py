@@ -1,0 +1,42 @@
+"""Every error says what happened and what to do next, with a command to type."""
+
+import pytest
+
+from helpers import errors
+
+NEXT_STEP = {
+    errors.DockerUnavailable: 'helpers.connect("sim")',
+    errors.ClusterUnavailable: "make cluster",
+    errors.ManifestError: "kubectl explain",
+    errors.NotFound: "cluster.pods()",
+    errors.LabTimeout: "cluster.events()",
+    errors.UnsupportedOnBackend: "make cluster",
+    errors.ToolMissing: "make doctor",
+    errors.LabError: "README",
+}
+
+
+@pytest.mark.parametrize("cls", list(NEXT_STEP), ids=lambda c: c.__name__)
+def test_default_message_names_the_next_step(cls):
+    err = cls("Something happened.")
+    assert isinstance(err, errors.LabError)
+    assert str(err).startswith("Something happened.")
+    assert NEXT_STEP[cls] in err.hint
+    assert NEXT_STEP[cls] in str(err)
+
+
+def test_rollout_stuck_carries_the_kubernetes_reason_and_the_undo_command():
+    err = errors.RolloutStuck("Rollout of deployment/model is stuck.", "ImagePullBackOff")
+    assert err.reason == "ImagePullBackOff"
+    assert "rollout_undo" in str(err) and "kubectl rollout undo" in str(err)
+
+
+def test_hint_can_be_replaced():
+    err = errors.ManifestError("spec.replicas must be >= 0.", "Write replicas: 3.")
+    assert str(err) == "spec.replicas must be >= 0. Write replicas: 3."
+
+
+def test_hierarchy_is_flat_under_laberror():
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert cls is errors.LabError or cls.__bases__ == (errors.LabError,)

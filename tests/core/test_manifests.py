@@ -1,0 +1,70 @@
+"""Manifests load the same from a path, a folder, YAML text, a dict or a list."""
+
+from pathlib import Path
+
+import pytest
+
+from helpers import manifests
+from helpers.errors import ManifestError
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+"""
+
+
+def test_yaml_text_with_several_documents():
+    objs = manifests.load(DEPLOY)
+    assert [manifests.ref(o) for o in objs] == ["deployment/web", "service/web"]
+
+
+def test_path_and_folder(tmp_path: Path):
+    (tmp_path / "a.yaml").write_text(DEPLOY)
+    (tmp_path / "b.yml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    assert len(manifests.load(tmp_path / "a.yaml")) == 2
+    assert len(manifests.load(str(tmp_path / "a.yaml"))) == 2
+    assert [o["kind"] for o in manifests.load(tmp_path)] == ["Deployment", "Service", "Namespace"]
+
+
+def test_dict_and_list_are_copied_not_shared():
+    obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}
+    loaded = manifests.load(obj)[0]
+    loaded["metadata"]["name"] = "changed"
+    assert obj["metadata"]["name"] == "x"
+    assert len(manifests.load([obj, obj])) == 2
+
+
+def test_kind_list_is_unpacked():
+    text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n"
+    assert manifests.load(text)[0]["metadata"]["name"] == "a"
+
+
+def test_bad_yaml_names_the_line():
+    with pytest.raises(ManifestError, match="line 3"):
+        manifests.load("apiVersion: v1\nkind: Pod\n  metadata: x\n")
+
+
+def test_missing_file_points_at_the_course_manifests():
+    with pytest.raises(ManifestError, match="cluster/manifests"):
+        manifests.load("no/such/file.yaml")
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"kind": "Pod", "metadata": {"name": "a"}}, "apiVersion"),
+        ({"apiVersion": "v1", "metadata": {"name": "a"}}, "kind"),
+        ({"apiVersion": "v1", "kind": "Pod", "metadata": {}}, "metadata.name"),
+        ("just a string", "not a Kubernetes object"),
+    ],
+)
+def test_incomplete_objects_name_the_missing_field(doc, field):
+    with pytest.raises(ManifestError, match=field):
+        manifests.load([doc])
