@@ -25,10 +25,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# LAB_ARGS adds JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8899".
 lab: $(STAMP)
 	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
-		labs/$$(cd labs && ls 00_*.ipynb | head -n 1)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) \
+		$$(ls labs/00_*.ipynb 2>/dev/null | head -n 1)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
