@@ -46,6 +46,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.in_flight = Gauge(
+            "model_requests_in_flight",
+            "Requests begun and not yet answered, by path.",
+            ["path"],
+            registry=self.registry,
+        )
         self.ready = Gauge("model_ready", "1 when /readyz answers 200.", registry=self.registry)
         self.memory_held = Gauge(
             "model_fault_memory_held_bytes",
@@ -57,9 +63,13 @@ class Metrics:
         )
         self.version = version
 
-    def observe(self, path: str, status: int, seconds: float) -> None:
-        """Record one finished request."""
-        label = path if path in KNOWN_PATHS else "other"
+    @staticmethod
+    def path_label(path: str) -> str:
+        """The `path` label value for a request path."""
+        return path if path in KNOWN_PATHS else "other"
+
+    def observe(self, label: str, status: int, seconds: float) -> None:
+        """Record one finished request under its path label."""
         self.requests.labels(label, str(status)).inc()
         self.latency.labels(label).observe(seconds)
 
@@ -84,6 +94,9 @@ class InstrumentMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        label = self.metrics.path_label(scope["path"])
+        in_flight = self.metrics.in_flight.labels(label)
+        in_flight.inc()
         start = perf_counter()
         status = 500  # what the client sees if the app raises before responding
 
@@ -97,4 +110,5 @@ class InstrumentMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            self.metrics.observe(scope["path"], status, perf_counter() - start)
+            in_flight.dec()
+            self.metrics.observe(label, status, perf_counter() - start)
