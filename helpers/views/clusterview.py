@@ -1,0 +1,171 @@
+"""ClusterView: the live picture of nodes, pods, rollouts and events in a notebook.
+
+Driven by ``cluster.subscribe`` (changes, never a redraw on a timer). Changes are queued
+by the subscribe callback (a list append, so a simulator producing thousands of changes in
+one ``cluster.sleep`` pays almost nothing), coalesced for ``interval`` seconds by a
+background thread, and sent as one small patch message. The full state travels only for
+the first render, a resync and ``stop()``. A text/html rendering travels with the widget,
+so a saved notebook still shows the last picture on GitHub or nbviewer.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from helpers.views.statichtml import render_html
+from helpers.views.viewmodel import ViewModel
+
+HERE = Path(__file__).parent
+
+# 100 ms: changes closer together than this reach the browser as one message; faster than
+# a person reads, slow enough that a burst of changes costs one message, not thousands.
+DEFAULT_INTERVAL_S = 0.1
+
+
+class ClusterView(anywidget.AnyWidget):
+    """Live nodes and pods of a cluster: chips coloured by model version, inside their node.
+
+    Args:
+        cluster: any ``helpers.api.Cluster`` (the simulator or a real cluster).
+        interval: seconds over which changes are coalesced into one message.
+        background: flush from a background thread (default); False leaves it to ``flush()``.
+
+    Example:
+        >>> view = helpers.ClusterView(cluster)
+        >>> view                                  # the last line of a cell shows it
+        >>> cluster.scale("model", 5)             # the chips appear as the pods do
+        >>> view.stop()                           # stop following; the last picture stays
+    """
+
+    _esm = HERE / "clusterview.js"
+    _css = HERE / "clusterview.css"
+    state = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self, cluster, interval: float = DEFAULT_INTERVAL_S, background: bool = True, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.cluster = cluster
+        self.interval = float(interval)
+        self.messages_sent = 0
+        self._pending: list[dict[str, Any]] = []
+        self._pending_lock = threading.Lock()
+        self._send_lock = threading.RLock()  # one patch at a time, in seq order
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._stopped = False
+        # Subscribe before the snapshot so no change falls between the two (one seen twice
+        # is harmless: applying a row again changes nothing).
+        self._unsubscribe = cluster.subscribe(self._on_change)
+        self._model = ViewModel(cluster.snapshot())
+        self.state = self._model.full()
+        self.on_msg(self._on_front_end)
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(
+                target=self._flush_loop, name="ClusterView-flush", daemon=True
+            )
+            self._thread.start()
+
+    # ---- kernel side ------------------------------------------------------------------
+    def _on_change(self, change: dict[str, Any]) -> None:
+        # Called on the backend's thread for every change: keep it to an append.
+        with self._pending_lock:
+            self._pending.append(change)
+        self._wake.set()
+
+    def _flush_loop(self) -> None:
+        while not self._halt.is_set():
+            self._wake.wait()
+            # The coalescing window: changes arriving meanwhile join this batch; stop()
+            # cuts it short.
+            self._halt.wait(self.interval)
+            self._wake.clear()
+            if not self._halt.is_set():
+                self.flush()
+
+    def flush(self) -> dict[str, Any] | None:
+        """Send what changed since the last flush as one patch; returns it (None if nothing).
+
+        Example:
+            >>> view.flush()["pods"].keys()
+            dict_keys(['default/model-7c9d-abcde'])
+        """
+        with self._send_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return None
+            patch = self._model.apply(batch)
+            if patch is not None:
+                self.send(patch)
+                self.messages_sent += 1
+            return patch
+
+    def _on_front_end(self, _widget, content: dict[str, Any], _buffers) -> None:
+        # "hello" when a view renders, "resync" when it missed a patch: both want the full
+        # state unless they already hold the latest.
+        kind = content.get("type")
+        if kind == "resync" or (kind == "hello" and content.get("seq") != self._model.seq):
+            self.resync()
+
+    def resync(self) -> None:
+        """Send the whole state again (a view that missed a patch asks for this)."""
+        with self._send_lock:
+            full = self._model.full()
+            if full == self.state:
+                self.send_state("state")  # same value: traitlets would not send it again
+            else:
+                self.state = full
+
+    # ---- lifecycle --------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop following the cluster; the last picture stays (in the widget and as HTML)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._unsubscribe()
+        self._halt.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self.flush()
+        with self._send_lock:
+            self.state = self._model.stop()
+
+    @property
+    def stopped(self) -> bool:
+        """True once stop() ran."""
+        return self._stopped
+
+    def __enter__(self) -> ClusterView:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- static picture ---------------------------------------------------------------
+    def to_html(self) -> str:
+        """The current picture as self-contained HTML (no script, no network)."""
+        with self._send_lock:
+            return render_html(self._model.state)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        # Front ends with a widget manager draw the live widget; GitHub, nbviewer and
+        # nbconvert (no widget state saved) fall back to this picture.
+        return {**data, "text/html": self.to_html()}, metadata
+
+    def __repr__(self) -> str:
+        header = self._model.state["header"]
+        pods, nodes = len(self._model.state["pods"]), len(self._model.state["nodes"])
+        status = "stopped" if self._stopped else "live"
+        return f"<ClusterView {header['title']}: {nodes} nodes, {pods} pods, {status}>"
