@@ -1,0 +1,155 @@
+"""The kind and kubectl binaries: found on PATH or in ./bin, else fetched pinned and verified.
+
+`cluster/tools.lock` pins each tool's version, download URL and SHA-256 per OS/arch. A
+download is installed into ./bin only when its SHA-256 matches the lock; a mismatch deletes
+the file, and a platform with no checksum in the lock is refused: the kit never runs a
+binary it could not verify.
+
+Example:
+    >>> from helpers.kindcluster_tools import ensure_tool
+    >>> ensure_tool("kind")              # ./bin/kind, or kind on PATH, or a verified download
+    '/home/me/orchestra/bin/kind'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from helpers.errors import LabError, ToolMissing
+
+REPO = Path(__file__).resolve().parent.parent
+LOCK_PATH = REPO / "cluster" / "tools.lock"
+BIN_DIR = REPO / "bin"
+TOOLS = ("kind", "kubectl")
+# 120 s: kind (~10 MB) and kubectl (~60 MB) on a slow classroom Wi-Fi.
+DOWNLOAD_TIMEOUT = 120.0
+INSTALL_HINTS = {
+    "kind": "https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+    "kubectl": "https://kubernetes.io/docs/tasks/tools/",
+}
+ARCH_NAMES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class ChecksumMismatch(LabError):
+    """A downloaded binary's SHA-256 differs from cluster/tools.lock (the file was deleted)."""
+
+    default_hint = (
+        "Do not install it by hand: the download was altered or the lock is wrong. Retry "
+        "`make cluster` later, or install the tool from its official page."
+    )
+
+
+def load_lock(path: Path = LOCK_PATH) -> dict:
+    """The parsed cluster/tools.lock (TOML).
+
+    Example:
+        >>> load_lock()["kind"]["version"]
+        'v0.32.0'
+    """
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def host_platform(system: str | None = None, machine: str | None = None) -> str:
+    """This machine as the lock's key, e.g. ``"linux-amd64"`` or ``"darwin-arm64"``.
+
+    Example:
+        >>> host_platform("Linux", "x86_64")
+        'linux-amd64'
+    """
+    system = (system or platform.system()).lower()
+    machine = (machine or platform.machine()).lower()
+    return f"{system}-{ARCH_NAMES.get(machine, machine)}"
+
+
+def find_tool(name: str, bin_dir: Path = BIN_DIR) -> str | None:
+    """The tool in ./bin (where `make cluster` installs pinned copies), else on PATH."""
+    local = Path(bin_dir) / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _missing(name: str, why: str) -> ToolMissing:
+    return ToolMissing(
+        f"{name} is not installed and {why}.",
+        f"Install {name} yourself ({INSTALL_HINTS.get(name, 'see its official page')}) and "
+        'run `make cluster` again, or use the simulator: helpers.connect("sim").',
+    )
+
+
+def fetch_tool(
+    name: str,
+    bin_dir: Path = BIN_DIR,
+    lock: dict | None = None,
+    plat: str | None = None,
+    timeout: float = DOWNLOAD_TIMEOUT,
+) -> str:
+    """Download the pinned ``name`` into ``bin_dir`` and install it only if its SHA-256 matches.
+
+    Raises:
+        ToolMissing: no checksum for this platform (refused), or the download failed (offline).
+        ChecksumMismatch: the bytes differ from the lock; the partial file is deleted.
+
+    Example:
+        >>> fetch_tool("kubectl")
+        '/home/me/orchestra/bin/kubectl'
+    """
+    lock = lock if lock is not None else load_lock()
+    plat = plat or host_platform()
+    entry = lock[name]
+    expected = entry.get("sha256", {}).get(plat)
+    if not expected:
+        raise _missing(
+            name,
+            f"cluster/tools.lock has no verified checksum for {plat}, so the kit refuses to "
+            "download an unverifiable binary",
+        )
+    system, arch = plat.split("-", 1)
+    url = entry["url"].format(version=entry["version"], os=system, arch=arch)
+    bin_dir = Path(bin_dir)
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    partial = bin_dir / f".{name}.download"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, OSError, TimeoutError) as err:
+        partial.unlink(missing_ok=True)
+        raise _missing(name, f"downloading {entry['version']} from {url} failed ({err})") from err
+    observed = sha256_of(partial)
+    if observed != expected:
+        partial.unlink(missing_ok=True)
+        raise ChecksumMismatch(
+            f"Refused {name} {entry['version']} from {url}: its SHA-256 is {observed}, "
+            f"cluster/tools.lock expects {expected}; the file was deleted."
+        )
+    partial.chmod(0o755)
+    target = bin_dir / name
+    partial.replace(target)
+    return str(target)
+
+
+def ensure_tool(name: str, bin_dir: Path = BIN_DIR, lock: dict | None = None) -> str:
+    """Path of ``name``: ./bin, then PATH, else a verified pinned download into ./bin.
+
+    Example:
+        >>> ensure_tool("kind")
+        '/usr/local/bin/kind'
+    """
+    return find_tool(name, bin_dir) or fetch_tool(name, bin_dir, lock)
