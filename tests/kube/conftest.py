@@ -1,0 +1,33 @@
+"""Fixtures: a fake API server with a kind-like cluster in it, and a KubeCluster on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.kube import KubeCluster
+from tests.kube import objects
+from tests.kube.fakeapi import FakeApiServer
+
+WORKERS = ("orchestra-worker", "orchestra-worker2")
+
+
+@pytest.fixture
+def fake():
+    with FakeApiServer() as api:
+        api.put(objects.namespace("default"))
+        api.put(objects.node("orchestra-control-plane", control_plane=True))
+        for name in WORKERS:
+            api.put(objects.node(name))
+        yield api
+
+
+@pytest.fixture
+def kubeconfig(fake, tmp_path):
+    return fake.kubeconfig(tmp_path)
+
+
+@pytest.fixture
+def cluster(fake, kubeconfig):
+    c = KubeCluster("fake", kubeconfig=kubeconfig, timeout=5.0)
+    yield c
+    c.close()
