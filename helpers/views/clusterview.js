@@ -65,16 +65,25 @@ function drawDeployment(d) {
   const title = h("div", "cv-dep-title");
   title.append(h("b", "", `deployment/${d.name}`), " ", h("span", "cv-vtag", d.version),
     h("span", `cv-verdict cv-verdict-${d.verdict}`, d.verdict));
+  // Same widths as deployment_bars() in statichtml.py.
   const scale = Math.max(d.desired, d.total, 1);
+  const pct = (n) => (Math.round(1000 * n / scale) / 10) + "%";
+  const updated = Math.min(d.updated, scale);
+  const bars = h("div", "cv-dep-bars");
   const bar = h("div", "cv-dep-bar");
-  const parts = [["available", Math.min(d.available, scale)],
-    ["updated", Math.max(d.updated - d.available, 0)], ["old", Math.max(d.total - d.updated, 0)]];
-  for (const [name, n] of parts) {
-    const seg = h("div", `cv-seg cv-seg-${name}`);
-    seg.style.width = (100 * n / scale).toFixed(1) + "%";
-    bar.append(seg);
-  }
-  row.append(title, bar, h("div", "cv-dep-text", `desired ${d.desired} · updated ${d.updated}` +
+  const segNew = h("div", "cv-seg cv-seg-updated");
+  segNew.style.width = pct(updated);
+  const segOld = h("div", "cv-seg cv-seg-old");
+  segOld.style.width = pct(Math.min(Math.max(d.total - d.updated, 0), scale - updated));
+  const tick = h("div", "cv-desired");
+  tick.style.left = `calc(${pct(d.desired)} - 2px)`;
+  bar.append(segNew, segOld, tick);
+  const avail = h("div", "cv-dep-avail");
+  const fill = h("div", "cv-dep-avail-fill");
+  fill.style.width = pct(Math.min(d.available, scale));
+  avail.append(fill);
+  bars.append(bar, avail);
+  row.append(title, bars, h("div", "cv-dep-text", `desired ${d.desired} · updated ${d.updated}` +
     ` · available ${d.available} · total ${d.total}`));
   return row;
 }

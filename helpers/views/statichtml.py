@@ -75,25 +75,32 @@ def node_html(node: dict[str, Any], pods: list[dict[str, Any]]) -> str:
     )
 
 
-def deployment_html(dep: dict[str, Any]) -> str:
-    """One rollout bar: available (solid), updated not yet available (light), old (grey)."""
+def deployment_bars(dep: dict[str, Any]) -> dict[str, float]:
+    """Widths in percent: new-template pods, old pods, the desired tick, available replicas."""
     scale = max(dep["desired"], dep["total"], 1)
-    fresh = max(dep["updated"] - dep["available"], 0)
-    old = max(dep["total"] - dep["updated"], 0)
-    segs = "".join(
-        f'<div class="cv-seg cv-seg-{name}" style="width:{100 * n / scale:.1f}%"></div>'
-        for name, n in (
-            ("available", min(dep["available"], scale)),
-            ("updated", fresh),
-            ("old", old),
-        )
-    )
+    updated = min(dep["updated"], scale)
+    return {
+        "updated": round(100 * updated / scale, 1),
+        "old": round(100 * min(max(dep["total"] - dep["updated"], 0), scale - updated) / scale, 1),
+        "desired": round(100 * dep["desired"] / scale, 1),
+        "available": round(100 * min(dep["available"], scale) / scale, 1),
+    }
+
+
+def deployment_html(dep: dict[str, Any]) -> str:
+    """One rollout bar: new pods (version colour), old pods (grey), available below."""
+    w = deployment_bars(dep)
     return (
         f'<div class="cv-dep" data-dep="{escape(dep["key"])}" style="--v:{dep["color"]}">'
         f'<div class="cv-dep-title"><b>deployment/{escape(dep["name"])}</b> '
         f'<span class="cv-vtag">{escape(dep["version"])}</span>'
         f'<span class="cv-verdict cv-verdict-{dep["verdict"]}">{dep["verdict"]}</span></div>'
-        f'<div class="cv-dep-bar">{segs}</div>'
+        f'<div class="cv-dep-bars"><div class="cv-dep-bar">'
+        f'<div class="cv-seg cv-seg-updated" style="width:{w["updated"]}%"></div>'
+        f'<div class="cv-seg cv-seg-old" style="width:{w["old"]}%"></div>'
+        f'<div class="cv-desired" style="left:calc({w["desired"]}% - 2px)"></div></div>'
+        f'<div class="cv-dep-avail"><div class="cv-dep-avail-fill" style="width:{w["available"]}%">'
+        f"</div></div></div>"
         f'<div class="cv-dep-text">desired {dep["desired"]} · updated {dep["updated"]} · '
         f"available {dep['available']} · total {dep['total']}</div></div>"
     )
@@ -144,7 +151,7 @@ def render_html(state: dict[str, Any], with_style: bool = True) -> str:
     by_node: dict[str, list[dict[str, Any]]] = {name: [] for name in state["nodes"]}
     lane: list[dict[str, Any]] = []
     for pod in sorted(state["pods"].values(), key=lambda p: p["name"]):
-        by_node[pod["node"]].append(pod) if pod["node"] in by_node else lane.append(pod)
+        by_node.get(pod["node"], lane).append(pod)
     badge = '<span class="cv-sim-badge">simulator</span>' if header["simulated"] else ""
     stopped = '<span class="cv-stopped">stopped following</span>' if state["stopped"] else ""
     nodes = "".join(

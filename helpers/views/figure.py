@@ -1,0 +1,63 @@
+"""A plotly Figure that also leaves offline HTML in a saved notebook.
+
+JupyterLab draws plotly's own mimetype with the plotly.js it ships (no network). A saved
+notebook opened elsewhere (nbviewer, nbconvert) has no such renderer, so each figure also
+carries a ``text/html`` part. plotly 7's ``to_html`` either inlines the whole plotly.js
+bundle (``include_plotlyjs=True``, about 4.7 MB) or none (``False``) or points at a CDN;
+we inline it in the first figure a kernel displays and leave it out of the rest, and never
+add MathJax (its default is a CDN script).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+
+_embedded = threading.Event()  # set once this kernel has sent plotly.js in some output
+
+
+def offline_html(fig: go.Figure, force_plotlyjs: bool = False) -> str:
+    """The figure as an HTML fragment, plotly.js inlined the first time (or when forced).
+
+    Example:
+        >>> html = offline_html(traffic_timeline(run.results), force_plotlyjs=True)
+    """
+    include = force_plotlyjs or not _embedded.is_set()
+    html = pio.to_html(
+        fig,
+        include_plotlyjs=include,
+        include_mathjax=False,
+        full_html=False,
+        config={"displaylogo": False},
+    )
+    _embedded.set()
+    return html
+
+
+def embed_plotlyjs_again() -> None:
+    """Inline plotly.js in the next figure shown (after clearing the output that held it)."""
+    _embedded.clear()
+
+
+class LabFigure(go.Figure):
+    """A ``go.Figure`` whose notebook output works live in JupyterLab and saved offline."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None, validate=True, **kwargs):
+        bundle = super()._repr_mimebundle_(include, exclude, validate, **kwargs) or {}
+        if PLOTLY_MIMETYPE in bundle and "text/html" not in bundle:
+            bundle = {**bundle, "text/html": offline_html(self)}
+        return bundle
+
+    def _ipython_display_(self):
+        # plotly's own _ipython_display_ would bypass _repr_mimebundle_ (IPython prefers it).
+        bundle = self._repr_mimebundle_()
+        if not bundle:
+            super()._ipython_display_()
+            return
+        from IPython.display import display
+
+        display(bundle, raw=True)
