@@ -1,0 +1,110 @@
+"""Per-pod CPU metrics: busy time over a 15 s window, none until a pod has run one window.
+
+metrics-server reports CPU as a rate over its resolution window (default 15 s), so a pod
+that just started has no metrics yet:
+https://kubernetes.io/docs/tasks/debug/debug-cluster/resource-metrics-pipeline/
+"""
+
+import pytest
+
+from helpers.sim.clock import Clock
+from helpers.sim.metrics import IDLE_CPU_CORES, WINDOW_S, Metrics
+
+
+class Hooks:
+    def __init__(self):
+        self.clock = Clock()
+        self.subs = []
+        self.alive = set()
+
+    def now(self):
+        return self.clock.now
+
+    def snapshot(self):
+        return {"pods": [self.row("old", "Running", ready=True)]}
+
+    def subscribe(self, fn):
+        self.subs.append(fn)
+        return lambda: self.subs.remove(fn)
+
+    def serving(self, pod, namespace="default"):
+        return object() if pod in self.alive else None
+
+    @staticmethod
+    def row(name, status, ready=False, restarts=0):
+        phase = "Running" if status in ("Running", "Terminating") else "Pending"
+        return {
+            "name": name,
+            "namespace": "default",
+            "status": status,
+            "phase": phase,
+            "ready": ready,
+            "restarts": restarts,
+        }
+
+    def pod(self, name, status, ready=False, restarts=0, type_="MODIFIED"):
+        row = None if type_ == "DELETED" else self.row(name, status, ready, restarts)
+        change = {"kind": "Pod", "type": type_, "key": f"default/{name}", "row": row}
+        change["time"] = self.clock.now
+        for fn in self.subs:
+            fn(change)
+
+    def at(self, t):
+        self.clock.run_until(t)
+
+
+@pytest.fixture
+def hooks():
+    h = Hooks()
+    h.alive = {"old", "new"}
+    return h
+
+
+def test_usage_is_busy_time_over_the_window_plus_idle(hooks):
+    m = Metrics(hooks)
+    hooks.at(100)
+    for i in range(150):  # 150 requests of 20 ms in the last 15 s: 3 cpu-seconds
+        m.add_busy("old", "default", 85 + i * 0.1, 0.02)
+    assert m.pod_cpu("old") == pytest.approx(IDLE_CPU_CORES + 3 / WINDOW_S)
+    hooks.at(200)  # the work is long past the window
+    assert m.pod_cpu("old") == pytest.approx(IDLE_CPU_CORES)
+
+
+def test_a_pod_has_no_metrics_until_it_ran_one_window(hooks):
+    m = Metrics(hooks)
+    hooks.at(10)
+    hooks.pod("new", "ContainerCreating")
+    assert m.pod_cpu("new") is None
+    hooks.at(12)
+    hooks.pod("new", "Running")
+    hooks.at(12 + WINDOW_S - 1)
+    assert m.pod_cpu("new") is None
+    hooks.at(12 + WINDOW_S)
+    assert m.pod_cpu("new") == pytest.approx(IDLE_CPU_CORES)
+    times = m.pod_times("new")
+    assert (times.started, times.first_started) == (12, 12)
+
+
+def test_a_restart_starts_the_window_again_and_a_gone_pod_has_none(hooks):
+    m = Metrics(hooks)
+    hooks.pod("new", "Running")
+    hooks.at(60)
+    hooks.pod("new", "Running", restarts=1)
+    assert m.pod_cpu("new") is None
+    assert m.pod_times("new").first_started == 0
+    hooks.at(80)
+    assert m.pod_cpu("new") is not None
+    hooks.alive.discard("new")
+    assert m.pod_cpu("new") is None
+    hooks.pod("new", "", type_="DELETED")
+    assert m.pod_times("new") is None
+
+
+def test_readiness_changes_are_timed(hooks):
+    m = Metrics(hooks)
+    hooks.pod("new", "Running")
+    hooks.at(3)
+    hooks.pod("new", "Running", ready=True)
+    times = m.pod_times("new")
+    assert times.ready and times.ready_changed == 3
+    assert m.pod_times("old").ready  # running before metrics began: ready long ago

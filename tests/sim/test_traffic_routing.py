@@ -1,0 +1,223 @@
+"""Traffic on its own: the proxy's lagging view, per-pod queues, failures by server state.
+
+These run against a small stand-in of the simulator's hooks (the real Clock and Serving,
+endpoints and server states set by the test), so each rule is checked in isolation; the
+scenario tests on the real SimCluster are in test_traffic_scenarios.py.
+"""
+
+import random
+import time
+
+import pytest
+
+from helpers.sim.clock import Clock
+from helpers.sim.server import Serving
+from helpers.sim.traffic import (
+    CLIENT_TIMEOUT_S,
+    PROPAGATION_DELAY_S,
+    STATUS_LOADING,
+    STATUS_NO_ENDPOINT,
+    STATUS_REFUSED,
+    STATUS_TIMEOUT,
+    SimTrafficRun,
+)
+from helpers.traffic import Schedule
+
+
+class Hooks:
+    """The seam SimCluster offers traffic.py: clock, endpoints, serving, subscribe, rng."""
+
+    def __init__(self, pods=("a", "b"), seed=0):
+        self.clock = Clock()
+        self.seed = seed
+        self._endpoints = list(pods)
+        self.servers = {p: self.up() for p in pods}
+        self._subs = []
+        self.busy = []
+        self.metrics = self
+
+    @staticmethod
+    def up(**changes):
+        base = dict(
+            accepting=True,
+            model_loaded=True,
+            version="v1",
+            extra_latency_ms=0.0,
+            cpu_request=0.1,
+            cpu_limit=None,
+            node="w1",
+            terminating=False,
+        )
+        return Serving(**{**base, **changes})
+
+    def add_busy(self, pod, namespace, t, cpu_seconds):
+        self.busy.append((pod, t, cpu_seconds))
+
+    def now(self):
+        return self.clock.now
+
+    def get(self, kind, name, namespace="default"):
+        return {"kind": kind, "metadata": {"name": name}}
+
+    def rng(self, stream):
+        return random.Random(f"{self.seed}/{stream}")
+
+    def endpoints(self, service, namespace="default"):
+        return list(self._endpoints)
+
+    def serving(self, pod, namespace="default"):
+        return self.servers.get(pod)
+
+    def subscribe(self, fn):
+        self._subs.append(fn)
+        return lambda: self._subs.remove(fn)
+
+    def set_endpoints(self, pods):
+        self._endpoints = list(pods)
+        row = {"name": "model", "namespace": "default", "endpoints": list(pods)}
+        for fn in self._subs:
+            fn({"kind": "Service", "type": "MODIFIED", "key": "default/model", "row": row})
+
+    def sleep(self, seconds):
+        self.clock.run_until(self.clock.now + seconds)
+
+
+def run(hooks, rps=50, duration=None, rows=None):
+    schedule = Schedule(rps, start=hooks.now(), duration=duration)
+    return SimTrafficRun(hooks, "model", "default", schedule, rows=rows).start()
+
+
+def test_requests_go_out_on_schedule_as_the_clock_advances():
+    hooks = Hooks()
+    r = run(hooks, rps=50)
+    hooks.sleep(10)
+    r.stop()
+    df = r.results
+    assert len(df) == 501  # 0.00, 0.02, ..., 10.00: the clock runs what is due at 10 too
+    assert df["t"].iloc[1] - df["t"].iloc[0] == pytest.approx(0.02)
+    assert df["ok"].all() and set(df["version"]) == {"v1"}
+    hooks.sleep(10)
+    assert len(r.results) == 501  # stopped: nothing more is sent
+
+
+def test_a_finite_run_ends_by_itself():
+    hooks = Hooks()
+    r = run(hooks, rps=10, duration=2)
+    hooks.sleep(5)
+    assert not r.running and len(r.results) == 20
+
+
+def test_kube_proxy_spreads_requests_randomly_over_endpoints():
+    # iptables mode picks an endpoint at random per connection:
+    # https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables
+    hooks = Hooks(pods=("a", "b", "c"))
+    r = run(hooks, rps=100, duration=30)
+    hooks.sleep(30)
+    counts = r.results["pod"].value_counts()
+    assert set(counts.index) == {"a", "b", "c"}
+    assert all(900 <= n <= 1100 for n in counts)
+
+
+def test_the_proxy_view_lags_the_endpoints_by_the_propagation_delay():
+    # Endpoint removal reaches kube-proxy asynchronously:
+    # https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
+    hooks = Hooks(pods=("a", "b"))
+    r = run(hooks, rps=100)
+    hooks.sleep(1)
+    hooks.set_endpoints(["b"])  # a leaves the Endpoints at t = 1 ...
+    hooks.servers["a"] = hooks.up(accepting=False, terminating=True)  # ... and stops at once
+    hooks.sleep(3)
+    r.stop()
+    df = r.results
+    lag = df[(df["t"] > 1) & (df["t"] < 1 + PROPAGATION_DELAY_S)]
+    after = df[df["t"] >= 1 + PROPAGATION_DELAY_S]
+    refused = lag[lag["pod"] == "a"]
+    assert len(refused) > 20 and (refused["status"] == STATUS_REFUSED).all()
+    assert not refused["ok"].any()
+    assert (after["pod"] == "b").all() and after["ok"].all()
+
+
+def test_a_prestop_delay_keeps_serving_through_the_lag():
+    hooks = Hooks(pods=("a", "b"))
+    r = run(hooks, rps=100)
+    hooks.sleep(1)
+    hooks.set_endpoints(["b"])
+    hooks.servers["a"] = hooks.up(terminating=True)  # preStop sleep: still accepting
+    hooks.sleep(3)
+    r.stop()
+    assert r.results["ok"].all()
+
+
+def test_no_endpoint_and_loading_model_fail_fast():
+    hooks = Hooks(pods=())
+    r = run(hooks, rps=10, duration=1)
+    hooks.sleep(1)
+    assert set(r.results["status"]) == {STATUS_NO_ENDPOINT}
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(model_loaded=False)  # Ready without a readiness probe
+    r = run(hooks, rps=10, duration=1)
+    hooks.sleep(1)
+    assert set(r.results["status"]) == {STATUS_LOADING}
+    assert (r.results["latency_ms"] < 5).all()
+
+
+def test_latency_is_service_time_when_the_pod_keeps_up():
+    hooks = Hooks(pods=("a",))
+    r = run(hooks, rps=50, duration=10)
+    hooks.sleep(10)
+    assert r.results["latency_ms"].max() == pytest.approx(2.0, abs=0.01)
+
+
+def test_overload_queues_then_times_out_with_504():
+    # One pod serves ~500 req/s (2 ms each, one at a time); 600 req/s overloads it: the queue
+    # grows by 100 requests a second, 0.2 s of wait per second, until the 5 s timeout.
+    hooks = Hooks(pods=("a",))
+    r = run(hooks, rps=600, duration=40)
+    hooks.sleep(40)
+    df = r.results
+    early, late = df[df["t"] < 1], df[df["t"] > 30]
+    assert early["ok"].all() and early["latency_ms"].max() < 250
+    assert (late["status"] == STATUS_TIMEOUT).all()
+    assert (late["latency_ms"] == CLIENT_TIMEOUT_S * 1000).all()
+    ok = df[df["ok"]]
+    assert ok["latency_ms"].is_monotonic_increasing
+
+
+def test_cpu_limit_throttles_service_time():
+    # CPU above the limit is throttled, not killed:
+    # https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(cpu_limit=0.25)
+    r = run(hooks, rps=10, duration=2)
+    hooks.sleep(2)
+    assert r.results["latency_ms"].max() == pytest.approx(8.0, abs=0.01)
+
+
+def test_fault_latency_adds_wait_but_no_cpu():
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(extra_latency_ms=250.0)
+    r = run(hooks, rps=10, duration=2)
+    hooks.sleep(2)
+    assert r.results["latency_ms"].min() == pytest.approx(252.0, abs=0.01)
+    assert sum(c for _, _, c in hooks.busy) == pytest.approx(20 * 0.002)
+
+
+def test_same_seed_same_results_other_seed_other_routing():
+    def results(seed):
+        hooks = Hooks(pods=("a", "b", "c"), seed=seed)
+        r = run(hooks, rps=50, duration=20)
+        hooks.sleep(20)
+        return r.results
+
+    assert results(1).equals(results(1))
+    assert not results(1)["pod"].equals(results(2)["pod"])
+
+
+def test_ten_virtual_minutes_at_50_rps_cost_well_under_a_second():
+    hooks = Hooks(pods=("a", "b", "c"))
+    started = time.perf_counter()
+    r = run(hooks, rps=50, duration=600)
+    hooks.sleep(600)
+    _ = r.results
+    assert len(r.results) == 30_000
+    assert time.perf_counter() - started < 1.0
