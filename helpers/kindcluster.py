@@ -23,7 +23,7 @@ from pathlib import Path
 
 from helpers import kindcluster_preflight as preflight
 from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError
-from helpers.kindcluster_tools import BIN_DIR, REPO, ensure_tool, find_tool
+from helpers.kindcluster_tools import BIN_DIR, REPO, ensure_tool, find_tool, install_pinned
 from helpers.kube.kind import CLUSTER, KindCli
 
 KIND_CONFIG = REPO / "cluster" / "kind.yaml"
@@ -200,12 +200,18 @@ def delete(progress: Progress | None = None, *, bin_dir: Path = BIN_DIR) -> bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m helpers.kindcluster create|delete|status`; exit 1 with the fix on failure."""
+    """`python -m helpers.kindcluster create|delete|status|tools`; exit 1 with the fix on failure.
+
+    ``tools`` installs the pinned, verified kind and kubectl into ./bin (CI, Codespaces).
+    """
     parser = argparse.ArgumentParser(prog="python -m helpers.kindcluster", description=__doc__)
-    parser.add_argument("command", choices=["create", "delete", "status"])
+    parser.add_argument("command", choices=["create", "delete", "status", "tools"])
     args = parser.parse_args(argv)
     try:
-        if args.command == "create":
+        if args.command == "tools":
+            for name, path in install_pinned().items():
+                print(f"{name}: {path} (pinned, SHA-256 verified)")
+        elif args.command == "create":
             create()
         elif args.command == "delete":
             delete()

@@ -153,3 +153,28 @@ def ensure_tool(name: str, bin_dir: Path = BIN_DIR, lock: dict | None = None) ->
         '/usr/local/bin/kind'
     """
     return find_tool(name, bin_dir) or fetch_tool(name, bin_dir, lock)
+
+
+def install_pinned(
+    bin_dir: Path = BIN_DIR, lock: dict | None = None, plat: str | None = None
+) -> dict[str, str]:
+    """Put the locked kind and kubectl into ./bin even if others are on PATH (CI, Codespaces).
+
+    A copy already in ./bin with the locked checksum is kept; anything else is replaced by
+    a verified download.
+
+    Example:
+        >>> install_pinned()
+        {'kind': '/home/me/orchestra/bin/kind', 'kubectl': '/home/me/orchestra/bin/kubectl'}
+    """
+    lock = lock if lock is not None else load_lock()
+    plat = plat or host_platform()
+    installed = {}
+    for name in TOOLS:
+        target = Path(bin_dir) / name
+        expected = lock[name].get("sha256", {}).get(plat)
+        if expected and target.is_file() and sha256_of(target) == expected:
+            installed[name] = str(target)
+        else:
+            installed[name] = fetch_tool(name, bin_dir, lock, plat)
+    return installed

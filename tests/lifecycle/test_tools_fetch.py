@@ -15,7 +15,13 @@ import threading
 import pytest
 
 from helpers.errors import ToolMissing
-from helpers.kindcluster_tools import ChecksumMismatch, ensure_tool, fetch_tool, host_platform
+from helpers.kindcluster_tools import (
+    ChecksumMismatch,
+    ensure_tool,
+    fetch_tool,
+    host_platform,
+    install_pinned,
+)
 
 BINARY = b"#!/bin/sh\necho kind v0.32.0 go1.26.3 linux/amd64\n"
 
@@ -117,3 +123,24 @@ def test_a_tool_already_in_bin_is_used_without_downloading(tmp_path):
 )
 def test_host_platform_uses_the_release_asset_names(system, machine, expected):
     assert host_platform(system, machine) == expected
+
+
+def _both(base: str, sha: str) -> dict:
+    lock = _lock(base, sha)
+    lock["kubectl"] = {
+        "version": "v1.36.1",
+        "url": base + "/{version}/kubectl-{os}-{arch}",
+        "sha256": {"linux-amd64": sha},
+    }
+    return lock
+
+
+def test_install_pinned_keeps_a_verified_copy_and_replaces_anything_else(server, tmp_path):
+    base, requests = server
+    lock = _both(base, hashlib.sha256(BINARY).hexdigest())
+    (tmp_path / "kind").write_bytes(BINARY)  # already the pinned bytes: kept
+    (tmp_path / "kubectl").write_bytes(b"some other kubectl")  # not pinned: replaced
+    installed = install_pinned(tmp_path, lock, plat="linux-amd64")
+    assert installed == {"kind": str(tmp_path / "kind"), "kubectl": str(tmp_path / "kubectl")}
+    assert requests == ["/v1.36.1/kubectl-linux-amd64"]
+    assert (tmp_path / "kubectl").read_bytes() == BINARY
