@@ -1,0 +1,183 @@
+"""Progress on long work: a bar and status line in a notebook, plain lines elsewhere.
+
+Core code (image builds, cluster creation, rollout waits) takes a plain callback
+``progress(step: str, fraction: float | None)`` and never imports widgets; a notebook
+passes a ``Progress`` object. ``watch_rollout`` shows a live rollout bar while it waits.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from helpers.views.statichtml import deployment_html, stylesheet
+from helpers.views.viewstate import deployment_view
+
+# A text line for every 10 % of progress: enough to see it move, few enough to read.
+TEXT_STEP = 0.1
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where widgets can be shown)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class Progress:
+    """A progress bar with a status line; call it as ``progress(step, fraction)``.
+
+    ``fraction`` is 0..1, or None when the step's length is unknown. Calls may come from
+    any thread: in a notebook they only set widget values; as text, lines are printed on
+    the main thread only (the latest one waits for the next call there, or for done()).
+
+    Example:
+        >>> progress = Progress("building images")
+        >>> helpers.images.build(progress=progress)
+        >>> progress.done()
+    """
+
+    def __init__(self, title: str = "", notebook: bool | None = None, stream=None):
+        self.title = title
+        self.notebook = in_notebook() if notebook is None else notebook
+        self.stream = stream if stream is not None else sys.stdout
+        self.step, self.fraction = "", None
+        self._printed: tuple[str, float | None] | None = None
+        self._lock = threading.Lock()
+        self.widget = self._build() if self.notebook else None
+
+    def _build(self):
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=self.title)
+        self._label = widgets.Label(value="")
+        box = widgets.HBox([self._bar, self._label])
+        display(box)
+        return box
+
+    def __call__(self, step: str, fraction: float | None = None) -> None:
+        with self._lock:
+            self.step = step
+            self.fraction = None if fraction is None else min(max(float(fraction), 0.0), 1.0)
+        if self.notebook:
+            self._label.value = step
+            if self.fraction is not None:
+                self._bar.value = self.fraction
+            self._bar.bar_style = "info" if self.fraction is None else ""
+        else:
+            self._print()
+
+    def _line(self) -> str:
+        pct = "" if self.fraction is None else f" {self.fraction:4.0%}"
+        head = f"{self.title}:" if self.title else ""
+        return f"{head}{pct} {self.step}".strip()
+
+    def _print(self, force: bool = False) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # never print from a background thread; the main thread catches up
+        with self._lock:
+            now = (self.step, self.fraction)
+            last = self._printed
+            moved = (
+                last is None
+                or last[0] != now[0]
+                or (now[1] is not None and (last[1] is None or now[1] - last[1] >= TEXT_STEP))
+                or (now[1] == 1.0 and last[1] != 1.0)
+            )
+            if not (moved or force) or last == now:
+                return
+            self._printed = now
+            line = self._line()
+        print(line, file=self.stream, flush=True)
+
+    def done(self, message: str = "done") -> None:
+        """Mark the work finished."""
+        self(message, 1.0)
+        if self.notebook:
+            self._bar.bar_style = "success"
+
+    def fail(self, message: str) -> None:
+        """Mark the work failed, keeping the bar where it stopped."""
+        self(message, self.fraction)
+        if self.notebook:
+            self._bar.bar_style = "danger"
+
+
+def _deployment_row(snapshot: dict[str, Any], name: str, namespace: str) -> dict | None:
+    for row in snapshot.get("deployments", []):
+        if row["name"] == name and row.get("namespace", "default") == namespace:
+            return row
+    return None
+
+
+def _text(view: dict[str, Any]) -> str:
+    return (
+        f"deployment/{view['name']} {view['version']}: desired {view['desired']} · "
+        f"updated {view['updated']} · available {view['available']} · total {view['total']}"
+    )
+
+
+def watch_rollout(
+    cluster, deployment: str, timeout: float = 300, namespace: str = "default", notebook=None
+):
+    """Wait for a rollout like ``cluster.wait_rollout``, showing its bar while it moves.
+
+    Returns what ``wait_rollout`` returns; its errors (RolloutStuck, LabTimeout) are
+    shown on the bar, then raised unchanged.
+
+    Example:
+        >>> cluster.set_image("model", "orchestra/model:v2")
+        >>> watch_rollout(cluster, "model")
+    """
+    notebook = in_notebook() if notebook is None else notebook
+    latest: dict[str, Any] = {}
+    html = None
+
+    def draw(row: dict[str, Any], note: str = "", verdict: str | None = None) -> None:
+        view = deployment_view(row)
+        if verdict:
+            view["verdict"] = verdict  # a stuck pod is known before the Deployment says so
+        latest["row"], latest["view"] = row, view
+        if html is not None:
+            html.value = (
+                f"<style>{stylesheet()}</style><div class='cv-root'>{deployment_html(view)}"
+                f"<div class='cv-dep-text'>{note}</div></div>"
+            )
+
+    def on_change(change: dict[str, Any]) -> None:
+        key = f"{namespace}/{deployment}"
+        if change.get("kind") == "Deployment" and change.get("key") == key and change["row"]:
+            draw(change["row"])  # sets a widget value only: safe from the backend's thread
+
+    if notebook:
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        html = widgets.HTML()
+        display(html)
+    unsubscribe = cluster.subscribe(on_change)
+    try:
+        row = _deployment_row(cluster.snapshot(), deployment, namespace)
+        if row is not None:
+            draw(row, "rolling out ...")
+        if not notebook and "view" in latest:
+            print(_text(latest["view"]), flush=True)
+        try:
+            state = cluster.wait_rollout(deployment, timeout=timeout, namespace=namespace)
+        except Exception as err:
+            note = f"stopped: {getattr(err, 'what', err)}"
+            if "row" in latest:
+                draw(latest["row"], note, verdict="stuck")
+            if not notebook:
+                print(note, flush=True)
+            raise
+        row = _deployment_row(cluster.snapshot(), deployment, namespace)
+        if row is not None:
+            draw(row, state.message)
+        if not notebook:
+            print(f"{_text(latest['view'])}\n{state.message}" if latest else state.message)
+        return state
+    finally:
+        unsubscribe()

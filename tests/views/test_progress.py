@@ -1,0 +1,95 @@
+"""Progress lines and the rollout watcher, outside a notebook (plain text) and inside one."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+
+from helpers.errors import RolloutStuck
+from helpers.views.progress import Progress, watch_rollout
+from tests.views.fakecluster import FakeCluster, deployment_row
+
+
+def test_text_progress_prints_a_line_per_step_and_per_ten_percent():
+    out = io.StringIO()
+    progress = Progress("build", notebook=False, stream=out)
+    progress("pulling base image", None)
+    for i in range(101):
+        progress("building orchestra/model:v1", i / 100)
+    progress.done()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "build: pulling base image"
+    assert lines[1] == "build:   0% building orchestra/model:v1"
+    assert len(lines) == 1 + 11 + 1  # 0 %, 10 %, ..., 100 %, then "done"
+    assert lines[-1] == "build: 100% done"
+
+
+def test_text_progress_never_prints_from_a_background_thread():
+    out = io.StringIO()
+    progress = Progress(notebook=False, stream=out)
+    worker = threading.Thread(target=progress, args=("loading images", 0.5))
+    worker.start()
+    worker.join()
+    assert out.getvalue() == ""
+    assert (progress.step, progress.fraction) == ("loading images", 0.5)
+    progress("loading images", 0.55)  # the main thread catches up
+    assert out.getvalue() == "55% loading images\n"
+
+
+def test_notebook_progress_sets_widget_values():
+    progress = Progress("cluster", notebook=True)
+    progress("creating nodes", 0.25)
+    assert progress._bar.value == 0.25 and progress._label.value == "creating nodes"
+    progress("waiting for the API server", None)
+    assert progress._bar.bar_style == "info"
+    progress.fail("kind create cluster failed")
+    assert progress._bar.bar_style == "danger"
+
+
+def test_watch_rollout_returns_the_state_and_prints_the_bar(capsys):
+    cluster = FakeCluster(replicas=3)
+    state = watch_rollout(cluster, "model", timeout=10, notebook=False)
+    assert state.state == "complete"
+    out = capsys.readouterr().out
+    assert "deployment/model v1: desired 3 · updated 3 · available 3 · total 3" in out
+    assert 'deployment "model" successfully rolled out' in out
+    assert cluster._subscribers == []  # unsubscribed
+
+
+def test_watch_rollout_reraises_a_stuck_rollout_and_shows_it():
+    # A new pod in ImagePullBackOff ends the wait early with that reason
+    # (kubernetes.io/docs/concepts/containers/images/#imagepullbackoff).
+    cluster = FakeCluster(replicas=3)
+    cluster.deployments_["default/model"] = deployment_row(
+        replicas=3, updated=1, available=3, total=4, version="v3"
+    )
+    cluster.add_pod(
+        {
+            **next(iter(cluster.pods_.values())),
+            "name": "model-9a9a9-zzzzz",
+            "image": "orchestra/model:v3",
+            "status": "ImagePullBackOff",
+            "ready": False,
+        }
+    )
+    with pytest.raises(RolloutStuck) as err:
+        watch_rollout(cluster, "model", timeout=10, notebook=True)
+    assert err.value.reason == "ImagePullBackOff"
+    assert cluster._subscribers == []
+
+
+def test_watch_rollout_bar_follows_deployment_changes():
+    cluster = FakeCluster(replicas=2)
+    seen = []
+    original = cluster.wait_rollout
+
+    def wait_rollout(name, timeout, namespace):
+        cluster.patch("Deployment", "model", {"spec": {"replicas": 4}})
+        seen.append(len(cluster._subscribers))
+        return original(name, timeout=timeout, namespace=namespace)
+
+    cluster.wait_rollout = wait_rollout
+    state = watch_rollout(cluster, "model", notebook=False)
+    assert seen == [1] and state.desired == 4
