@@ -153,6 +153,7 @@ class KindCli:
             raise LabTimeout(
                 f"Not every node of {self.cluster!r} became Ready within {timeout:.0f} s "
                 f"({_tail(err.output, 3)}).",
+                "If a lab stopped that node, start it again (`docker start <node>`); otherwise "
                 "Docker may be short of memory or the inotify limits too low: run `make doctor`, "
                 "then `make cluster-delete` and `make cluster`.",
             ) from err

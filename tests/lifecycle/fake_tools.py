@@ -3,7 +3,7 @@
 Each fake is a small Python script put on PATH. It appends its arguments to
 ``<state>/calls.jsonl`` and answers from files in the state directory, so a test sets a
 scenario by writing files: ``clusters`` (one name a line), ``api_down``, ``nodes_never_ready``,
-``multiarch``, ``docker_down``, ``memory`` (bytes). Output texts are the real tools' (kind
+``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``. Output texts are the real tools' (kind
 v0.32, kubectl 1.36, Docker CLI), including the error lines the kit maps.
 """
 
@@ -112,6 +112,10 @@ elif TOOL == "kubectl":
         print("serviceaccount/metrics-server created")
         print("deployment.apps/metrics-server created")
     elif rest[:1] == ["wait"]:
+        if has("metrics_unavailable"):
+            print("error: timed out waiting for the condition on deployments/metrics-server",
+                  file=sys.stderr)
+            sys.exit(1)
         print("deployment.apps/metrics-server condition met")
     elif rest[:1] == ["get"]:
         print("deployment.apps/metrics-server")

@@ -170,3 +170,13 @@ def test_command_line_prints_the_fix_and_exits_1(fakes, capsys):
     assert kindcluster.main(["create"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "\nnext: " in err
+
+
+def test_metrics_server_not_available_is_a_warning_not_a_failure(fakes, good_proc, free_port):
+    """The cluster is usable without metrics-server; only the HPA lab needs it."""
+    fakes.set("metrics_unavailable")
+    steps: list = []
+    result = _create(fakes, good_proc, free_port, steps)
+    assert result["ready"]
+    warnings = [s for s, _ in steps if s.startswith("warning: metrics-server")]
+    assert warnings and "HPA" in warnings[0]

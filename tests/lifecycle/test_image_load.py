@@ -67,3 +67,16 @@ def test_push_without_a_registry_says_how_to_name_one(monkeypatch):
 def test_latest_is_never_built():
     with pytest.raises(LabError, match="latest"):
         images.build(["latest"], client=object())
+
+
+def test_make_images_load_entry_point(fakes, capsys, monkeypatch):
+    from helpers.images import main
+    from helpers.kindcluster_tools import BIN_DIR
+
+    if (BIN_DIR / "kind").exists():
+        pytest.skip("./bin/kind exists: the entry point would drive the real kind, not the fake")
+    assert main(["load", "--versions", "v1", "v2"]) == 0
+    assert "loaded 2 images into 'orchestra' (docker-image)" in capsys.readouterr().out
+    monkeypatch.delenv("LAB_REGISTRY", raising=False)
+    assert main(["push", "--versions", "v1"]) == 1
+    assert "next: Set it to a registry" in capsys.readouterr().err
