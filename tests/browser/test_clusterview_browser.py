@@ -1,0 +1,192 @@
+"""ClusterView in a real browser: JupyterLab (token on) and headless Chromium.
+
+Runs a notebook that shows ClusterView, checks that the node boxes and pod chips render,
+scales the Deployment up and waits for the new chips (sent as patch messages), then saves
+test-artifacts/clusterview.png. Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium")
+# Flags from the kit's CI notes: no sandbox in containers, and no background networking
+# (the machine is offline, and Chromium's own update and sync calls would be refused).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACT = ROOT / "test-artifacts" / "clusterview.png"
+TIMEOUT_MS = 60_000
+
+FAKE_SETUP = f"""\
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import helpers
+from tests.views.fakecluster import FakeCluster
+cluster = FakeCluster(workers=2, replicas=3)
+"""
+SIM_SETUP = f"""\
+import helpers
+cluster = helpers.connect("sim", workers=2)
+cluster.apply({str(ROOT / "cluster" / "manifests" / "model-deployment.yaml")!r})
+cluster.apply({str(ROOT / "cluster" / "manifests" / "model-service.yaml")!r})
+cluster.wait_rollout("model")
+"""
+
+
+def use_simulator() -> bool:
+    choice = os.environ.get("LAB_BROWSER_CLUSTER")
+    if choice:
+        return choice == "sim"
+    has_sim = importlib.util.find_spec("helpers.sim.cluster") is not None
+    return has_sim and (ROOT / "cluster" / "manifests" / "model-deployment.yaml").exists()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(
+                f"LAB_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium"
+            )
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium to run this test)")
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_notebook(folder: Path, setup: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
+        nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
+    ]
+    path = folder / "clusterview.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, chromium):
+    """A JupyterLab server on 127.0.0.1, a random port and a fresh token."""
+    home = tmp_path_factory.mktemp("lab")
+    port, token = free_port(), secrets.token_hex(24)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "LAB_BACKEND": "sim",
+    }
+    write_notebook(home, SIM_SETUP if use_simulator() else FAKE_SETUP)
+    log = open(home / "server.log", "w")  # noqa: SIM115 (closed in teardown)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("jupyter")),
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={home}",
+            "--LabApp.news_url=None",
+            "--LabApp.extension_manager=readonly",
+            # CI containers run as root; JupyterLab refuses that unless told.
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=home,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:  # wait for the server to answer (a condition with a deadline)
+        assert server.poll() is None, (home / "server.log").read_text()
+        try:
+            if httpx.get(f"{base}/api/status?token={token}", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
+        time.sleep(0.25)
+    yield {"base": base, "token": token, "home": home}
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+def run_cell(page, index: int) -> None:
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_clusterview_renders_and_follows_a_scale_up(lab):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = f"{lab['base']}/lab/tree/clusterview.ipynb?token={lab['token']}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(url, timeout=TIMEOUT_MS)
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2, timeout=TIMEOUT_MS)
+            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            run_cell(page, 0)
+            widget = page.locator(".cv-root")
+            expect(widget).to_have_count(1, timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-node")).to_have_count(3, timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-pod")).to_have_count(3, timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-title")).to_have_text("simulated cluster")
+            expect(widget.locator(".cv-dep")).to_have_count(1)
+
+            run_cell(page, 1)
+            expect(widget.locator(".cv-pod")).to_have_count(5, timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-pod.cv-s-Ready")).to_have_count(5, timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-dep-text")).to_contain_text("desired 5")
+            assert int(widget.get_attribute("data-seq")) >= 1  # arrived as patches
+            workers = widget.locator(".cv-node[data-node*='worker'] .cv-pod")
+            expect(workers).to_have_count(5)
+
+            ARTIFACT.parent.mkdir(exist_ok=True)
+            widget.screenshot(path=str(ARTIFACT))
+        finally:
+            browser.close()
+    assert ARTIFACT.stat().st_size > 10_000
