@@ -47,7 +47,9 @@ class FakeApiServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> FakeApiServer:
         self._thread.start()
@@ -115,6 +117,7 @@ class FakeApiServer:
 class _Handler(BaseHTTPRequestHandler):
     api: FakeApiServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small writes would otherwise wait on delayed ACKs
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
