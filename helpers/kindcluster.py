@@ -23,7 +23,14 @@ from pathlib import Path
 
 from helpers import kindcluster_preflight as preflight
 from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError
-from helpers.kindcluster_tools import BIN_DIR, REPO, ensure_tool, find_tool, install_pinned
+from helpers.kindcluster_tools import (
+    BIN_DIR,
+    REPO,
+    ensure_pinned_kind,
+    ensure_tool,
+    find_tool,
+    install_pinned,
+)
 from helpers.kube.kind import CLUSTER, KindCli
 
 KIND_CONFIG = REPO / "cluster" / "kind.yaml"
@@ -43,9 +50,12 @@ def print_progress(step: str, fraction: float) -> None:
     print(f"[cluster {fraction:4.0%}] {step}", flush=True)
 
 
-def _cli(bin_dir: Path, fetch: bool) -> KindCli:
-    find = ensure_tool if fetch else find_tool
-    kind, kubectl = find("kind", bin_dir), find("kubectl", bin_dir)
+def _cli(bin_dir: Path, fetch: bool, lock: dict | None = None, report=None) -> KindCli:
+    if fetch:
+        kind = ensure_pinned_kind(bin_dir, lock, report)
+        kubectl = ensure_tool("kubectl", bin_dir, lock)
+    else:
+        kind, kubectl = find_tool("kind", bin_dir), find_tool("kubectl", bin_dir)
     return KindCli(kind=kind or "kind", kubectl=kubectl or "kubectl")
 
 
@@ -85,11 +95,13 @@ def create(
     metrics_timeout: float = METRICS_TIMEOUT,
     proc: Path = Path("/proc"),
     host_port: int = preflight.NODE_PORT,
+    lock: dict | None = None,
 ) -> dict:
     """Create the cluster, or reuse a healthy one; returns status() once all nodes are Ready.
 
     ``proc`` and ``host_port`` are what the pre-flight checks read (tests pass a fake /proc
-    and a port they know is free); kind.yaml itself always maps 30080.
+    and a port they know is free); kind.yaml itself always maps 30080. ``lock``: the
+    parsed cluster/tools.lock (default: read from the repository).
 
     Raises:
         DockerUnavailable, ToolMissing, ClusterUnavailable (a broken existing cluster),
@@ -103,7 +115,7 @@ def create(
     report("checking Docker", 0.02)
     _check_docker()
     report("finding kind and kubectl (pinned copies are downloaded into ./bin if missing)", 0.06)
-    cli = _cli(bin_dir, fetch=True)
+    cli = _cli(bin_dir, fetch=True, lock=lock, report=report)
     if cli.exists():
         report(f"the cluster {cli.cluster!r} exists: checking it", 0.3)
         _check_healthy(cli, node_timeout)

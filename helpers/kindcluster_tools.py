@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import shutil
+import subprocess
 import tomllib
 import urllib.error
 import urllib.request
@@ -178,3 +180,46 @@ def install_pinned(
         else:
             installed[name] = fetch_tool(name, bin_dir, lock, plat)
     return installed
+
+
+def tool_version(path: str) -> str | None:
+    """The ``vX.Y.Z`` a tool reports (`kind version`, `kubectl version --client`), or None."""
+    args = [path, "version"] + (["--client"] if Path(path).name == "kubectl" else [])
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"v\d+\.\d+\.\d+", out)
+    return match.group(0) if match else None
+
+
+def ensure_pinned_kind(bin_dir: Path = BIN_DIR, lock: dict | None = None, report=None) -> str:
+    """kind at the locked version: the one found if it matches, else a verified download.
+
+    kind supports a node image only with the release that built it, so another kind
+    version would fail on cluster/kind.yaml's image in confusing ways.
+
+    Example:
+        >>> ensure_pinned_kind()
+        '/home/me/orchestra/bin/kind'
+    """
+    lock = lock if lock is not None else load_lock()
+    wanted = lock["kind"]["version"]
+    found = find_tool("kind", bin_dir)
+    if found:
+        version = tool_version(found)
+        if version == wanted:
+            return found
+        if report:
+            report(f"{found} is kind {version or '(unknown version)'}; fetching {wanted}", 0.07)
+    try:
+        return fetch_tool("kind", bin_dir, lock)
+    except ToolMissing as err:
+        if not found:
+            raise
+        raise ToolMissing(
+            f"{found} is kind {version or '(unknown version)'}, but the course's node image "
+            f"needs kind {wanted}, and fetching it failed ({err.what})",
+            f"Install kind {wanted} ({INSTALL_HINTS['kind']}) or put it in ./bin, then run "
+            "`make cluster` again.",
+        ) from err

@@ -3,7 +3,7 @@
 Each fake is a small Python script put on PATH. It appends its arguments to
 ``<state>/calls.jsonl`` and answers from files in the state directory, so a test sets a
 scenario by writing files: ``clusters`` (one name a line), ``api_down``, ``nodes_never_ready``,
-``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``. Output texts are the real tools' (kind
+``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``, ``old_kind``. Output texts are the real tools' (kind
 v0.32, kubectl 1.36, Docker CLI), including the error lines the kit maps.
 """
 
@@ -42,7 +42,9 @@ def node(name, role, ready):
 
 
 if TOOL == "kind":
-    if args[:2] == ["get", "clusters"]:
+    if args[:1] == ["version"]:
+        print("kind %s go1.26.3 linux/amd64" % ("v0.20.0" if has("old_kind") else "v0.32.0"))
+    elif args[:2] == ["get", "clusters"]:
         if clusters():
             print("\n".join(clusters()))
         else:

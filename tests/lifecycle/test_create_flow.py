@@ -12,7 +12,8 @@ import socket
 import pytest
 
 from helpers import kindcluster
-from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError, LabTimeout
+from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError, LabTimeout, ToolMissing
+from helpers.kindcluster_tools import host_platform
 
 
 def _create(fakes, proc, port, steps=None, **kw):
@@ -180,3 +181,24 @@ def test_metrics_server_not_available_is_a_warning_not_a_failure(fakes, good_pro
     assert result["ready"]
     warnings = [s for s, _ in steps if s.startswith("warning: metrics-server")]
     assert warnings and "HPA" in warnings[0]
+
+
+def test_a_kind_of_another_release_is_not_used_with_the_pinned_node_image(
+    fakes, good_proc, free_port
+):
+    """kind supports a node image only with the kind release that built it.
+
+    https://kind.sigs.k8s.io/docs/user/quick-start/#creating-a-cluster
+    """
+    fakes.set("old_kind")
+    with socket.socket() as sock:  # the pinned download is attempted, and fails (offline)
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/kind"
+    lock = {"kind": {"version": "v0.32.0", "url": dead, "sha256": {host_platform(): "0" * 64}}}
+    steps: list = []
+    with pytest.raises(ToolMissing) as caught:
+        _create(fakes, good_proc, free_port, steps, lock=lock)
+    assert "kind v0.20.0" in caught.value.what and "needs kind v0.32.0" in caught.value.what
+    assert "Install kind v0.32.0" in caught.value.hint
+    assert any("fetching v0.32.0" in step for step, _ in steps)
+    assert fakes.calls("kind") == [["version"]]
