@@ -158,3 +158,48 @@ def test_metrics_server_runs_with_kubelet_insecure_tls_and_a_pinned_image():
     assert container["imagePullPolicy"] == "IfNotPresent"
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+# Field names of kind's v1alpha4 config (sigs.k8s.io/kind/pkg/apis/config/v1alpha4/types.go
+# at v0.32.0). kind decodes its config strictly, so a misspelt key fails `make cluster`.
+CLUSTER_FIELDS = {
+    "kind", "apiVersion", "name", "nodes", "networking", "featureGates", "runtimeConfig",
+    "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902", "containerdConfigPatches",
+    "containerdConfigPatchesJSON6902",
+}  # fmt: skip
+NODE_FIELDS = {
+    "role", "image", "labels", "extraMounts", "extraPortMappings", "kubeadmConfigPatches",
+    "kubeadmConfigPatchesJSON6902",
+}  # fmt: skip
+NETWORKING_FIELDS = {
+    "ipFamily", "apiServerPort", "apiServerAddress", "podSubnet", "serviceSubnet",
+    "disableDefaultCNI", "kubeProxyMode", "dnsSearch",
+}  # fmt: skip
+PORT_FIELDS = {"containerPort", "hostPort", "listenAddress", "protocol"}
+JSON6902_FIELDS = {"group", "version", "kind", "patch"}
+
+
+def test_only_fields_kind_v1alpha4_knows(config):
+    """https://kind.sigs.k8s.io/docs/user/configuration/"""
+    assert set(config) <= CLUSTER_FIELDS
+    assert set(config["networking"]) <= NETWORKING_FIELDS
+    for node in config["nodes"]:
+        assert set(node) <= NODE_FIELDS
+        for mapping in node.get("extraPortMappings", []):
+            assert set(mapping) <= PORT_FIELDS
+        for patch in node.get("kubeadmConfigPatchesJSON6902", []):
+            assert set(patch) == JSON6902_FIELDS
+
+
+def test_importing_the_lifecycle_modules_prints_and_starts_nothing():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, helpers.kindcluster, helpers.images, helpers.kube.images, "
+        "helpers.kindcluster_preflight; "
+        "assert 'ipywidgets' not in sys.modules and 'anywidget' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
