@@ -1,0 +1,116 @@
+"""Reaching the model Service, open-loop traffic over HTTP, and node power on kind only.
+
+Open loop: request i leaves at start + i/rps whatever the latency of earlier ones.
+NodePorts reach the host on kind only through extraPortMappings
+(https://kind.sigs.k8s.io/docs/user/configuration/#extra-port-mappings).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers.errors import DockerUnavailable, LabError, UnsupportedOnBackend
+from helpers.kube import KubeCluster
+from tests.kube import objects
+from tests.kube.modelstub import ModelStub
+
+
+def until(predicate, timeout: float = 10.0) -> None:
+    """Wait for a traffic run's results (not cluster state, so cluster.wait has no signal)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def kind_cluster(fake, tmp_path):
+    c = KubeCluster("kind-orchestra", kubeconfig=fake.kubeconfig(tmp_path, "kind-orchestra"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def stub():
+    with ModelStub() as s:
+        yield s
+
+
+def test_kind_uses_the_mapped_node_port(kind_cluster, fake):
+    fake.put(objects.service())
+    assert kind_cluster.service("model").url == "http://127.0.0.1:30080"
+    fake.put(objects.service(node_port=30081))
+    with pytest.raises(LabError, match="not on NodePort 30080") as err:
+        kind_cluster.service("model")
+    assert "kubectl port-forward svc/model" in err.value.hint
+
+
+def test_other_contexts_use_a_node_address_or_ask_for_port_forward(cluster, fake, stub):
+    fake.put(objects.service(node_port=stub.port))  # node InternalIP is 127.0.0.1
+    svc = cluster.service("model")
+    assert svc.url == stub.url
+    answer = svc.predict([[0.0] * 64])
+    assert answer["version"] == "v1" and answer["pod"] == "model-aaa-11111"
+    clusterip = objects.service()
+    clusterip["spec"] = {"type": "ClusterIP", "selector": {"app": "model"}, "ports": [{"port": 80}]}
+    fake.put(clusterip)
+    with pytest.raises(LabError, match="no address reachable"):
+        cluster.service("model")
+    assert cluster.service("model", url=stub.url).predict([[1.0]])["predictions"] == [0]
+
+
+def test_traffic_is_open_loop_and_records_headers(cluster, stub):
+    stub.delay = 0.3  # each answer takes 300 ms; a closed loop would send ~4, not 20
+    with cluster.traffic("model", rps=20, duration=1.0, url=stub.url, rows=[[0.5] * 64]) as run:
+        until(lambda: len(run.results) == 20)
+    df = run.results
+    assert list(df.columns) == ["t", "latency_ms", "ok", "status", "version", "pod"]
+    assert df["ok"].all() and set(df["status"]) == {200}
+    assert set(df["version"]) == {"v1"} and set(df["pod"]) == {"model-aaa-11111"}
+    gaps = df["t"].diff().dropna()
+    assert gaps.round(6).eq(0.05).all()  # scheduled, evenly spaced: 1 / 20 rps
+    assert df["latency_ms"].min() >= 290
+    assert stub.bodies[0] == {"rows": [[0.5] * 64]}
+
+
+def test_overload_beyond_the_in_flight_bound_is_recorded_as_failures(cluster, stub):
+    stub.delay = 1.0  # longer than the whole schedule: no slot frees up during it
+    run = cluster.traffic("model", rps=50, duration=0.4, url=stub.url, max_in_flight=3)
+    until(lambda: len(run.results) == 20)
+    run.stop()
+    df = run.results
+    assert (df["ok"]).sum() == 3
+    assert (df.loc[~df["ok"], "status"] == 0).all()
+
+
+def test_stop_ends_an_unbounded_run_promptly(cluster, stub):
+    run = cluster.traffic("model", rps=100, url=stub.url)
+    until(lambda: len(run.results) >= 10)
+    started = time.monotonic()
+    run.stop()
+    assert time.monotonic() - started < 2.0
+    assert not run.running and run.stopped_at is not None
+    count = len(run.results)
+    assert len(run.results) == count  # nothing arrives after stop()
+    assert run.summary()["failed"] == 0
+
+
+def test_traffic_to_nothing_fails_visibly(cluster):
+    run = cluster.traffic("model", rps=20, duration=0.25, url="http://127.0.0.1:9")
+    until(lambda: len(run.results) == 5)
+    run.stop()
+    assert not run.results["ok"].any() and set(run.results["status"]) == {0}
+
+
+def test_node_power_needs_kind_and_docker(cluster, kind_cluster, monkeypatch):
+    with pytest.raises(UnsupportedOnBackend, match="needs a kind cluster"):
+        cluster.stop_node("orchestra-worker")
+    with pytest.raises(LabError, match="control plane"):
+        kind_cluster.stop_node("orchestra-control-plane")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(DockerUnavailable, match="Docker daemon is not reachable"):
+        kind_cluster.stop_node("orchestra-worker")
+    with pytest.raises(DockerUnavailable):
+        kind_cluster.start_node("orchestra-worker")
