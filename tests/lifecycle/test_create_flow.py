@@ -202,3 +202,16 @@ def test_a_kind_of_another_release_is_not_used_with_the_pinned_node_image(
     assert "Install kind v0.32.0" in caught.value.hint
     assert any("fetching v0.32.0" in step for step, _ in steps)
     assert fakes.calls("kind") == [["version"]]
+
+
+def test_status_command_line_exit_code_follows_readiness(fakes, capsys):
+    from helpers.kindcluster_tools import BIN_DIR
+
+    if (BIN_DIR / "kind").exists():
+        pytest.skip("./bin/kind exists: the command line would ask the real kind, not the fake")
+    assert kindcluster.main(["status"]) == 1
+    assert "exists=False" in capsys.readouterr().out
+    fakes.set("clusters", "orchestra\n")
+    assert kindcluster.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "ready=True" in out and "orchestra-worker2 (Ready)" in out
