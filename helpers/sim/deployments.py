@@ -1,0 +1,208 @@
+"""The Deployment controller: ReplicaSets per template, rolling or Recreate, revisions, status.
+
+A template change makes a ReplicaSet ``<deployment>-<pod-template-hash>`` with the next
+revision; `rollout undo` copies an old template back, and the controller then adopts the
+old ReplicaSet with that hash and gives it the next revision number. Progress that stalls
+for progressDeadlineSeconds sets Progressing=False/ProgressDeadlineExceeded (no automatic
+rollback). (kubernetes.io/docs/concepts/workloads/controllers/deployment/)
+"""
+
+from __future__ import annotations
+
+from helpers.sim import rolling
+from helpers.sim.deploystatus import compute_status
+from helpers.sim.names import template_hash
+from helpers.sim.replicasets import available
+from helpers.sim.store import Obj, controller_uid, owner_ref
+from helpers.sim.workqueue import WorkQueue
+
+REVISION = "deployment.kubernetes.io/revision"
+HASH = "pod-template-hash"
+
+
+def revision(rs: Obj) -> int:
+    """The revision annotation of a ReplicaSet (0 if absent)."""
+    return int((rs.meta.get("annotations") or {}).get(REVISION, 0) or 0)
+
+
+class DeploymentController:
+    """Reconciles every Deployment (one sync per dirty Deployment per instant)."""
+
+    def __init__(self, sim):
+        self.sim, self.store, self.clock = sim, sim.store, sim.clock
+        self.queue = WorkQueue(self.clock, self.sync)
+        self._hashes: dict[str, tuple[int, str]] = {}
+        self._writing = None
+        self._progress: dict[str, float] = {}
+        self.store.watch("Deployment", self._changed)
+        self.store.watch("ReplicaSet", self._owned_changed)
+        self.store.watch("Pod", self._pod_changed)
+
+    def _changed(self, dep, _type) -> None:
+        if dep is not self._writing:
+            self.queue.add(dep.uid)
+
+    def _owned_changed(self, rs, _type) -> None:
+        owner = controller_uid(rs)
+        if owner:
+            self.queue.add(owner)
+
+    def _pod_changed(self, pod, _type) -> None:
+        rs = self.store.by_uid.get(controller_uid(pod) or "")
+        if rs is not None:
+            owner = controller_uid(rs)
+            if owner:
+                self.queue.add(owner)
+
+    # ---- sync -------------------------------------------------------------------------------
+    def template_hash(self, dep: Obj) -> str:
+        """The pod-template-hash of the Deployment's current template (cached per generation)."""
+        gen = dep.meta.get("generation", 1)
+        cached = self._hashes.get(dep.uid)
+        if cached is None or cached[0] != gen:
+            cached = (gen, template_hash(dep.spec["template"]))
+            self._hashes[dep.uid] = cached
+        return cached[1]
+
+    def sync(self, uid: str) -> None:
+        """Reconcile one Deployment."""
+        dep = self.store.by_uid.get(uid)
+        if (
+            dep is None
+            or dep.deleted
+            or dep.kind != "Deployment"
+            or dep.meta.get("deletionTimestamp")
+        ):
+            return
+        rss = sorted(
+            self.store.owned(dep, "ReplicaSet"), key=lambda r: (r.meta["creationTimestamp"], r.name)
+        )
+        h = self.template_hash(dep)
+        new = next((rs for rs in rss if rs.labels.get(HASH) == h), None)
+        olds = [rs for rs in rss if rs is not new]
+        top = max((revision(rs) for rs in olds), default=0)
+        created = False
+        if new is None:
+            new = self._create_rs(dep, h, top + 1)
+            created = True
+        elif revision(new) <= top:
+            new.meta.setdefault("annotations", {})[REVISION] = str(top + 1)
+            self.store.changed(new)
+        ann = dep.meta.setdefault("annotations", {})
+        if ann.get(REVISION) != str(revision(new)):
+            ann[REVISION] = str(revision(new))
+        if dep.spec.get("strategy", {}).get("type") == "Recreate":
+            self._recreate(dep, new, olds)
+        else:
+            self._rolling(dep, new, olds)
+        self._cleanup(dep, olds)
+        self._write_status(dep, new, olds, created)
+
+    def _create_rs(self, dep: Obj, h: str, rev: int) -> Obj:
+        template = dep.spec["template"]
+        meta = dict(template.get("metadata") or {})
+        meta["labels"] = {**(meta.get("labels") or {}), HASH: h}
+        selector = dict(dep.spec["selector"])
+        selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH: h}
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{dep.name}-{h}",
+                "namespace": dep.namespace,
+                "labels": dict(meta["labels"]),
+                "annotations": {
+                    REVISION: str(rev),
+                    "deployment.kubernetes.io/desired-replicas": str(dep.spec.get("replicas", 1)),
+                },
+                "ownerReferences": [owner_ref(dep)],
+            },
+            "spec": {
+                "replicas": 0,
+                "minReadySeconds": dep.spec.get("minReadySeconds", 0),
+                "selector": selector,
+                "template": {**template, "metadata": meta},
+            },
+        }
+        return self.sim.create_object(body)
+
+    def _scale(self, dep: Obj, rs: Obj, size: int) -> None:
+        old = int(rs.spec.get("replicas", 0))
+        if old == size:
+            return
+        rs.spec["replicas"] = size
+        rs.meta.setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(
+            dep.spec.get("replicas", 1)
+        )
+        self.store.changed(rs)
+        verb = "up" if size > old else "down"
+        msg = f"Scaled {verb} replica set {rs.name} from {old} to {size}"
+        self.sim.record_event(
+            f"deployment/{dep.name}", "Normal", "ScalingReplicaSet", msg, dep.namespace
+        )
+
+    def _available(self, dep: Obj, rs: Obj) -> int:
+        min_ready = float(dep.spec.get("minReadySeconds", 0))
+        now = self.clock.now
+        n = 0
+        for pod in self.store.owned(rs, "Pod"):
+            if pod.active and available(pod, min_ready, now):
+                n += 1
+            elif pod.active and pod.is_ready:
+                self.queue.add_at(pod.ready_since + min_ready, dep.uid)
+        return n
+
+    def _rolling(self, dep: Obj, new: Obj, olds: list[Obj]) -> None:
+        replicas = int(dep.spec.get("replicas", 1))
+        surge, unavailable = rolling.fenceposts(dep.spec.get("strategy") or {}, replicas)
+        total = sum(int(rs.spec.get("replicas", 0)) for rs in [new, *olds])
+        new_spec = int(new.spec.get("replicas", 0))
+        size = rolling.new_scale_up(replicas, surge, total, new_spec)
+        if size != new_spec:
+            self._scale(dep, new, size)
+            return  # one step per sync, as the real controller does
+        live = [rs for rs in olds if int(rs.spec.get("replicas", 0)) > 0]
+        if not live:
+            return
+        sizes = rolling.old_scale_down(
+            replicas,
+            unavailable,
+            [(int(rs.spec.get("replicas", 0)), self._available(dep, rs)) for rs in live],
+            new_spec,
+            self._available(dep, new),
+        )
+        for rs, size in zip(live, sizes, strict=True):
+            self._scale(dep, rs, size)
+
+    def _recreate(self, dep: Obj, new: Obj, olds: list[Obj]) -> None:
+        for rs in olds:
+            self._scale(dep, rs, 0)
+        if any(self.store.owned(rs, "Pod") for rs in olds):
+            return  # Recreate waits until every old pod is gone
+        self._scale(dep, new, int(dep.spec.get("replicas", 1)))
+
+    def _cleanup(self, dep: Obj, olds: list[Obj]) -> None:
+        limit = int(dep.spec.get("revisionHistoryLimit", 10))
+        idle = [
+            rs
+            for rs in olds
+            if int(rs.spec.get("replicas", 0)) == 0 and not self.store.owned(rs, "Pod")
+        ]
+        idle.sort(key=revision)
+        for rs in idle[: max(0, len(idle) - limit)]:
+            self.sim.remove_object(rs)
+
+    def _write_status(self, dep: Obj, new: Obj, olds: list[Obj], created: bool) -> None:
+        rss = [rs for rs in [new, *olds] if not rs.deleted]
+        status, recheck = compute_status(
+            dep, new, rss, self.store, self.clock.now, created, self._progress
+        )
+        if recheck is not None:
+            self.queue.add_at(recheck, dep.uid)
+        if status != dep.status:
+            dep.status = status
+            self._writing = dep
+            try:
+                self.store.changed(dep)
+            finally:
+                self._writing = None

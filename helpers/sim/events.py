@@ -1,0 +1,80 @@
+"""Kubernetes Events of the simulated cluster, kept for an hour as the API server does.
+
+Events are the story a student reads (``kubectl get events``); the reasons and messages
+are the real ones so that what they learn here is what they see on a real cluster.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from helpers.api import canonical_kind
+from helpers.sim.clock import iso
+
+# 3600 s: the API server's default --event-ttl (1 h).
+EVENT_TTL_S = 3600.0
+# A hard cap too, so a 30,000-pod benchmark keeps its memory bounded.
+MAX_EVENTS = 200_000
+
+
+class EventLog:
+    """Events as tuples (time, type, object, reason, message, namespace), oldest first.
+
+    Example:
+        >>> log = EventLog()
+        >>> log.add(0.0, "Normal", "pod/web-1", "Scheduled", "Successfully assigned ...", "default")
+        >>> log.rows()[0]["reason"]
+        'Scheduled'
+    """
+
+    def __init__(self):
+        self._items: deque[tuple] = deque(maxlen=MAX_EVENTS)
+
+    def add(self, t: float, type_: str, obj: str, reason: str, message: str, namespace: str):
+        """Record one event; returns its row."""
+        self._items.append((t, type_, obj, reason, message, namespace))
+        while self._items and self._items[0][0] < t - EVENT_TTL_S:
+            self._items.popleft()
+        return {"time": t, "type": type_, "object": obj, "reason": reason, "message": message}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every event held, oldest first, as helpers.state EventRow dicts."""
+        return [
+            {"time": t, "type": ty, "object": o, "reason": r, "message": m}
+            for t, ty, o, r, m, _ in self._items
+        ]
+
+    def recent(self, n: int) -> list[dict[str, Any]]:
+        """The last ``n`` events as rows."""
+        items = list(self._items)[-n:] if n else []
+        return [
+            {"time": t, "type": ty, "object": o, "reason": r, "message": m}
+            for t, ty, o, r, m, _ in items
+        ]
+
+    def objects(self, namespace: str | None) -> list[dict[str, Any]]:
+        """Events as Kubernetes Event objects (core/v1), for list_objects("Event")."""
+        out = []
+        for i, (t, ty, o, r, m, ns) in enumerate(self._items):
+            if namespace is not None and ns != namespace:
+                continue
+            kind, _, name = o.partition("/")
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Event",
+                    "metadata": {"name": f"{name}.{i:016x}", "namespace": ns or "default"},
+                    "involvedObject": {"kind": canonical_kind(kind), "name": name, "namespace": ns},
+                    "type": ty,
+                    "reason": r,
+                    "message": m,
+                    "count": 1,
+                    "firstTimestamp": iso(t),
+                    "lastTimestamp": iso(t),
+                }
+            )
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)

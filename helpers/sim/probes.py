@@ -1,0 +1,140 @@
+"""Probes and lifecycle hooks: parsing with the documented defaults, and probing a server.
+
+Defaults: initialDelaySeconds 0, periodSeconds 10, timeoutSeconds 1, successThreshold 1,
+failureThreshold 3. Messages are the kubelet's, e.g. "HTTP probe failed with statuscode: 503".
+(kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from helpers.errors import ManifestError
+
+PROBE_KEYS = {
+    "httpGet", "tcpSocket", "exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds",
+    "successThreshold", "failureThreshold", "terminationGracePeriodSeconds",
+}  # fmt: skip
+# The model server listens here (cluster/model: uvicorn on 8080).
+SERVER_PORT = 8080
+# Paths the model server answers with 200 whenever it is up.
+ALWAYS_OK_PATHS = ("/healthz", "/version", "/metrics")
+# "sleep 5", "/bin/sleep 5", "sh -c 'sleep 5'", "python -c 'time.sleep(5)'"
+_SLEEP = re.compile(r"sleep(?:\s+|\()(\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One parsed probe (``kind`` is "http", "tcp" or "exec")."""
+
+    kind: str
+    port: int | None
+    path: str
+    command: tuple
+    initial: float
+    period: float
+    timeout: float
+    success: int
+    failure: int
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A preStop hook: how long it keeps the container from receiving SIGTERM."""
+
+    kind: str  # "exec", "sleep" or "http"
+    seconds: float
+
+
+def _port(value, ports: dict, field: str) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, str) and value in ports:
+        return ports[value]
+    raise ManifestError(f"{field}.port: {value!r} is not a number or a named containerPort.")
+
+
+def _int(probe: dict, key: str, default: int, field: str, minimum: int) -> int:
+    value = probe.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ManifestError(f"{field}.{key}: {value!r} must be a whole number >= {minimum}.")
+    return value
+
+
+def parse_probe(probe: dict | None, ports: dict, field: str) -> Probe | None:
+    """Parse a probe; ManifestError naming the field for what the simulator cannot run."""
+    if not probe:
+        return None
+    unknown = set(probe) - PROBE_KEYS
+    if unknown:
+        raise ManifestError(f"{field}.{sorted(unknown)[0]} is not supported by the simulator.")
+    handlers = [k for k in ("httpGet", "tcpSocket", "exec") if k in probe]
+    if len(handlers) != 1:
+        raise ManifestError(f"{field}: give exactly one of httpGet, tcpSocket or exec.")
+    port, path, command = None, "", ()
+    if "httpGet" in probe:
+        port = _port(probe["httpGet"].get("port"), ports, f"{field}.httpGet")
+        path = probe["httpGet"].get("path", "/")
+    elif "tcpSocket" in probe:
+        port = _port(probe["tcpSocket"].get("port"), ports, f"{field}.tcpSocket")
+    else:
+        command = tuple(str(c) for c in (probe["exec"].get("command") or ()))
+        if not command:
+            raise ManifestError(f"{field}.exec.command is required.")
+    return Probe(
+        kind={"httpGet": "http", "tcpSocket": "tcp", "exec": "exec"}[handlers[0]],
+        port=port,
+        path=path,
+        command=command,
+        initial=_int(probe, "initialDelaySeconds", 0, field, 0),
+        period=_int(probe, "periodSeconds", 10, field, 1),
+        timeout=_int(probe, "timeoutSeconds", 1, field, 1),
+        success=_int(probe, "successThreshold", 1, field, 1),
+        failure=_int(probe, "failureThreshold", 3, field, 1),
+    )
+
+
+def parse_hook(hook: dict | None, ports: dict, field: str) -> Hook | None:
+    """Parse a preStop hook (exec, sleep or httpGet)."""
+    if not hook:
+        return None
+    if "sleep" in hook:
+        seconds = hook["sleep"].get("seconds")
+        if not isinstance(seconds, int | float) or seconds < 0:
+            raise ManifestError(f"{field}.preStop.sleep.seconds must be a number >= 0.")
+        return Hook("sleep", float(seconds))
+    if "exec" in hook:
+        text = " ".join(str(c) for c in hook["exec"].get("command") or ())
+        m = _SLEEP.search(text)
+        return Hook("exec", float(m.group(1)) if m else 0.0)
+    if "httpGet" in hook:
+        _port(hook["httpGet"].get("port"), ports, f"{field}.preStop.httpGet")
+        return Hook("http", 0.0)
+    raise ManifestError(f"{field}.preStop: give one of exec, sleep or httpGet.")
+
+
+def check(probe: Probe, server, t: float, ip: str) -> tuple[bool, str]:
+    """Run ``probe`` against a simulated server at time ``t``: (success, failure message)."""
+    if probe.kind == "exec":
+        if not server.running(t):
+            return False, "container is not running"
+        ok = probe.command[0] not in ("false", "/bin/false")
+        return ok, "" if ok else f"command {list(probe.command)!r} exited with 1"
+    listening = probe.port == SERVER_PORT and server.accepting(t)
+    addr = f"{ip}:{probe.port}"
+    if probe.kind == "tcp":
+        return listening, "" if listening else f"dial tcp {addr}: connect: connection refused"
+    if not listening:
+        return (
+            False,
+            f'Get "http://{addr}{probe.path}": dial tcp {addr}: connect: connection refused',
+        )
+    if probe.path in ALWAYS_OK_PATHS:
+        return True, ""
+    if probe.path == "/readyz":
+        ok = server.model_loaded(t)
+        return ok, "" if ok else "HTTP probe failed with statuscode: 503"
+    return False, "HTTP probe failed with statuscode: 404"

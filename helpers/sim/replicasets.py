@@ -1,0 +1,134 @@
+"""The ReplicaSet controller: keep spec.replicas pods, delete in the documented order.
+
+Scale-down order: unscheduled before scheduled; Pending before Unknown before Running;
+not Ready before Ready; lower controller.kubernetes.io/pod-deletion-cost first; pods
+doubled up on a node first; more recently Ready first; more restarts first; newer first.
+(kubernetes.io/docs/concepts/workloads/controllers/replicaset/#scaling-a-replicaset)
+"""
+
+from __future__ import annotations
+
+from helpers import labels
+from helpers.sim.store import Obj, controller_uid, owner_ref
+
+PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
+DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def deletion_order(pods: list) -> list:
+    """``pods`` sorted so that the first ones are deleted first."""
+    per_node: dict[str, int] = {}
+    for p in pods:
+        if p.node:
+            per_node[p.node] = per_node.get(p.node, 0) + 1
+
+    def key(p):
+        cost = int((p.meta.get("annotations") or {}).get(DELETION_COST, 0) or 0)
+        return (
+            p.node is not None,
+            PHASE_RANK.get(p.phase, 2),
+            p.is_ready,
+            cost,
+            -per_node.get(p.node, 0),
+            -(p.ready_since or 0.0) if p.is_ready else 0.0,
+            -p.restarts,
+            -p.created,
+        )
+
+    return sorted(pods, key=key)
+
+
+def available(pod, min_ready: float, now: float) -> bool:
+    """Ready for at least ``min_ready`` seconds (what "available" means)."""
+    return pod.is_ready and pod.ready_since is not None and now - pod.ready_since >= min_ready
+
+
+class ReplicaSetController:
+    """Creates and deletes pods for every ReplicaSet; keeps their status."""
+
+    def __init__(self, sim):
+        self.sim, self.store, self.clock = sim, sim.store, sim.clock
+        from helpers.sim.workqueue import WorkQueue
+
+        self.queue = WorkQueue(self.clock, self.sync)
+        self._own_update = None  # the RS whose status this controller is writing
+        self.store.watch("ReplicaSet", self._rs_changed)
+        self.store.watch("Pod", self._pod_changed)
+
+    def _rs_changed(self, rs, _type) -> None:
+        if rs is not self._own_update:
+            self.queue.add(rs.uid)
+
+    def _pod_changed(self, pod, _type) -> None:
+        owner = controller_uid(pod)
+        if owner:
+            self.queue.add(owner)
+
+    def sync(self, uid: str) -> None:
+        """Reconcile one ReplicaSet."""
+        rs = self.store.by_uid.get(uid)
+        if rs is None or rs.kind != "ReplicaSet" or rs.deleted:
+            return
+        reqs = labels.parse(rs.spec.get("selector"))
+        pods = self.store.owned(rs, "Pod")
+        for pod in pods:
+            if not labels.matches(reqs, pod.labels):
+                self.store.set_owner(pod, None)  # released: it no longer matches
+                self.store.changed(pod)
+        pods = [p for p in pods if controller_uid(p) == rs.uid]
+        active = [p for p in pods if p.active]
+        want = int(rs.spec.get("replicas", 1))
+        if rs.meta.get("deletionTimestamp"):
+            want = 0
+        if len(active) < want:
+            for _ in range(want - len(active)):
+                pod = self.sim.create_pod_from(rs)
+                self.sim.record_event(
+                    f"replicaset/{rs.name}",
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"Created pod: {pod.name}",
+                    rs.namespace,
+                )
+                active.append(pod)
+        elif len(active) > want:
+            for pod in deletion_order(active)[: len(active) - want]:
+                self.sim.delete_pod_object(pod)
+                self.sim.record_event(
+                    f"replicaset/{rs.name}",
+                    "Normal",
+                    "SuccessfulDelete",
+                    f"Deleted pod: {pod.name}",
+                    rs.namespace,
+                )
+                active.remove(pod)
+        self.update_status(rs, active)
+
+    def update_status(self, rs: Obj, active: list) -> None:
+        """Set status.replicas / readyReplicas / availableReplicas; announce only changes."""
+        now = self.clock.now
+        min_ready = float(rs.spec.get("minReadySeconds", 0))
+        ready = [p for p in active if p.is_ready]
+        avail = sum(1 for p in ready if available(p, min_ready, now))
+        for p in ready:
+            if not available(p, min_ready, now):
+                self.queue.add_at(p.ready_since + min_ready, rs.uid)
+        status = {
+            "replicas": len(active),
+            "fullyLabeledReplicas": len(active),
+            "readyReplicas": len(ready),
+            "availableReplicas": avail,
+            "observedGeneration": rs.meta.get("generation", 1),
+        }
+        if status != rs.status:
+            rs.status = status
+            self._own_update = rs
+            try:
+                self.store.changed(rs)
+            finally:
+                self._own_update = None
+
+    @staticmethod
+    def ref(rs: Obj) -> dict:
+        """The ownerReference a pod of ``rs`` carries."""
+        return owner_ref(rs)

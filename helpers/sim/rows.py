@@ -1,0 +1,110 @@
+"""Rows for views (helpers.state): nodes, pods, deployments, services, from simulator objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.sim.deployments import revision
+from helpers.state import version_of
+
+
+def node_row(node) -> dict[str, Any]:
+    """A NodeRow."""
+    return {
+        "name": node.name,
+        "role": node.role,
+        "ready": node.ready,
+        "schedulable": not node.unschedulable,
+        "taints": [
+            f"{t['key']}={t['value']}:{t['effect']}"
+            if t.get("value")
+            else f"{t['key']}:{t['effect']}"
+            for t in node.taints
+        ],
+        "cpu_allocatable": node.cpu,
+        "cpu_requested": round(node.cpu_req, 6),
+        "memory_allocatable": int(node.mem),
+        "memory_requested": int(node.mem_req),
+        "pods": len(node.pods),
+    }
+
+
+def pod_row(pod, sim) -> dict[str, Any]:
+    """A PodRow."""
+    return {
+        "name": pod.name,
+        "namespace": pod.namespace,
+        "node": pod.node,
+        "status": pod.kubectl_status(),
+        "phase": pod.phase,
+        "ready": pod.is_ready,
+        "restarts": pod.restarts,
+        "image": pod.plan.image,
+        "version": pod.plan.version,
+        "owner": sim.owner_name(pod),
+        "labels": dict(pod.labels),
+        "endpoint": sim.endpoints_ctl.is_listed(pod),
+        "created": pod.created,
+    }
+
+
+def deployment_row(dep) -> dict[str, Any]:
+    """A DeploymentRow."""
+    status = dep.status or {}
+    image = dep.spec["template"]["spec"]["containers"][0]["image"]
+    rev = int((dep.meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", 0) or 0)
+    return {
+        "name": dep.name,
+        "namespace": dep.namespace,
+        "replicas": int(dep.spec.get("replicas", 1)),
+        "updated": status.get("updatedReplicas", 0),
+        "ready": status.get("readyReplicas", 0),
+        "available": status.get("availableReplicas", 0),
+        "total": status.get("replicas", 0),
+        "image": image,
+        "version": version_of(image),
+        "revision": rev,
+        "conditions": {
+            c["type"]: {
+                "status": c["status"],
+                "reason": c.get("reason", ""),
+                "message": c.get("message", ""),
+            }
+            for c in status.get("conditions", [])
+        },
+    }
+
+
+def service_row(svc, sim) -> dict[str, Any]:
+    """A ServiceRow."""
+    port = (svc.spec.get("ports") or [{}])[0]
+    return {
+        "name": svc.name,
+        "namespace": svc.namespace,
+        "type": svc.spec.get("type", "ClusterIP"),
+        "selector": dict(svc.spec.get("selector") or {}),
+        "port": port.get("port"),
+        "node_port": port.get("nodePort"),
+        "endpoints": sim.endpoints_ctl.endpoints(svc),
+    }
+
+
+def generic_row(obj) -> dict[str, Any]:
+    """A small row for other kinds (HorizontalPodAutoscaler): name, namespace, spec, status."""
+    return {"name": obj.name, "namespace": obj.namespace, "spec": obj.spec, "status": obj.status}
+
+
+def make_row(obj, sim) -> dict[str, Any]:
+    """The row of any object a subscriber can see."""
+    if obj.kind == "Pod":
+        return pod_row(obj, sim)
+    if obj.kind == "Node":
+        return node_row(obj)
+    if obj.kind == "Deployment":
+        return deployment_row(obj)
+    if obj.kind == "Service":
+        return service_row(obj, sim)
+    return generic_row(obj)
+
+
+__all__ = ["make_row", "revision"]

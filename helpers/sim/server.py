@@ -1,0 +1,116 @@
+"""The simulated model server: one process per container start, as cluster/model behaves.
+
+Timeline of a start at time s: the process listens at s + 1 (Python and uvicorn start),
+/healthz answers 200 from then on, the model is loaded and warmed 2 s later (plus
+MODEL_FAULT_SLOW_START_SECONDS), after which /readyz answers 200; v3 never loads. On
+SIGTERM it closes its listener (new connections are refused), drains in-flight requests
+and exits. Memory is a ~100 MiB baseline plus MODEL_FAULT_MEMORY_MB_PER_S growth, which
+the kubelet compares with the container's limit (OOMKilled, exit 137).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from orchestra_model.faults import Faults
+
+# 1 s: interpreter, imports and uvicorn binding the port (measured on the real image: ~1 s).
+PROCESS_START_S = 1.0
+# 2 s: loading, hash-checking and warming the model after the port opens.
+MODEL_LOAD_S = 2.0
+# 0.2 s: uvicorn's drain of in-flight requests after SIGTERM (requests take milliseconds).
+DRAIN_S = 0.2
+# 100 MiB: resident memory of the idle server with numpy and the model loaded.
+BASELINE_MEMORY = 100 * 2**20
+# Versions whose artifacts exist in the image; v3's load fails (never Ready).
+LOADABLE_VERSIONS = ("v1", "v2")
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What a client connecting to a pod meets now (read by the traffic simulation)."""
+
+    accepting: bool  # a TCP connection to the pod's port succeeds now
+    model_loaded: bool  # /predict answers 200 rather than 503
+    version: str  # model version from the image tag
+    extra_latency_ms: float  # MODEL_FAULT_LATENCY_MS
+    cpu_request: float | None  # cores
+    cpu_limit: float | None  # cores
+    node: str
+    terminating: bool
+
+
+class ServerProcess:
+    """One run of the model server inside a container, started at ``started``."""
+
+    __slots__ = (
+        "crash_at",
+        "exit_at",
+        "faults",
+        "listen_at",
+        "loaded_at",
+        "oom_at",
+        "sigterm_at",
+        "started",
+        "version",
+    )
+
+    def __init__(self, started: float, version: str, faults: Faults, memory_limit: float | None):
+        self.started = started
+        self.version = version
+        self.faults = faults
+        self.listen_at = started + PROCESS_START_S
+        self.sigterm_at: float | None = None
+        self.exit_at: float | None = None  # set when the process ends for any reason
+        # MODEL_FAULT_CRASH_AT_START: exits with status 1 right after starting.
+        self.crash_at = self.listen_at if faults.crash_at_start else None
+        loads = version in LOADABLE_VERSIONS and not faults.crash_at_start
+        self.loaded_at = (
+            self.listen_at + MODEL_LOAD_S + faults.slow_start_seconds if loads else math.inf
+        )
+        self.oom_at = None
+        if memory_limit is not None and faults.memory_mb_per_s > 0:
+            room = max(0.0, memory_limit - BASELINE_MEMORY) / 2**20
+            self.oom_at = self.listen_at + room / faults.memory_mb_per_s
+        elif memory_limit is not None and memory_limit < BASELINE_MEMORY:
+            self.oom_at = self.listen_at
+
+    def running(self, t: float) -> bool:
+        """The process exists at time ``t``."""
+        return self.exit_at is None or t < self.exit_at
+
+    def accepting(self, t: float) -> bool:
+        """The listener is open at ``t`` (started, not yet SIGTERMed, not exited)."""
+        return (
+            self.listen_at <= t
+            and self.running(t)
+            and (self.sigterm_at is None or t < self.sigterm_at)
+        )
+
+    def model_loaded(self, t: float) -> bool:
+        """/readyz and /predict answer 200 at ``t``."""
+        return self.accepting(t) and self.loaded_at <= t
+
+    def memory(self, t: float) -> float:
+        """Resident bytes at ``t``."""
+        grow = self.faults.memory_mb_per_s * max(0.0, t - self.listen_at) * 2**20
+        return BASELINE_MEMORY + grow
+
+    def next_change(self, t: float) -> float:
+        """The next time after ``t`` at which a probe of this server could answer differently."""
+        times = [x for x in (self.listen_at, self.loaded_at) if x > t]
+        return min(times) if times else math.inf
+
+    def serving(self, t: float, plan, node: str, terminating: bool) -> Serving:
+        """The Serving view of this process at ``t``."""
+        return Serving(
+            accepting=self.accepting(t),
+            model_loaded=self.model_loaded(t),
+            version=self.version,
+            extra_latency_ms=self.faults.latency_ms,
+            cpu_request=plan.cpu_request,
+            cpu_limit=plan.cpu_limit,
+            node=node,
+            terminating=terminating,
+        )
