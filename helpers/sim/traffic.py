@@ -149,20 +149,8 @@ def model(version: str):
 
 
 def _lock(sim):
-    # The cluster's one lock (realtime mode has a clock thread); a no-op stand-in otherwise.
-    lock = getattr(sim, "lock", None)
-    return lock if lock is not None else _NO_LOCK
-
-
-class _NoLock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NO_LOCK = _NoLock()
+    # The cluster's one lock: in realtime mode the clock's thread runs requests meanwhile.
+    return sim._lock
 
 
 class ServiceClient:

@@ -6,6 +6,7 @@ scenario tests on the real SimCluster are in test_traffic_scenarios.py.
 """
 
 import random
+import threading
 import time
 
 import pytest
@@ -29,6 +30,7 @@ class Hooks:
 
     def __init__(self, pods=("a", "b"), seed=0):
         self.clock = Clock()
+        self._lock = threading.RLock()
         self.seed = seed
         self._endpoints = list(pods)
         self.servers = {p: self.up() for p in pods}
