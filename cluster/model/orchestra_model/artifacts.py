@@ -45,6 +45,13 @@ class Model:
     coef: np.ndarray
     intercept: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Fold the scaler into the weights once: ((x - m) / s) @ C.T + b equals
+        # x @ (C / s).T + (b - (m / s) @ C.T), one matrix product per request.
+        weights = (self.coef / self.scale).T
+        object.__setattr__(self, "_weights", np.ascontiguousarray(weights))
+        object.__setattr__(self, "_bias", self.intercept - (self.mean / self.scale) @ self.coef.T)
+
     def predict(self, rows: list[list[float]]) -> list[int]:
         """Predict one label per row.
 
@@ -57,7 +64,7 @@ class Model:
             raise ValueError(f"rows must be a list of rows of {N_FEATURES} numbers")
         # Huge finite inputs may overflow to inf; argmax still returns a valid class.
         with np.errstate(all="ignore"):
-            scores = ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+            scores = x @ self._weights + self._bias
         return self.classes[np.argmax(scores, axis=1)].tolist()
 
 
