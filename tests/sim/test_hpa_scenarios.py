@@ -1,0 +1,107 @@
+"""The HPA on the real simulated cluster: scale up under load, down after 300 s, no metrics.
+
+https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
+"""
+
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers.errors import ManifestError
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
+
+
+@pytest.fixture
+def cluster():
+    c = helpers.connect("sim", seed=0)
+    yield c
+    c.close()
+    assert c.store.callback_errors == []  # a failing subscriber is kept there, not raised
+
+
+def replicas(cluster):
+    return cluster.get("Deployment", "model")["spec"]["replicas"]
+
+
+def rescales(cluster):
+    return [e for e in cluster.event_rows() if e["reason"] == "SuccessfulRescale"]
+
+
+def conditions(cluster):
+    status = cluster.get("HorizontalPodAutoscaler", "model")["status"]
+    return {c["type"]: c for c in status.get("conditions", [])}
+
+
+def deploy_with_hpa(cluster):
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.apply(MANIFESTS / "model-hpa.yaml")
+    cluster.wait_rollout("model", timeout=300)
+
+
+def test_idle_deployment_goes_to_min_replicas(cluster):
+    deploy_with_hpa(cluster)
+    cluster.wait(lambda c: replicas(c) == 2, timeout=120, what="the HPA to scale to minReplicas")
+    event = rescales(cluster)[-1]
+    assert event["object"] == "horizontalpodautoscaler/model"
+    assert event["message"] == "New size: 2; reason: All metrics below target"
+    status = cluster.get("HorizontalPodAutoscaler", "model")["status"]
+    assert status["desiredReplicas"] == 2 and "lastScaleTime" in status
+    assert conditions(cluster)["ScalingActive"]["reason"] == "ValidMetricFound"
+
+
+def test_scales_up_under_load_then_down_after_the_stabilization_window(cluster):
+    deploy_with_hpa(cluster)
+    cluster.wait(lambda c: replicas(c) == 2, timeout=120, what="the HPA to settle at 2")
+    with cluster.traffic("model", rps=250):
+        start = cluster.now()
+        cluster.wait(lambda c: replicas(c) > 2, timeout=60, what="a scale-up")
+        up = rescales(cluster)[-1]
+        assert up["message"].endswith(
+            "reason: cpu resource utilization (percentage of request) above target"
+        )
+        assert up["time"] - start <= 45  # a 15 s window of load, then the next 15 s sync
+        # Default behaviour: at most max(+100 %, +4 pods) per 15 s, so from 2 to at most 6.
+        assert int(up["message"].split(";")[0].split()[-1]) <= 6
+        cluster.sleep(120)
+        peak = replicas(cluster)
+        # 250 req/s x 2 ms = 0.5 cores over 70 % of 100m per pod: 8 pods.
+        assert 7 <= peak <= 9
+        metric = cluster.get("HorizontalPodAutoscaler", "model")["status"]["currentMetrics"][0]
+        assert metric["resource"]["current"]["averageUtilization"] > 50
+    stopped = cluster.now()
+    # Scale-down waits for the 300 s window of recommendations made while loaded.
+    cluster.sleep(280)
+    assert replicas(cluster) == peak
+    assert conditions(cluster)["AbleToScale"]["reason"] == "ScaleDownStabilized"
+    cluster.wait(lambda c: replicas(c) == 2, timeout=120, what="the scale-down")
+    down = rescales(cluster)[-1]
+    assert down["message"] == "New size: 2; reason: All metrics below target"
+    assert down["time"] - stopped >= 300
+
+
+def test_without_cpu_requests_the_hpa_cannot_act(cluster):
+    # "<unknown>": utilization needs requests; the HPA takes no action.
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.apply(MANIFESTS / "naive" / "model-naive.yaml")
+    cluster.apply(MANIFESTS / "model-hpa.yaml")
+    cluster.wait_rollout("model", timeout=300)
+    cluster.sleep(60)
+    assert replicas(cluster) == 3 and rescales(cluster) == []
+    active = conditions(cluster)["ScalingActive"]
+    assert (active["status"], active["reason"]) == ("False", "FailedGetResourceMetric")
+    assert "missing request for cpu in container model" in active["message"]
+    warnings = [e for e in cluster.event_rows() if e["reason"] == "FailedGetResourceMetric"]
+    assert warnings and {e["type"] for e in warnings} == {"Warning"}
+    assert "missing request for cpu" in warnings[-1]["message"]
+    # One event per new message, not one per 15 s sync (a real Event counts repeats).
+    assert len({e["message"] for e in warnings}) == len(warnings)
+    assert not cluster.get("HorizontalPodAutoscaler", "model")["status"].get("currentMetrics")
+
+
+def test_an_hpa_the_simulator_cannot_honour_is_refused(cluster):
+    text = (MANIFESTS / "model-hpa.yaml").read_text().replace("name: cpu", "name: memory")
+    with pytest.raises(ManifestError, match=r"spec.metrics\[0\].resource.name"):
+        cluster.apply(text)

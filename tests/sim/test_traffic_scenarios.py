@@ -1,0 +1,121 @@
+"""Traffic on the real simulated cluster: rollouts under load, predict, determinism.
+
+A rolling update with readiness probes, maxUnavailable 0 and a preStop sleep loses no
+request; the naive manifest (no probes, no preStop) loses some, as on a real cluster:
+https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
+https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment
+"""
+
+from pathlib import Path
+
+import pytest
+
+import helpers
+from helpers.errors import LabError
+from helpers.sim.traffic import STATUS_LOADING, STATUS_REFUSED
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
+
+
+@pytest.fixture
+def cluster():
+    c = helpers.connect("sim", seed=0)
+    yield c
+    c.close()
+    assert c.store.callback_errors == []  # a failing subscriber is kept there, not raised
+
+
+def deploy(cluster, naive=False):
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.apply(MANIFESTS / ("naive/model-naive.yaml" if naive else "model-deployment.yaml"))
+    cluster.wait_rollout("model", timeout=300)
+    # The proxy's view catches up with the endpoints, and (naive) the models finish loading.
+    cluster.sleep(10)
+
+
+def rollout_under_traffic(cluster, rps=50):
+    with cluster.traffic("model", rps=rps) as run:
+        cluster.sleep(5)
+        cluster.set_image("model", "orchestra/model:v2")
+        cluster.wait_rollout("model", timeout=300)
+        cluster.sleep(15)
+    return run
+
+
+def test_best_practice_rollout_under_50_rps_loses_no_request(cluster):
+    deploy(cluster)
+    run = rollout_under_traffic(cluster)
+    summary = run.summary()
+    assert summary["requests"] > 1000
+    assert summary["failed"] == 0
+    assert set(summary["versions"]) == {"v1", "v2"}
+    df = run.results
+    assert (df[df["t"] > df["t"].max() - 5]["version"] == "v2").all()
+
+
+def test_naive_rollout_loses_requests(cluster):
+    deploy(cluster, naive=True)
+    run = rollout_under_traffic(cluster)
+    df = run.results
+    failed = df[~df["ok"]]
+    assert len(failed) > 0
+    # Pods stopped at once while the proxy still sends to them, and pods "Ready" (no
+    # readiness probe) before their model has loaded.
+    assert set(failed["status"]) <= {STATUS_REFUSED, STATUS_LOADING}
+    assert STATUS_LOADING in set(failed["status"])
+    assert df[df["t"] > df["t"].max() - 5]["ok"].all()  # it recovers once the rollout is done
+
+
+def test_predict_answers_with_the_real_model_of_the_serving_pod(cluster):
+    import numpy as np
+    from orchestra_model import artifacts
+
+    deploy(cluster)
+    # Digit-like rows (pixel intensities 0..16), without importing scikit-learn's dataset.
+    rows = np.random.default_rng(3).integers(0, 17, size=(8, 64)).astype(float).tolist()
+    svc = cluster.service("model")
+    out = svc.predict(rows)
+    assert out["version"] == "v1"
+    assert out["pod"] in cluster.snapshot()["services"][0]["endpoints"]
+    assert out["predictions"] == artifacts.load("v1").predict(rows)
+    cluster.set_image("model", "orchestra/model:v2")
+    cluster.wait_rollout("model", timeout=300)
+    cluster.sleep(10)
+    out = svc.predict(rows)
+    assert out["version"] == "v2"
+    assert out["predictions"] == artifacts.load("v2").predict(rows)
+
+
+def test_predict_without_ready_endpoints_says_so(cluster):
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    with pytest.raises(LabError, match="no ready endpoints"):
+        cluster.service("model").predict([[0.0] * 64])
+
+
+def test_predict_rejects_malformed_rows(cluster):
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    with pytest.raises(LabError, match="rows of 64 numbers"):
+        cluster.service("model").predict([[1.0, 2.0]])
+
+
+def test_same_seed_same_traffic_results():
+    def once():
+        with helpers.connect("sim", seed=7) as c:
+            deploy(c, naive=True)
+            return rollout_under_traffic(c).results
+
+    first, second = once(), once()
+    assert len(first) > 1000
+    assert first.equals(second)
+
+
+def test_realtime_traffic_runs_on_the_clock_thread_while_the_student_waits():
+    with helpers.connect("sim", seed=0, realtime=True, speed=40) as c:
+        deploy(c)
+        with c.traffic("model", rps=20) as run:
+            c.wait(lambda _: len(run.results) >= 100, timeout=60, what="100 requests")
+            out = c.service("model").predict([[0.0] * 64])
+        assert out["version"] == "v1"
+        df = run.results
+        assert len(df) >= 100 and df["ok"].all()
+        assert df["t"].is_monotonic_increasing
