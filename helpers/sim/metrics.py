@@ -76,8 +76,8 @@ class Metrics:
         if times is None or times.started is None or now - times.started < WINDOW_S:
             return None
         serving = self._sim.serving(pod, namespace)
-        if serving is None:
-            return None
+        if serving is None or not self._sim.node_up(serving.node):
+            return None  # gone, or on a node metrics-server cannot scrape
         # The last WINDOW_S whole seconds up to now (1 s granularity is below what the HPA
         # can resolve: it reads integer percent every 15 s).
         last = math.floor(now)

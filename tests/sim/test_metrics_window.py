@@ -28,7 +28,10 @@ class Hooks:
         return lambda: self.subs.remove(fn)
 
     def serving(self, pod, namespace="default"):
-        return object() if pod in self.alive else None
+        return type("Serving", (), {"node": "w1"})() if pod in self.alive else None
+
+    def node_up(self, node):
+        return True
 
     @staticmethod
     def row(name, status, ready=False, restarts=0):

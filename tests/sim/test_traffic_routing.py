@@ -70,6 +70,9 @@ class Hooks:
     def serving(self, pod, namespace="default"):
         return self.servers.get(pod)
 
+    def node_up(self, node):
+        return node != "down"
+
     def subscribe(self, fn):
         self._subs.append(fn)
         return lambda: self._subs.remove(fn)
@@ -161,6 +164,15 @@ def test_no_endpoint_and_loading_model_fail_fast():
     hooks.sleep(1)
     assert set(r.results["status"]) == {STATUS_LOADING}
     assert (r.results["latency_ms"] < 5).all()
+
+
+def test_a_pod_on_a_stopped_node_times_out_rather_than_refuses():
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(accepting=False, node="down")
+    r = run(hooks, rps=10, duration=1)
+    hooks.sleep(1)
+    assert set(r.results["status"]) == {STATUS_TIMEOUT}
+    assert (r.results["latency_ms"] == CLIENT_TIMEOUT_S * 1000).all()
 
 
 def test_latency_is_service_time_when_the_pod_keeps_up():
