@@ -29,6 +29,7 @@ function drawPod(chip, p) {
     (p.endpoint ? " cv-endpoint" : "");
   chip.dataset.pod = p.key;
   chip.dataset.state = p.state;
+  chip.dataset.version = p.version;
   chip.style.setProperty("--v", p.color);
   chip.title = podTitle(p);
   chip.replaceChildren(h("span", "cv-pod-name", `${p.version} · ${p.short}`),
@@ -108,6 +109,7 @@ function drawEvents(box, events) {
   const body = h("tbody");
   for (const e of [...events].reverse()) {
     const tr = h("tr", `cv-ev-${e.type}`);
+    tr.title = e.message;
     tr.append(h("td", "cv-ev-time", `${e.time.toFixed(1)} s`), h("td", "cv-ev-reason", e.reason),
       h("td", "cv-ev-object", e.object), h("td", "", e.message));
     body.append(tr);
@@ -122,8 +124,63 @@ function nodeOrder(a, b) {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-function render({ model, el }) {
-  const root = h("div", "cv-root");
+// Patches are applied once per model (in initialize, which anywidget runs as soon as the
+// model exists), so a view rendered late, or while the kernel is busy, misses nothing.
+const STORES = new Map(); // the "_uid" trait -> {state, waiting, views, dispose}
+
+function applyToState(state, msg) {
+  for (const name of msg.nodes_removed || []) delete state.nodes[name];
+  Object.assign(state.nodes, msg.nodes || {});
+  for (const key of msg.removed || []) delete state.pods[key];
+  Object.assign(state.pods, msg.pods || {});
+  for (const key of msg.deployments_removed || []) delete state.deployments[key];
+  Object.assign(state.deployments, msg.deployments || {});
+  if (msg.versions) state.versions = msg.versions;
+  if (msg.events) state.events = msg.events;
+  if (msg.header) state.header = msg.header;
+  state.seq = msg.seq;
+}
+
+function makeStore(model) {
+  const store = { state: structuredClone(model.get("state")), waiting: false, views: new Set() };
+  const onState = () => {
+    store.state = structuredClone(model.get("state"));
+    store.waiting = false;
+    for (const view of store.views) view.full();
+  };
+  const onMsg = (msg) => {
+    if (!msg || msg.type !== "patch" || store.waiting || msg.seq <= store.state.seq) return;
+    if (msg.seq !== store.state.seq + 1) {
+      // A gap: ask for the whole state and ignore patches until it comes.
+      store.waiting = true;
+      model.send({ type: "resync", seq: store.state.seq });
+      return;
+    }
+    applyToState(store.state, msg);
+    for (const view of store.views) view.patch(msg);
+  };
+  model.on("change:state", onState);
+  model.on("msg:custom", onMsg);
+  store.dispose = () => {
+    model.off("change:state", onState);
+    model.off("msg:custom", onMsg);
+  };
+  // Tell the kernel which state we hold; it sends the full state if we are behind.
+  model.send({ type: "hello", seq: store.state.seq });
+  return store;
+}
+
+function initialize({ model }) {
+  const uid = model.get("_uid");
+  const store = makeStore(model);
+  STORES.set(uid, store);
+  return () => {
+    store.dispose();
+    STORES.delete(uid);
+  };
+}
+
+function createView(root, store) {
   const header = h("div", "cv-header");
   const legend = h("div", "cv-legend");
   const deps = h("div", "cv-deployments");
@@ -133,17 +190,8 @@ function render({ model, el }) {
   const nodesBox = h("div", "cv-nodes");
   const events = h("div", "cv-events");
   root.append(header, legend, deps, lane, nodesBox, events);
-  el.replaceChildren(root);
-
-  let state = null;
-  let waiting = false; // a resync was asked for; ignore patches until it arrives
   const podEls = new Map();
   const nodeEls = new Map(); // name -> {box, pods}
-
-  function podsBoxFor(nodeName) {
-    const entry = nodeEls.get(nodeName);
-    return entry ? entry.pods : lanePods;
-  }
 
   function placePod(p) {
     let chip = podEls.get(p.key);
@@ -152,7 +200,8 @@ function render({ model, el }) {
       podEls.set(p.key, chip);
     }
     drawPod(chip, p);
-    const box = podsBoxFor(p.node);
+    const entry = nodeEls.get(p.node);
+    const box = entry ? entry.pods : lanePods;
     // Chips stay sorted by pod name inside their node, as in the static picture.
     let before = null;
     for (const other of box.children) {
@@ -162,102 +211,84 @@ function render({ model, el }) {
   }
 
   function drawHeader() {
-    const hd = state.header;
+    const st = store.state, hd = st.header;
     const parts = [h("span", "cv-title", hd.title)];
     if (hd.simulated) parts.push(h("span", "cv-sim-badge", "simulator"));
     parts.push(h("span", "cv-clock", `t = ${hd.time.toFixed(1)} s`));
-    if (state.stopped) parts.push(h("span", "cv-stopped", "stopped following"));
+    if (st.stopped) parts.push(h("span", "cv-stopped", "stopped following"));
     header.replaceChildren(...parts);
+    root.dataset.seq = String(st.seq);
+    lane.classList.toggle("cv-lane-empty", lanePods.children.length === 0);
   }
 
   function drawDeployments() {
-    deps.replaceChildren(...Object.values(state.deployments).map(drawDeployment));
-  }
-
-  function drawLane() {
-    lane.classList.toggle("cv-lane-empty", lanePods.children.length === 0);
+    deps.replaceChildren(...Object.values(store.state.deployments).map(drawDeployment));
   }
 
   function drawNodes() {
     nodesBox.replaceChildren();
     nodeEls.clear();
-    for (const n of Object.values(state.nodes).sort(nodeOrder)) {
+    for (const n of Object.values(store.state.nodes).sort(nodeOrder)) {
       const box = h("div");
       nodeEls.set(n.name, { box, pods: drawNode(box, n) });
       nodesBox.append(box);
     }
   }
 
-  function drawAll() {
-    drawHeader();
-    drawLegend(legend, state.versions);
+  function full() {
+    const st = store.state;
+    drawLegend(legend, st.versions);
     drawDeployments();
     drawNodes();
     lanePods.replaceChildren();
     podEls.clear();
-    for (const p of Object.values(state.pods).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const p of Object.values(st.pods).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       placePod(p);
     }
-    drawLane();
-    drawEvents(events, state.events);
+    drawEvents(events, st.events);
+    drawHeader();
   }
 
-  function applyPatch(msg) {
-    let nodesChanged = false;
-    for (const name of msg.nodes_removed || []) { delete state.nodes[name]; nodesChanged = true; }
+  function patch(msg) {
+    const st = store.state;
+    let rebuild = (msg.nodes_removed || []).length > 0;
     for (const [name, n] of Object.entries(msg.nodes || {})) {
       const known = nodeEls.get(name);
-      state.nodes[name] = n;
-      if (known) drawNode(known.box, n); else nodesChanged = true;
+      if (known) drawNode(known.box, n); else rebuild = true;
     }
-    if (nodesChanged) {
+    if (rebuild) {
       // A node came or went: rebuild the boxes, then put every chip back where it lives.
       drawNodes();
-      for (const p of Object.values(state.pods)) placePod(p);
+      for (const p of Object.values(st.pods)) placePod(p);
     }
     for (const key of msg.removed || []) {
-      delete state.pods[key];
       const chip = podEls.get(key);
       if (chip) chip.remove();
       podEls.delete(key);
     }
-    for (const [key, p] of Object.entries(msg.pods || {})) { state.pods[key] = p; placePod(p); }
-    for (const key of msg.deployments_removed || []) delete state.deployments[key];
-    Object.assign(state.deployments, msg.deployments || {});
+    for (const p of Object.values(msg.pods || {})) placePod(p);
     if (msg.deployments || msg.deployments_removed) drawDeployments();
-    if (msg.versions) { state.versions = msg.versions; drawLegend(legend, state.versions); }
-    if (msg.events) { state.events = msg.events; drawEvents(events, state.events); }
-    if (msg.header) state.header = msg.header;
-    state.seq = msg.seq;
+    if (msg.versions) drawLegend(legend, st.versions);
+    if (msg.events) drawEvents(events, st.events);
     drawHeader();
-    drawLane();
   }
 
-  const onState = () => {
-    state = structuredClone(model.get("state"));
-    waiting = false;
-    drawAll();
-    root.dataset.seq = String(state.seq);
-  };
-  const onMsg = (msg) => {
-    if (!msg || msg.type !== "patch" || !state || waiting || msg.seq <= state.seq) return;
-    if (msg.seq !== state.seq + 1) {
-      waiting = true;
-      model.send({ type: "resync", seq: state.seq });
-      return;
-    }
-    applyPatch(msg);
-    root.dataset.seq = String(state.seq);
-  };
-  model.on("change:state", onState);
-  model.on("msg:custom", onMsg);
-  onState();
-  // Tell the kernel which state we drew; it answers with the full state if we are behind.
-  model.send({ type: "hello", seq: state.seq });
+  return { full, patch };
+}
+
+function render({ model, el }) {
+  let store = STORES.get(model.get("_uid"));
+  const own = store ? null : makeStore(model); // a host without initialize()
+  store = store || own;
+  const root = h("div", "cv-root");
+  el.replaceChildren(root);
+  const view = createView(root, store);
+  store.views.add(view);
+  view.full();
   return () => {
-    model.off("change:state", onState);
-    model.off("msg:custom", onMsg);
+    store.views.delete(view);
+    if (own) own.dispose();
   };
 }
 
-export default { render };
+export default { initialize, render };

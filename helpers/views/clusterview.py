@@ -11,6 +11,7 @@ so a saved notebook still shows the last picture on GitHub or nbviewer.
 from __future__ import annotations
 
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,13 @@ class ClusterView(anywidget.AnyWidget):
     _esm = HERE / "clusterview.js"
     _css = HERE / "clusterview.css"
     state = traitlets.Dict().tag(sync=True)
+    # Names this widget's model in the front end, where every view of it shares one state.
+    _uid = traitlets.Unicode().tag(sync=True)
 
     def __init__(
         self, cluster, interval: float = DEFAULT_INTERVAL_S, background: bool = True, **kwargs
     ):
-        super().__init__(**kwargs)
+        super().__init__(_uid=uuid.uuid4().hex, **kwargs)
         self.cluster = cluster
         self.interval = float(interval)
         self.messages_sent = 0

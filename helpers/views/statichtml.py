@@ -41,7 +41,8 @@ def pod_html(pod: dict[str, Any]) -> str:
     classes += ["cv-failed"] * pod["failed"] + ["cv-endpoint"] * pod["endpoint"]
     return (
         f'<div class="{" ".join(classes)}" data-pod="{escape(pod["key"])}" '
-        f'data-state="{escape(pod["state"])}" style="--v:{pod["color"]}" '
+        f'data-state="{escape(pod["state"])}" data-version="{escape(pod["version"])}" '
+        f'style="--v:{pod["color"]}" '
         f'title="{escape(pod_title(pod))}">'
         f'<span class="cv-pod-name">{escape(pod["version"])} · {escape(pod["short"])}</span>'
         f'<span class="cv-pod-state">{escape(pod["label"])}</span></div>'
@@ -128,7 +129,8 @@ def _legend(state: dict[str, Any]) -> str:
 
 def _events(events: list[dict[str, Any]]) -> str:
     rows = "".join(
-        f'<tr class="cv-ev-{escape(e["type"])}"><td class="cv-ev-time">{e["time"]:.1f} s</td>'
+        f'<tr class="cv-ev-{escape(e["type"])}" title="{escape(e["message"])}">'
+        f'<td class="cv-ev-time">{e["time"]:.1f} s</td>'
         f'<td class="cv-ev-reason">{escape(e["reason"])}</td>'
         f'<td class="cv-ev-object">{escape(e["object"])}</td><td>{escape(e["message"])}</td></tr>'
         for e in reversed(events)

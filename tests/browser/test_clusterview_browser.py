@@ -45,6 +45,17 @@ import helpers
 from tests.views.fakecluster import FakeCluster
 cluster = FakeCluster(workers=2, replicas=3)
 """
+# The third cell leaves a v2 pod on screen for the screenshot: mid-rollout on the
+# simulator (virtual time, so always the same frame), a hand-made one on the fake.
+FAKE_V2 = """\
+from tests.views.fakecluster import pod_row
+cluster.add_pod(pod_row("model-8f1e2-v2new", node=None, version="v2", status="Pending",
+                        ready=False, endpoint=False))
+"""
+SIM_V2 = """\
+cluster.set_image("model", "orchestra/model:v2")
+cluster.sleep(6)
+"""
 SIM_SETUP = f"""\
 import helpers
 cluster = helpers.connect("sim", workers=2)
@@ -82,7 +93,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_notebook(folder: Path, setup: str) -> Path:
+def write_notebook(folder: Path, setup: str, v2: str) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -92,6 +103,7 @@ def write_notebook(folder: Path, setup: str) -> Path:
     nb.cells = [
         nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
         nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
+        nbformat.v4.new_code_cell(v2),
     ]
     path = folder / "clusterview.ipynb"
     nbformat.write(nb, path)
@@ -111,7 +123,8 @@ def lab(tmp_path_factory, chromium):
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "LAB_BACKEND": "sim",
     }
-    write_notebook(home, SIM_SETUP if use_simulator() else FAKE_SETUP)
+    sim = use_simulator()
+    write_notebook(home, SIM_SETUP if sim else FAKE_SETUP, SIM_V2 if sim else FAKE_V2)
     log = open(home / "server.log", "w")  # noqa: SIM115 (closed in teardown)
     server = subprocess.Popen(
         [
@@ -168,7 +181,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(url, timeout=TIMEOUT_MS)
-            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2, timeout=TIMEOUT_MS)
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(3, timeout=TIMEOUT_MS)
             idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
             run_cell(page, 0)
@@ -187,6 +200,10 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             workers = widget.locator(".cv-node[data-node*='worker'] .cv-pod")
             expect(workers).to_have_count(5)
 
+            run_cell(page, 2)
+            v2 = widget.locator(".cv-pod[data-version='v2']")
+            expect(v2.first).to_be_visible(timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-legend")).to_contain_text("v2")
             ARTIFACT.parent.mkdir(exist_ok=True)
             widget.screenshot(path=str(ARTIFACT))
         finally:

@@ -55,15 +55,23 @@ def test_clusterview_follows_a_rolling_update_in_few_messages(cluster):
     assert rec.counts()["v2"] == {"pods": 3, "ready": 3}
 
 
-def test_a_broken_release_shows_not_ready_chips(cluster):
+def test_a_broken_release_shows_not_ready_chips_then_a_stuck_rollout(cluster):
     """v3 pods never pass their readiness probe, so they stay out of the endpoints
-    (kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)."""
+    (kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/); past
+    progressDeadlineSeconds (120 s in our manifest) the rollout reports
+    ProgressDeadlineExceeded (kubernetes.io/docs/concepts/workloads/controllers/deployment/
+    #failed-deployment)."""
     from helpers.views.clusterview import ClusterView
 
     with ClusterView(cluster, background=False) as view:
         cluster.set_image("model", "orchestra/model:v3")
-        cluster.sleep(120)
+        cluster.sleep(60)
         view.flush()
-        v3 = [p for p in view._model.state["pods"].values() if p["version"] == "v3"]
-        assert v3 and all(p["state"] != "Ready" and not p["endpoint"] for p in v3)
-        assert view._model.state["deployments"]["default/model"]["verdict"] == "progressing"
+        state = view._model.state
+        v3 = [p for p in state["pods"].values() if p["version"] == "v3"]
+        assert v3 and all(p["state"] == "NotReady" and not p["endpoint"] for p in v3)
+        assert state["deployments"]["default/model"]["verdict"] == "progressing"
+        assert {p["version"] for p in state["pods"].values() if p["endpoint"]} == {"v1"}
+        cluster.sleep(90)
+        view.flush()
+        assert view._model.state["deployments"]["default/model"]["verdict"] == "stuck"
