@@ -63,8 +63,10 @@ def test_scales_up_under_load_then_down_after_the_stabilization_window(cluster):
             "reason: cpu resource utilization (percentage of request) above target"
         )
         assert up["time"] - start <= 45  # a 15 s window of load, then the next 15 s sync
-        # Default behaviour: at most max(+100 %, +4 pods) per 15 s, so from 2 to at most 6.
-        assert int(up["message"].split(";")[0].split()[-1]) <= 6
+        # Default behaviour: at most max(+100 %, +4 pods) per 15 s: from 2, 6 at most.
+        assert up["message"].startswith("New size: 6;")
+        limited = conditions(cluster)["ScalingLimited"]
+        assert (limited["status"], limited["reason"]) == ("True", "ScaleUpLimit")
         cluster.sleep(120)
         peak = replicas(cluster)
         # 250 req/s x 2 ms = 0.5 cores over 70 % of 100m per pod: 8 pods.
@@ -105,3 +107,17 @@ def test_an_hpa_the_simulator_cannot_honour_is_refused(cluster):
     text = (MANIFESTS / "model-hpa.yaml").read_text().replace("name: cpu", "name: memory")
     with pytest.raises(ManifestError, match=r"spec.metrics\[0\].resource.name"):
         cluster.apply(text)
+
+
+def test_same_seed_same_autoscaling_story():
+    def story():
+        with helpers.connect("sim", seed=5) as c:
+            deploy_with_hpa(c)
+            with c.traffic("model", rps=200):
+                c.sleep(90)
+            c.sleep(400)
+            return c.event_rows(), c.get("HorizontalPodAutoscaler", "model")["status"]
+
+    first, second = story(), story()
+    assert any(e["reason"] == "SuccessfulRescale" for e in first[0])
+    assert first == second

@@ -66,6 +66,29 @@ def test_naive_rollout_loses_requests(cluster):
     assert df[df["t"] > df["t"].max() - 5]["ok"].all()  # it recovers once the rollout is done
 
 
+def test_a_lost_node_times_requests_out_until_its_pods_leave_the_endpoints(cluster):
+    # The node is marked NotReady after the node-monitor grace period; its pods turn not
+    # Ready and leave the endpoints; until then the proxy still sends them requests:
+    # https://kubernetes.io/docs/concepts/architecture/nodes/#node-status
+    from helpers.sim.nodes import GRACE_S
+    from helpers.sim.traffic import PROPAGATION_DELAY_S, STATUS_TIMEOUT
+
+    deploy(cluster)
+    node = cluster.pods()["node"].mode()[0]  # the worker holding most model pods
+    with cluster.traffic("model", rps=50) as run:
+        cluster.sleep(5)
+        lost_at = cluster.now()
+        cluster.stop_node(node)
+        cluster.sleep(120)
+    df = run.results
+    failed = df[~df["ok"]]
+    assert set(failed["status"]) == {STATUS_TIMEOUT}
+    assert set(failed["pod"]) <= set(df[df["t"] < lost_at]["pod"])
+    assert failed["t"].min() - lost_at < 1
+    assert failed["t"].max() - lost_at <= GRACE_S + PROPAGATION_DELAY_S + 5
+    assert df[df["t"] > lost_at + GRACE_S + PROPAGATION_DELAY_S + 5]["ok"].all()
+
+
 def test_predict_answers_with_the_real_model_of_the_serving_pod(cluster):
     import numpy as np
     from orchestra_model import artifacts
