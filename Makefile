@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STRICT ?= 0
 
-.PHONY: help lab test lint format unit nbval doctor bench cluster cluster-delete images clean
+.PHONY: help lab test lint format unit nbval doctor bench cluster cluster-delete tools images clean
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
@@ -14,6 +14,7 @@ help:
 	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
 	@echo "make cluster         create the kind cluster 'orchestra' (make cluster-delete removes it)"
 	@echo "make images          build the model images and load them into the kind cluster"
+	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
 	@echo "make clean           remove .venv, caches and test artifacts"
 
@@ -57,6 +58,9 @@ bench: $(STAMP)
 
 cluster: $(STAMP)
 	$(BIN)/python -m helpers.kindcluster create
+
+tools: $(STAMP)
+	$(BIN)/python -m helpers.kindcluster tools
 
 cluster-delete: $(STAMP)
 	$(BIN)/python -m helpers.kindcluster delete

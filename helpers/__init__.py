@@ -18,6 +18,7 @@ _LAZY = {
     "doctor": ("helpers.doctor", "doctor"),
     "checks": ("helpers.checks", None),
     "plots": ("helpers.views.plots", None),
+    "kindcluster": ("helpers.kindcluster", None),
 }
 
 
@@ -31,4 +32,4 @@ def __getattr__(name: str):
     return getattr(module, attr) if attr else module
 
 
-__all__ = ["ClusterView", "checks", "choose", "connect", "doctor", "errors", "plots"]
+__all__ = ["ClusterView", "checks", "choose", "connect", "doctor", "errors", "kindcluster", "plots"]

@@ -18,15 +18,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The same limits `make cluster` enforces before creating anything (one source of truth):
+# inotify limits from kind's Known Issues page, and Docker memory for three kind nodes.
+from helpers.kindcluster_preflight import INOTIFY_MIN
+from helpers.kindcluster_preflight import MIN_DOCKER_MEMORY as DOCKER_MIN_MEMORY
+
 REPO = Path(__file__).resolve().parent.parent
 GIB = 1024**3
 
-# kind's known multi-node failure ("too many open files") needs these inotify limits;
-# the values are the ones kind's Known Issues page recommends.
-INOTIFY_MIN = {"max_user_watches": 524288, "max_user_instances": 512}
-# Three kind nodes plus the model pods fit in about 4 GB (kind's docs: 'at least 4GB' for
-# multi-node clusters on Docker Desktop); less than that and nodes go NotReady.
-DOCKER_MIN_MEMORY = 4 * GIB
 # The node image (~1 GB unpacked per node is shared), the model images and the venv.
 DISK_MIN_FREE = 10 * GIB
 # kubectl is supported within one minor version of the API server (version skew policy).
@@ -92,7 +91,7 @@ def check_docker_resources(info: dict) -> Check:
         return Check(
             "docker resources",
             "warn",
-            detail + " (kind needs about 4 GiB for three nodes)",
+            detail + " (kind needs about 4 GB for three nodes)",
             "Give Docker more memory: Docker Desktop > Settings > Resources > Memory >= 4 GB.",
             kind_path=True,
         )

@@ -103,8 +103,31 @@ class ToolMissing(LabError):
     default_hint = "Run `make doctor` to see what is missing and how to install it."
 
 
+class ChecksumMismatch(LabError):
+    """A downloaded binary's SHA-256 differs from cluster/tools.lock (the file was deleted)."""
+
+    default_hint = (
+        "Do not install it by hand: the download was altered or the lock is wrong. Retry "
+        "`make cluster` later, or install the tool from its official page."
+    )
+
+
+class CommandFailed(LabError):
+    """kind or kubectl exited non-zero; ``output`` holds its last lines."""
+
+    default_hint = (
+        "Run `make doctor`; if the cluster is broken, `make cluster-delete` then `make cluster`."
+    )
+
+    def __init__(self, what: str, output: str = "", hint: str | None = None):
+        self.output = output
+        super().__init__(what, hint)
+
+
 __all__ = [
+    "ChecksumMismatch",
     "ClusterUnavailable",
+    "CommandFailed",
     "DockerUnavailable",
     "LabError",
     "LabTimeout",

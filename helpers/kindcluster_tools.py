@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from helpers.errors import LabError, ToolMissing
+from helpers.errors import ChecksumMismatch, ToolMissing
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK_PATH = REPO / "cluster" / "tools.lock"
@@ -37,15 +37,6 @@ INSTALL_HINTS = {
     "kubectl": "https://kubernetes.io/docs/tasks/tools/",
 }
 ARCH_NAMES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
-
-
-class ChecksumMismatch(LabError):
-    """A downloaded binary's SHA-256 differs from cluster/tools.lock (the file was deleted)."""
-
-    default_hint = (
-        "Do not install it by hand: the download was altered or the lock is wrong. Retry "
-        "`make cluster` later, or install the tool from its official page."
-    )
 
 
 def load_lock(path: Path = LOCK_PATH) -> dict:

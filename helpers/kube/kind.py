@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from helpers.errors import DockerUnavailable, LabError, LabTimeout, ToolMissing
+from helpers.errors import CommandFailed, DockerUnavailable, LabTimeout, ToolMissing
 
 CLUSTER = "orchestra"
 # kind and kubectl say this when the Docker daemon is down.
@@ -25,18 +25,6 @@ DOCKER_DOWN = ("Cannot connect to the Docker daemon", "failed to connect to the 
 # kind's multi-arch load failure (kubernetes-sigs/kind#3795): ctr cannot find the content
 # of another platform's manifest that Docker's containerd image store left out.
 MULTIARCH_FAILURE = ("content digest", "not found")
-
-
-class CommandFailed(LabError):
-    """kind or kubectl exited non-zero; ``output`` holds its last lines."""
-
-    default_hint = (
-        "Run `make doctor`; if the cluster is broken, `make cluster-delete` then `make cluster`."
-    )
-
-    def __init__(self, what: str, output: str = "", hint: str | None = None):
-        self.output = output
-        super().__init__(what, hint)
 
 
 def _tail(text: str, lines: int = 6) -> str:
