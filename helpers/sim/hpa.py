@@ -534,7 +534,7 @@ class HPAController:
                     f"the HPA was unable to compute the replica count: {detail}",
                 )
                 self._warn(key, ref, "FailedGetResourceMetric", detail)
-                status["currentMetrics"] = None  # kubectl shows <unknown>
+                status.pop("currentMetrics", None)  # kubectl shows <unknown>
                 self._write(hpa, status, conditions)
                 return
             self._warned.pop(key, None)

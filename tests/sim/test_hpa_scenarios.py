@@ -103,6 +103,29 @@ def test_without_cpu_requests_the_hpa_cannot_act(cluster):
     assert not cluster.get("HorizontalPodAutoscaler", "model")["status"].get("currentMetrics")
 
 
+def test_replicas_outside_min_max_are_brought_back(cluster):
+    deploy_with_hpa(cluster)
+    cluster.sleep(60)
+    cluster.scale("model", 15)
+    cluster.wait(lambda c: replicas(c) == 10, timeout=20, what="the HPA to enforce maxReplicas")
+    assert rescales(cluster)[-1]["message"] == (
+        "New size: 10; reason: Current number of replicas above Spec.MaxReplicas"
+    )
+
+
+def test_a_missing_target_is_reported_not_ignored(cluster):
+    cluster.apply(MANIFESTS / "model-hpa.yaml")
+    cluster.sleep(30)
+    able = conditions(cluster)["AbleToScale"]
+    assert (able["status"], able["reason"]) == ("False", "FailedGetScale")
+    warnings = [e for e in cluster.event_rows() if e["reason"] == "FailedGetScale"]
+    assert len(warnings) == 1 and 'deployments.apps "model" not found' in warnings[0]["message"]
+    # Once the Deployment exists the HPA picks it up at its next sync.
+    deploy_with_hpa(cluster)
+    cluster.sleep(15)
+    assert conditions(cluster)["AbleToScale"]["status"] == "True"
+
+
 def test_an_hpa_the_simulator_cannot_honour_is_refused(cluster):
     text = (MANIFESTS / "model-hpa.yaml").read_text().replace("name: cpu", "name: memory")
     with pytest.raises(ManifestError, match=r"spec.metrics\[0\].resource.name"):
