@@ -578,7 +578,11 @@ class HPAController:
                 f"the HPA controller was able to update the target scale to {desired}",
             )
             sim.record_event(
-                ref, "Normal", "SuccessfulRescale", f"New size: {desired}; reason: {reason_text}"
+                ref,
+                "Normal",
+                "SuccessfulRescale",
+                f"New size: {desired}; reason: {reason_text}",
+                namespace=ns,
             )
             history.record_scale(now, current, desired)
             status["lastScaleTime"] = iso(now)
@@ -610,7 +614,7 @@ class HPAController:
         if self._warned.get(key) == message:
             return
         self._warned[key] = message
-        self._sim.record_event(ref, "Warning", reason, message)
+        self._sim.record_event(ref, "Warning", reason, message, namespace=key[0])
         if reason == "FailedGetResourceMetric":
             self._sim.record_event(
                 ref,
@@ -618,6 +622,7 @@ class HPAController:
                 "FailedComputeMetricsReplicas",
                 "invalid metrics (1 invalid out of 1), first error is: failed to get cpu "
                 f"resource metric value: {message}",
+                namespace=key[0],
             )
 
     def _write(self, hpa: dict, status: dict, conditions: dict) -> None:

@@ -98,7 +98,10 @@ class Router:
         self.service, self.namespace = service, namespace
         self.view = ProxyView(sim, service, namespace)
         self._rng = sim.rng(f"traffic/{namespace}/{service}")
-        # Per pod: finish times of the requests it holds, oldest first (FIFO, one worker).
+        # Per pod: finish times of the requests it holds, oldest first. One request at a
+        # time: the server is one uvicorn worker whose async /predict computes on the event
+        # loop. No in-flight limit: uvicorn's --limit-concurrency is unset in the image, so
+        # overload shows as a growing queue and then client timeouts (504), as it does live.
         self._queues: dict[str, deque[float]] = {}
 
     def pick(self) -> str | None:

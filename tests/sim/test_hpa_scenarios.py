@@ -46,6 +46,7 @@ def test_idle_deployment_goes_to_min_replicas(cluster):
     cluster.wait(lambda c: replicas(c) == 2, timeout=120, what="the HPA to scale to minReplicas")
     event = rescales(cluster)[-1]
     assert event["object"] == "horizontalpodautoscaler/model"
+    assert event["time"] % 15 == 0  # created at 0, synced every 15 s
     assert event["message"] == "New size: 2; reason: All metrics below target"
     status = cluster.get("HorizontalPodAutoscaler", "model")["status"]
     assert status["desiredReplicas"] == 2 and "lastScaleTime" in status
