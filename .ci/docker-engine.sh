@@ -47,17 +47,44 @@ wait_for_engine() {
     return 1
 }
 
+remove_stale_pidfile() {
+    # A daemon that was killed (a session ended) leaves its pid file behind; dockerd then
+    # refuses to start (docker.pid) or waits on a dead containerd (containerd.pid) until
+    # it times out. Remove the file unless its pid is a live process named $2; a zombie
+    # (state Z, never reaped after the kill) counts as dead.
+    local pidfile="$1" name="$2" pid state comm
+    [[ -f $pidfile ]] || return 0
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if [[ -n $pid && -r /proc/$pid/stat ]]; then
+        comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+        state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)"
+        if [[ $comm == "$name" && $state != Z ]]; then
+            return 0
+        fi
+    fi
+    log "removing stale $pidfile (pid ${pid:-?} is not a running $name)"
+    rm -f "$pidfile"
+}
+
+remove_stale_pidfiles() {
+    remove_stale_pidfile /var/run/docker.pid dockerd
+    remove_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
+}
+
 start_dockerd() {
     if docker info >/dev/null 2>&1; then
         log "engine already reachable: $(docker info --format '{{.ServerVersion}} {{.Driver}}')"
         return
     fi
+    remove_stale_pidfiles
     # This sandbox has no iptables NAT for bridge networking; containers run with host
-    # networking (the test binds its server to 127.0.0.1). overlay2 first, vfs when the
-    # kernel or the backing filesystem refuses overlay mounts.
+    # networking (the test binds its server to 127.0.0.1). overlay2 first; vfs only when
+    # the log shows that overlay mounts are refused (vfs copies every layer: slow, big).
     local driver pid
     for driver in ${DOCKERD_STORAGE_DRIVERS:-overlay2 vfs}; do
         log "starting dockerd (storage driver $driver), log in $DOCKERD_LOG"
+        local mark
+        mark=$(wc -l <"$DOCKERD_LOG" 2>/dev/null || echo 0)
         nohup dockerd --storage-driver="$driver" --iptables=false --ip6tables=false \
             --bridge=none >>"$DOCKERD_LOG" 2>&1 &
         pid=$!
@@ -65,13 +92,17 @@ start_dockerd() {
             log "engine up: $(docker info --format '{{.ServerVersion}} {{.Driver}}')"
             return
         fi
-        log "dockerd with $driver did not come up; last log lines:"
-        tail -n 5 "$DOCKERD_LOG" >&2 || true
+        log "dockerd with $driver did not come up; its log says:"
+        tail -n +"$((mark + 1))" "$DOCKERD_LOG" | tail -n 5 >&2 || true
         kill "$pid" 2>/dev/null || true
         # Wait for the pid to go away so the next attempt can take the socket and lock.
         for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        if ! tail -n +"$((mark + 1))" "$DOCKERD_LOG" | grep -qiE 'overlay|storage driver|graphdriver'; then
+            break # not a storage problem: another driver would not help
+        fi
+        remove_stale_pidfiles
     done
-    log "no storage driver worked; see $DOCKERD_LOG"
+    log "dockerd did not start; see $DOCKERD_LOG"
     exit 1
 }
 
