@@ -56,6 +56,7 @@ class ClusterView(anywidget.AnyWidget):
         self.cluster = cluster
         self.interval = float(interval)
         self.messages_sent = 0
+        self.resync_requests = 0  # views that saw a gap in the patches and asked again
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
         self._send_lock = threading.RLock()  # one patch at a time, in seq order
@@ -114,6 +115,7 @@ class ClusterView(anywidget.AnyWidget):
         # "hello" when a view renders, "resync" when it missed a patch: both want the full
         # state unless they already hold the latest.
         kind = content.get("type")
+        self.resync_requests += kind == "resync"
         if kind == "resync" or (kind == "hello" and content.get("seq") != self._model.seq):
             self.resync()
 

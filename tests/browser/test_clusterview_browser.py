@@ -56,6 +56,11 @@ SIM_V2 = """\
 cluster.set_image("model", "orchestra/model:v2")
 cluster.sleep(6)
 """
+# The fourth cell sends a patch out of sequence: the view must ask for the full state
+# ("resync") and then show what the cluster became meanwhile.
+GAP = 'view.send({"type": "patch", "seq": view._model.seq + 5})\n'
+FAKE_AFTER_GAP = GAP + 'cluster.remove_pod("model-8f1e2-v2new")\n'
+SIM_AFTER_GAP = GAP + "cluster.wait_rollout('model')\n"
 SIM_SETUP = f"""\
 import helpers
 cluster = helpers.connect("sim", workers=2)
@@ -93,7 +98,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_notebook(folder: Path, setup: str, v2: str) -> Path:
+def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -104,6 +109,8 @@ def write_notebook(folder: Path, setup: str, v2: str) -> Path:
         nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
         nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
         nbformat.v4.new_code_cell(v2),
+        nbformat.v4.new_code_cell(after_gap),
+        nbformat.v4.new_code_cell('print(f"resync requests: {view.resync_requests}")'),
     ]
     path = folder / "clusterview.ipynb"
     nbformat.write(nb, path)
@@ -124,7 +131,13 @@ def lab(tmp_path_factory, chromium):
         "LAB_BACKEND": "sim",
     }
     sim = use_simulator()
-    write_notebook(home, SIM_SETUP if sim else FAKE_SETUP, SIM_V2 if sim else FAKE_V2)
+    write_notebook(
+        home,
+        SIM_SETUP if sim else FAKE_SETUP,
+        SIM_V2 if sim else FAKE_V2,
+        SIM_AFTER_GAP if sim else FAKE_AFTER_GAP,
+    )
+    (home / "mode").write_text("sim" if sim else "fake")
     log = open(home / "server.log", "w")  # noqa: SIM115 (closed in teardown)
     server = subprocess.Popen(
         [
@@ -181,7 +194,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(url, timeout=TIMEOUT_MS)
-            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(3, timeout=TIMEOUT_MS)
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(5, timeout=TIMEOUT_MS)
             idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
             run_cell(page, 0)
@@ -206,6 +219,19 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             expect(widget.locator(".cv-legend")).to_contain_text("v2")
             ARTIFACT.parent.mkdir(exist_ok=True)
             widget.screenshot(path=str(ARTIFACT))
+
+            run_cell(page, 3)
+            if (lab["home"] / "mode").read_text() == "sim":
+                done = widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")
+                expect(done).to_have_count(5, timeout=TIMEOUT_MS)
+                # Old pods may still be Terminating (grace period) when the rollout is done.
+                old = widget.locator(".cv-pod[data-version='v1']:not(.cv-s-Terminating)")
+                expect(old).to_have_count(0)
+            else:
+                expect(widget.locator(".cv-pod[data-version='v2']")).to_have_count(0)
+            run_cell(page, 4)
+            out = page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea-output")
+            expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
