@@ -179,7 +179,9 @@ class KubeCluster(Cluster):
                 return
             left = deadline - time.monotonic()
             if left <= 0:
-                raise LabTimeout(f"Timed out after {timeout:g} s waiting for {what}.")
+                problems = self.watch_problems()
+                detail = f" The watches report: {'; '.join(problems)}." if problems else ""
+                raise LabTimeout(f"Timed out after {timeout:g} s waiting for {what}.{detail}")
             if self._closed:
                 raise LabError(f"The cluster connection was closed while waiting for {what}.")
             with self.store.changed:
@@ -228,6 +230,10 @@ class KubeCluster(Cluster):
         with self.store.changed:
             self.store.changed.notify_all()
         self._client.close()
+
+    def watch_problems(self) -> list[str]:
+        """What keeps a watch from updating the cache right now (empty when all is well)."""
+        return [f"{i.resource.plural}: {i.error.what}" for i in self._informers if i.error]
 
     @property
     def watches_alive(self) -> int:

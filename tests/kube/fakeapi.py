@@ -26,6 +26,11 @@ from tests.kube.fakeverbs import dispatch
 TOKEN = "fake-token-0123456789-do-not-leak"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 refuses bursts of connections
+    daemon_threads = True
+
+
 class FakeApiServer:
     """The fake API server on 127.0.0.1 at a random port.
 
@@ -43,7 +48,7 @@ class FakeApiServer:
         self._expiries = 0  # bumped to send ERROR 410 on every open watch
         self.stopping = False
         handler = type("Handler", (_Handler,), {"api": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from helpers.errors import ClusterUnavailable
+from helpers.errors import ClusterUnavailable, LabTimeout
 from helpers.kube import KubeCluster
 from helpers.kube.config import probe
 from tests.kube.fakeapi import TOKEN
@@ -95,3 +95,23 @@ def test_no_secret_in_repr_or_errors(cluster, fake, tmp_path):
         KubeCluster("kind-orchestra", kubeconfig=path)
     assert CERT_DATA not in str(err.value) and CERT_DATA[:20] not in repr(err.value)
     assert err.value.__cause__ is None  # the library exception is not chained
+
+
+def test_connect_picks_the_kind_context_when_it_answers(fake, tmp_path, monkeypatch):
+    import helpers
+
+    monkeypatch.delenv("LAB_BACKEND", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(fake.kubeconfig(tmp_path, context="kind-orchestra")))
+    choice = helpers.choose()
+    assert (choice.backend, choice.context) == ("kube", "kind-orchestra")
+    with helpers.connect("kind") as cluster:
+        assert cluster.backend == "kube" and not cluster.simulated
+        assert cluster.name == "kind-orchestra"
+        assert len(cluster.nodes()) == 3
+
+
+def test_wait_timeout_names_a_failing_watch(cluster, fake):
+    fake.__exit__()  # the API server goes away
+    with pytest.raises(LabTimeout) as err:
+        cluster.wait(lambda c: False, timeout=1.5, what="nothing")
+    assert "refused the connection" in err.value.what

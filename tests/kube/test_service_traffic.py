@@ -90,7 +90,7 @@ def test_stop_ends_an_unbounded_run_promptly(cluster, stub):
     until(lambda: len(run.results) >= 10)
     started = time.monotonic()
     run.stop()
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < run.timeout  # bounded by one request timeout
     assert not run.running and run.stopped_at is not None
     count = len(run.results)
     assert len(run.results) == count  # nothing arrives after stop()
