@@ -115,6 +115,8 @@ class ApiServer:
         if labels_new != obj.labels:
             obj.meta["labels"] = labels_new
             changed = True
+            if obj.kind == "Pod":
+                self.replicasets.relabeled(obj)
         ann = {
             k: v for k, v in (obj.meta.get("annotations") or {}).items() if k in SYSTEM_ANNOTATIONS
         }

@@ -133,6 +133,17 @@ class RealtimeDriver:
 EPOCH_SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
+_ISO: dict[int, str] = {}
+
+
 def iso(t: float) -> str:
     """A virtual time as the RFC 3339 timestamp the API server would print."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(EPOCH_SECONDS + int(t)))
+    second = int(t)
+    text = _ISO.get(second)
+    if text is None:
+        if len(_ISO) > 100_000:
+            _ISO.clear()
+        text = _ISO[second] = time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(EPOCH_SECONDS + second)
+        )
+    return text

@@ -124,8 +124,16 @@ class SimCluster(Lifecycle, ApiServer, Cluster):
         self, obj_ref: str, type_: str, reason: str, message: str, namespace: str | None = "default"
     ) -> None:
         """Add an Event (obj_ref like "deployment/model") and tell subscribers."""
-        row = self.event_log.add(self.clock.now, type_, obj_ref, reason, message, namespace)
+        now = self.clock.now
+        self.event_log.add(now, type_, obj_ref, reason, message, namespace)
         if self.store.subscribers:
+            row = {
+                "time": now,
+                "type": type_,
+                "object": obj_ref,
+                "reason": reason,
+                "message": message,
+            }
             key = f"{namespace or 'default'}/{obj_ref}"
             self.store.publish({"kind": "Event", "type": "ADDED", "key": key, "row": row})
 
@@ -172,7 +180,7 @@ class SimCluster(Lifecycle, ApiServer, Cluster):
 
     def node_up(self, name: str | None) -> bool:
         """Whether the node's kubelet runs."""
-        node = self.store.find("Node", name, None) if name else None
+        node = self.store.objects["Node"].get((None, name))
         return node is not None and node.up
 
     def image_exists(self, image: str) -> bool:

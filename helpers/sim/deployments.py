@@ -12,8 +12,7 @@ from __future__ import annotations
 from helpers.sim import rolling
 from helpers.sim.deploystatus import compute_status
 from helpers.sim.names import template_hash
-from helpers.sim.replicasets import available
-from helpers.sim.store import Obj, controller_uid, owner_ref
+from helpers.sim.store import Obj, owner_ref
 from helpers.sim.workqueue import WorkQueue
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -35,24 +34,17 @@ class DeploymentController:
         self._writing = None
         self._progress: dict[str, float] = {}
         self.store.watch("Deployment", self._changed)
+        # ReplicaSet status carries pod readiness and availability (minReadySeconds
+        # included), so pod changes reach this controller through their ReplicaSet.
         self.store.watch("ReplicaSet", self._owned_changed)
-        self.store.watch("Pod", self._pod_changed)
 
     def _changed(self, dep, _type) -> None:
         if dep is not self._writing:
             self.queue.add(dep.uid)
 
     def _owned_changed(self, rs, _type) -> None:
-        owner = controller_uid(rs)
-        if owner:
-            self.queue.add(owner)
-
-    def _pod_changed(self, pod, _type) -> None:
-        rs = self.store.by_uid.get(controller_uid(pod) or "")
-        if rs is not None:
-            owner = controller_uid(rs)
-            if owner:
-                self.queue.add(owner)
+        if rs.owner:
+            self.queue.add(rs.owner)
 
     # ---- sync -------------------------------------------------------------------------------
     def template_hash(self, dep: Obj) -> str:
@@ -141,16 +133,9 @@ class DeploymentController:
             f"deployment/{dep.name}", "Normal", "ScalingReplicaSet", msg, dep.namespace
         )
 
-    def _available(self, dep: Obj, rs: Obj) -> int:
-        min_ready = float(dep.spec.get("minReadySeconds", 0))
-        now = self.clock.now
-        n = 0
-        for pod in self.store.owned(rs, "Pod"):
-            if pod.active and available(pod, min_ready, now):
-                n += 1
-            elif pod.active and pod.is_ready:
-                self.queue.add_at(pod.ready_since + min_ready, dep.uid)
-        return n
+    @staticmethod
+    def _available(rs: Obj) -> int:
+        return int(rs.status.get("availableReplicas", 0))
 
     def _rolling(self, dep: Obj, new: Obj, olds: list[Obj]) -> None:
         replicas = int(dep.spec.get("replicas", 1))
@@ -167,9 +152,9 @@ class DeploymentController:
         sizes = rolling.old_scale_down(
             replicas,
             unavailable,
-            [(int(rs.spec.get("replicas", 0)), self._available(dep, rs)) for rs in live],
+            [(int(rs.spec.get("replicas", 0)), self._available(rs)) for rs in live],
             new_spec,
-            self._available(dep, new),
+            self._available(new),
         )
         for rs, size in zip(live, sizes, strict=True):
             self._scale(dep, rs, size)

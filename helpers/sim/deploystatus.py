@@ -13,24 +13,18 @@ from typing import Any
 
 from helpers.sim import rolling
 from helpers.sim.clock import iso
-from helpers.sim.replicasets import available
 
 # 600 s: the default progressDeadlineSeconds.
 DEFAULT_DEADLINE_S = 600
 
 
-def _counts(dep, rss, store, now) -> dict[str, int]:
-    min_ready = float(dep.spec.get("minReadySeconds", 0))
+def _counts(rss) -> dict[str, int]:
     out = {"replicas": 0, "ready": 0, "available": 0}
     for rs in rss:
-        for pod in store.owned(rs, "Pod"):
-            if not pod.active:
-                continue
-            out["replicas"] += 1
-            if pod.is_ready:
-                out["ready"] += 1
-                if available(pod, min_ready, now):
-                    out["available"] += 1
+        st = rs.status
+        out["replicas"] += st.get("replicas", 0)
+        out["ready"] += st.get("readyReplicas", 0)
+        out["available"] += st.get("availableReplicas", 0)
     return out
 
 
@@ -55,8 +49,8 @@ def compute_status(dep, new, rss, store, now: float, created: bool, memo: dict):
     """
     replicas = int(dep.spec.get("replicas", 1))
     old = dep.status or {}
-    counts = _counts(dep, rss, store, now)
-    updated = _counts(dep, [new], store, now)["replicas"]
+    counts = _counts(rss)
+    updated = new.status.get("replicas", 0)
     status: dict[str, Any] = {
         "observedGeneration": dep.meta.get("generation", 1),
         "replicas": counts["replicas"],
@@ -101,8 +95,16 @@ def compute_status(dep, new, rss, store, now: float, created: bool, memo: dict):
 
 
 def _progressing(dep, new, status, old, prev, now, created, replicas, memo):
+    """The Progressing condition, following the controller's syncRolloutStatus."""
     deadline = float(dep.spec.get("progressDeadlineSeconds", DEFAULT_DEADLINE_S))
     name = new.name
+    reason = prev["reason"] if prev else None
+    if (
+        not created
+        and reason == "NewReplicaSetAvailable"
+        and status.get("replicas", 0) == status.get("updatedReplicas", 0)
+    ):
+        return prev, None  # a finished rollout: no progress is estimated until the next one
     complete = (
         status.get("updatedReplicas", 0) == replicas
         and status.get("replicas", 0) == replicas
@@ -115,27 +117,17 @@ def _progressing(dep, new, status, old, prev, now, created, replicas, memo):
         or status.get("availableReplicas", 0) > old.get("availableReplicas", 0)
     )
     if complete:
-        if prev and prev["reason"] == "NewReplicaSetAvailable" and name in prev["message"]:
-            return prev, None
         msg = f'ReplicaSet "{name}" has successfully progressed.'
         return _condition("Progressing", "True", "NewReplicaSetAvailable", msg, now, prev), None
     if created:
-        cond = _condition(
-            "Progressing",
-            "True",
-            "NewReplicaSetCreated",
-            f'Created new replica set "{name}"',
-            now,
-            prev,
-        )
-    elif moved or prev is None or (prev["reason"] == "NewReplicaSetAvailable"):
-        reason = "ReplicaSetUpdated" if moved or prev is not None else "FoundNewReplicaSet"
-        text = (
-            f'ReplicaSet "{name}" is progressing.'
-            if reason == "ReplicaSetUpdated"
-            else f'Found new replica set "{name}"'
-        )
-        cond = _condition("Progressing", "True", reason, text, now, prev)
+        msg = f'Created new replica set "{name}"'
+        cond = _condition("Progressing", "True", "NewReplicaSetCreated", msg, now, prev)
+    elif moved:
+        msg = f'ReplicaSet "{name}" is progressing.'
+        cond = _condition("Progressing", "True", "ReplicaSetUpdated", msg, now, prev)
+    elif prev is None or reason == "NewReplicaSetAvailable":
+        msg = f'Found new replica set "{name}"'
+        cond = _condition("Progressing", "True", "FoundNewReplicaSet", msg, now, prev)
     else:
         cond = prev
     if cond is not prev:

@@ -32,11 +32,12 @@ class EventLog:
         self._items: deque[tuple] = deque(maxlen=MAX_EVENTS)
 
     def add(self, t: float, type_: str, obj: str, reason: str, message: str, namespace: str):
-        """Record one event; returns its row."""
-        self._items.append((t, type_, obj, reason, message, namespace))
-        while self._items and self._items[0][0] < t - EVENT_TTL_S:
-            self._items.popleft()
-        return {"time": t, "type": type_, "object": obj, "reason": reason, "message": message}
+        """Record one event."""
+        items = self._items
+        items.append((t, type_, obj, reason, message, namespace))
+        if items[0][0] < t - EVENT_TTL_S:
+            while items and items[0][0] < t - EVENT_TTL_S:
+                items.popleft()
 
     def rows(self) -> list[dict[str, Any]]:
         """Every event held, oldest first, as helpers.state EventRow dicts."""

@@ -11,7 +11,7 @@ from helpers.sim.admission import add_default_tolerations
 from helpers.sim.clock import iso
 from helpers.sim.names import suffix
 from helpers.sim.pods import Pod
-from helpers.sim.store import Obj, controller_uid, owner_ref
+from helpers.sim.store import Obj, owner_ref
 
 
 class Lifecycle:
@@ -126,6 +126,7 @@ class Lifecycle:
         pod.deleting_at = self.clock.now
         pod.meta["deletionTimestamp"] = iso(self.clock.now + grace)
         pod.meta["deletionGracePeriodSeconds"] = int(grace)
+        self.scheduler.spread(pod, -1)
         self.store.changed(pod)
         self.kubelet.terminate(pod)
 
@@ -156,8 +157,8 @@ class Lifecycle:
 
     def owner_name(self, pod: Pod) -> str | None:
         """The Deployment a pod belongs to, else its ReplicaSet, else None."""
-        rs = self.store.by_uid.get(controller_uid(pod) or "")
+        rs = self.store.by_uid.get(pod.owner or "")
         if rs is None:
             return None
-        dep = self.store.by_uid.get(controller_uid(rs) or "")
+        dep = self.store.by_uid.get(rs.owner or "")
         return dep.name if dep is not None else rs.name

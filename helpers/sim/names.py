@@ -41,4 +41,4 @@ def template_hash(template: dict, collision_count: int = 0) -> str:
 
 def suffix(rng: random.Random, n: int = 5) -> str:
     """``n`` random characters from the name alphabet."""
-    return "".join(rng.choice(ALPHABET) for _ in range(n))
+    return "".join(rng.choices(ALPHABET, k=n))

@@ -42,6 +42,7 @@ class Pod(Obj):
         "run_started",
         "scheduled_at",
         "server",
+        "spread_counted",
         "started",
         "status_reason",
         "stopped_at",
@@ -78,6 +79,7 @@ class Pod(Obj):
         self.probe_state: dict = {}
         self.unschedulable = ""  # the last FailedScheduling message
         self.evict_at: float | None = None
+        self.spread_counted = False
 
     @property
     def terminating(self) -> bool:

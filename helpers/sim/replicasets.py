@@ -9,7 +9,7 @@ doubled up on a node first; more recently Ready first; more restarts first; newe
 from __future__ import annotations
 
 from helpers import labels
-from helpers.sim.store import Obj, controller_uid, owner_ref
+from helpers.sim.store import Obj, owner_ref
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
@@ -52,6 +52,7 @@ class ReplicaSetController:
 
         self.queue = WorkQueue(self.clock, self.sync)
         self._own_update = None  # the RS whose status this controller is writing
+        self._relabeled: set[str] = set()
         self.store.watch("ReplicaSet", self._rs_changed)
         self.store.watch("Pod", self._pod_changed)
 
@@ -60,26 +61,34 @@ class ReplicaSetController:
             self.queue.add(rs.uid)
 
     def _pod_changed(self, pod, _type) -> None:
-        owner = controller_uid(pod)
-        if owner:
-            self.queue.add(owner)
+        if pod.owner:
+            self.queue.add(pod.owner)
+
+    def relabeled(self, pod) -> None:
+        """A pod's labels changed: its ReplicaSet checks whether it still selects it."""
+        self._relabeled.add(pod.uid)
+        if pod.owner:
+            self.queue.add(pod.owner)
 
     def sync(self, uid: str) -> None:
         """Reconcile one ReplicaSet."""
         rs = self.store.by_uid.get(uid)
         if rs is None or rs.kind != "ReplicaSet" or rs.deleted:
             return
-        reqs = labels.parse(rs.spec.get("selector"))
         pods = self.store.owned(rs, "Pod")
-        for pod in pods:
-            if not labels.matches(reqs, pod.labels):
-                self.store.set_owner(pod, None)  # released: it no longer matches
-                self.store.changed(pod)
-        pods = [p for p in pods if controller_uid(p) == rs.uid]
-        active = [p for p in pods if p.active]
+        if self._relabeled:
+            reqs = labels.parse(rs.spec.get("selector"))
+            for pod in pods:
+                if pod.uid in self._relabeled:
+                    self._relabeled.discard(pod.uid)
+                    if not labels.matches(reqs, pod.labels):
+                        self.store.set_owner(pod, None)  # released: it no longer matches
+                        self.store.changed(pod)
+            pods = [p for p in pods if p.owner == rs.uid]
+        active = [
+            p for p in pods if p.deleting_at is None and p.phase not in ("Failed", "Succeeded")
+        ]
         want = int(rs.spec.get("replicas", 1))
-        if rs.meta.get("deletionTimestamp"):
-            want = 0
         if len(active) < want:
             for _ in range(want - len(active)):
                 pod = self.sim.create_pod_from(rs)
@@ -101,22 +110,28 @@ class ReplicaSetController:
                     f"Deleted pod: {pod.name}",
                     rs.namespace,
                 )
-                active.remove(pod)
+            active = [p for p in active if p.deleting_at is None]
         self.update_status(rs, active)
 
     def update_status(self, rs: Obj, active: list) -> None:
         """Set status.replicas / readyReplicas / availableReplicas; announce only changes."""
         now = self.clock.now
         min_ready = float(rs.spec.get("minReadySeconds", 0))
-        ready = [p for p in active if p.is_ready]
-        avail = sum(1 for p in ready if available(p, min_ready, now))
-        for p in ready:
-            if not available(p, min_ready, now):
-                self.queue.add_at(p.ready_since + min_ready, rs.uid)
+        ready = avail = 0
+        soonest = None
+        for p in active:
+            if p.ready and p.node_ready and p.cstate == "running":
+                ready += 1
+                if now - p.ready_since >= min_ready:
+                    avail += 1
+                elif soonest is None or p.ready_since < soonest:
+                    soonest = p.ready_since
+        if soonest is not None:
+            self.queue.add_at(soonest + min_ready, rs.uid)
         status = {
             "replicas": len(active),
             "fullyLabeledReplicas": len(active),
-            "readyReplicas": len(ready),
+            "readyReplicas": ready,
             "availableReplicas": avail,
             "observedGeneration": rs.meta.get("generation", 1),
         }

@@ -12,7 +12,6 @@ scoring every node (in the spirit of percentageOfNodesToScore).
 from __future__ import annotations
 
 from helpers.sim.nodes import MAX_PODS, Node, tolerates
-from helpers.sim.store import controller_uid
 
 LEVELS = 101
 # 1 s: the scheduler's initial back-off before retrying an unschedulable pod.
@@ -70,6 +69,7 @@ class Scheduler:
         self.unschedulable: dict[str, object] = {}
         self._scheduled = False
         self._retry = None
+        sim.store.watch("Node", lambda node, _type: self.node_changed(node))
 
     # ---- node bookkeeping ------------------------------------------------------------------
     def place_node(self, node: Node) -> None:
@@ -152,7 +152,7 @@ class Scheduler:
 
     def pick(self, pod) -> Node | None:
         """The best feasible node: fewest pods of the same owner, then least allocated."""
-        counts = self.owner_counts.get(controller_uid(pod) or pod.uid, {})
+        counts = self.owner_counts.get(pod.owner or pod.uid, {})
         best, best_key = None, None
         for level, bucket in enumerate(self.buckets):
             if not bucket or (best_key is not None and best_key[0] == 0):
@@ -179,17 +179,25 @@ class Scheduler:
         node.mem_req += sign * (plan.memory_request or 0.0)
         if sign > 0:
             node.pods[pod.uid] = pod
+            self.spread(pod, 1)
         else:
             node.pods.pop(pod.uid, None)
-        owner = controller_uid(pod) or pod.uid
-        counts = self.owner_counts.setdefault(owner, {})
-        counts[node.name] = counts.get(node.name, 0) + sign
-        if counts[node.name] <= 0:
-            del counts[node.name]
-            if not counts:
-                del self.owner_counts[owner]
+            self.spread(pod, -1)
         if node.name not in self.special:
             self.place_node(node)  # refiled at the end of its bucket: ties rotate
+
+    def spread(self, pod, sign: int) -> None:
+        """Count (1) or uncount (-1) a pod for spreading; terminating pods do not count."""
+        if (sign > 0) == pod.spread_counted or pod.node is None:
+            return
+        pod.spread_counted = sign > 0
+        owner = pod.owner or pod.uid
+        counts = self.owner_counts.setdefault(owner, {})
+        counts[pod.node] = counts.get(pod.node, 0) + sign
+        if counts[pod.node] <= 0:
+            del counts[pod.node]
+            if not counts:
+                del self.owner_counts[owner]
 
     # ---- failure ------------------------------------------------------------------------------
     def _failed(self, pod) -> None:

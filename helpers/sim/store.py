@@ -21,7 +21,9 @@ ROW_KINDS = ("Node", "Pod", "Deployment", "Service", "HorizontalPodAutoscaler")
 class Obj:
     """One stored object. ``body`` is its JSON without status; ``status`` a dict."""
 
-    __slots__ = ("body", "deleted", "kind", "meta", "name", "namespace", "spec", "status", "uid")
+    __slots__ = (
+        "body", "deleted", "kind", "meta", "name", "namespace", "owner", "spec", "status", "uid",
+    )  # fmt: skip
 
     def __init__(self, body: dict[str, Any]):
         self.body = body
@@ -33,6 +35,7 @@ class Obj:
         self.status: dict[str, Any] = {}
         self.uid: str = self.meta.get("uid", "")
         self.deleted = False
+        self.owner: str | None = _controller_ref(self.meta)  # the controller's uid
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -126,7 +129,7 @@ class Store:
             obj.meta["ownerReferences"] = refs
         else:
             obj.meta.pop("ownerReferences", None)
-        new = controller_uid(obj)
+        obj.owner = new = _controller_ref(obj.meta)
         if new:
             self.by_owner[new][obj.uid] = obj
 
@@ -158,7 +161,11 @@ class Store:
 
 def controller_uid(obj: Obj) -> str | None:
     """The uid of the object's controller (the ownerReference with controller: true)."""
-    for ref in obj.meta.get("ownerReferences") or ():
+    return obj.owner
+
+
+def _controller_ref(meta: dict) -> str | None:
+    for ref in meta.get("ownerReferences") or ():
         if ref.get("controller"):
             return ref.get("uid")
     return None

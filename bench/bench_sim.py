@@ -1,0 +1,157 @@
+"""Benchmarks of the simulated cluster: a 1,000-node scale test and a lab-like scenario.
+
+Targets (from the course plan): 1,000 nodes and 30,000 pods, created and then rolled to a
+new image, in <= 10 s wall on a 2-core machine with peak memory <= 1 GiB; a whole lab-like
+scenario in seconds. Run: ``.venv/bin/python bench/bench_sim.py`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers.sim import SimCluster  # noqa: E402
+
+MANIFESTS = ROOT / "cluster" / "manifests"
+
+
+def deployment(name: str, replicas: int, image: str = "orchestra/model:v1") -> dict:
+    """A Deployment like the course's: requests, readiness probe, maxSurge 25 %."""
+    container = {
+        "name": "model",
+        "image": image,
+        "ports": [{"name": "http", "containerPort": 8080}],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 2},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [container]},
+            },
+        },
+    }
+
+
+def all_complete(sim) -> bool:
+    """Every Deployment rolled out (read from the store: the bench's cheap predicate)."""
+    for dep in sim.store.of_kind("Deployment"):
+        s, want = dep.status, dep.spec["replicas"]
+        if s.get("observedGeneration") != dep.meta["generation"]:
+            return False
+        if not (
+            s.get("updatedReplicas") == s.get("availableReplicas") == s.get("replicas") == want
+        ):
+            return False
+    return True
+
+
+def scale_test(nodes: int, deployments: int, replicas: int) -> dict:
+    """Create the Deployments, wait, roll all to v2, wait; time and memory of each phase."""
+    t0 = time.perf_counter()
+    # 4 cores / 8 GiB per node: 30 pods of 50m / 64Mi fit with room for surge and terminating pods.
+    sim = SimCluster(seed=0, workers=nodes - 1, node_cpu=4, node_memory="8Gi")
+    t1 = time.perf_counter()
+    sim.apply([deployment(f"app-{i:04d}", replicas) for i in range(deployments)])
+    sim.wait(all_complete, timeout=3600, what="every Deployment to roll out")
+    t2 = time.perf_counter()
+    created_at = sim.now()
+    for i in range(deployments):
+        sim.set_image(f"app-{i:04d}", "orchestra/model:v2")
+    sim.wait(all_complete, timeout=3600, what="every Deployment to roll out v2")
+    t3 = time.perf_counter()
+    pods = len(sim.store.objects["Pod"])
+    return {
+        "nodes": nodes,
+        "pods": pods,
+        "setup_s": round(t1 - t0, 2),
+        "create_s": round(t2 - t1, 2),
+        "rollout_s": round(t3 - t2, 2),
+        "total_s": round(t3 - t0, 2),
+        "virtual_s": round(sim.now(), 1),
+        "virtual_create_s": round(created_at, 1),
+        "events": len(sim.event_log),
+    }
+
+
+def lab_scenario() -> dict:
+    """Deploy, scale, kill pods, lose a node, roll forward under traffic; wall seconds."""
+    t0 = time.perf_counter()
+    sim = SimCluster(seed=0, workers=3)
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    sim.apply(MANIFESTS / "model-service.yaml")
+    sim.wait_rollout("model")
+    with sim.traffic("model", rps=50) as run:
+        sim.scale("model", 6)
+        sim.wait_rollout("model")
+        for pod in list(sim.pods()["name"])[:2]:
+            sim.delete_pod(pod)
+        sim.wait_rollout("model")
+        sim.stop_node("orchestra-worker")
+        sim.sleep(420)  # grace period + 300 s toleration: the pods come back elsewhere
+        sim.wait_rollout("model")
+        sim.set_image("model", "orchestra/model:v2")
+        sim.wait_rollout("model")
+        sim.start_node("orchestra-worker")
+        sim.sleep(60)
+    summary = run.summary()
+    return {
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "virtual_s": round(sim.now(), 1),
+        "requests": summary["requests"],
+        "failed": summary["failed"],
+    }
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--deployments", type=int, default=300)
+    parser.add_argument("--replicas", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the scale test")
+    args = parser.parse_args()
+    lab = lab_scenario()
+    print(f"{'lab scenario':<14} wall {lab['wall_s']:>6.2f} s   virtual {lab['virtual_s']:>7.1f} s   "
+          f"requests {lab['requests']}  failed {lab['failed']}")  # fmt: skip
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        res = scale_test(args.nodes, args.deployments, args.replicas)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+    else:
+        res = scale_test(args.nodes, args.deployments, args.replicas)
+    rss = peak_rss_mib()
+    print(f"{'scale test':<14} {res['nodes']} nodes, {args.deployments} x {args.replicas} replicas "
+          f"({res['pods']} pods at the end), {res['events']} events held")  # fmt: skip
+    print(f"{'':<14} setup {res['setup_s']:.2f} s, create {res['create_s']:.2f} s, "
+          f"rolling update {res['rollout_s']:.2f} s, total {res['total_s']:.2f} s wall "
+          f"({res['virtual_s']:.0f} s virtual)")  # fmt: skip
+    print(f"{'':<14} peak RSS {rss:.0f} MiB")
+    ok = res["create_s"] + res["rollout_s"] <= 10.0 and rss <= 1024
+    print("targets (create + rolling update <= 10 s, peak <= 1 GiB):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
