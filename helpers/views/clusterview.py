@@ -57,6 +57,7 @@ class ClusterView(anywidget.AnyWidget):
         self.interval = float(interval)
         self.messages_sent = 0
         self.resync_requests = 0  # views that saw a gap in the patches and asked again
+        self._display_id: str | None = None
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
         self._send_lock = threading.RLock()  # one patch at a time, in seq order
@@ -142,6 +143,12 @@ class ClusterView(anywidget.AnyWidget):
         self.flush()
         with self._send_lock:
             self.state = self._model.stop()
+        if self._display_id is not None:
+            # Rewrite the outputs that show this widget, so the notebook saves the last
+            # picture as HTML too (the live view re-renders once, from the final state).
+            from IPython.display import update_display
+
+            update_display(self._mimebundle(), raw=True, display_id=self._display_id)
 
     @property
     def stopped(self) -> bool:
@@ -168,6 +175,18 @@ class ClusterView(anywidget.AnyWidget):
         # Front ends with a widget manager draw the live widget; GitHub, nbviewer and
         # nbconvert (no widget state saved) fall back to this picture.
         return {**data, "text/html": self.to_html()}, metadata
+
+    def _mimebundle(self) -> dict:
+        data, _ = self._repr_mimebundle_()
+        return data
+
+    def _ipython_display_(self) -> None:
+        # Shown with a display id, so stop() can replace the saved HTML with the last state.
+        from IPython.display import display
+
+        if self._display_id is None:
+            self._display_id = uuid.uuid4().hex
+        display(self._mimebundle(), raw=True, display_id=self._display_id)
 
     def __repr__(self) -> str:
         header = self._model.state["header"]
