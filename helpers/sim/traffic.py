@@ -32,6 +32,10 @@ BASE_SERVICE_S = 0.0019
 ROW_SERVICE_S = 0.0001
 # 503 while loading, and a connection refused, answer in about a millisecond.
 FAST_FAIL_S = 0.001
+# A request held longer than this (queued, or a fault's delay) is checked again when it
+# ends: if the server died meanwhile, its connection was reset. Shorter ones are not (a
+# process dying within a few milliseconds of a request is rare, and checks cost events).
+LONG_REQUEST_S = 0.05
 
 STATUS_NO_ENDPOINT = 0  # kube-proxy rejects: the Service has no endpoints at all
 STATUS_REFUSED = 502  # the chosen pod refused or reset the connection
@@ -110,6 +114,17 @@ class Router:
         if not endpoints:
             return None
         return endpoints[int(self._rng.random() * len(endpoints))]
+
+    def survived(self, pod: str) -> bool:
+        """Whether ``pod``'s server is still there to finish a request (checked at its end).
+
+        A draining server (SIGTERM, listener closed) still answers what it holds; a pod that
+        is gone, whose container died, or whose node is off does not.
+        """
+        serving = self._sim.serving(pod, self.namespace)
+        if serving is None or (serving.node and not self._sim.node_up(serving.node)):
+            return False
+        return serving.accepting or serving.terminating
 
     def send(self, t: float, n_rows: int = 1) -> Outcome:
         """Route one request sent at ``t`` and work out its answer."""
@@ -276,6 +291,10 @@ class SimTrafficRun(TrafficRun):
         schedule = self.schedule
         t = schedule.start + self._next / schedule.rps
         latency, status, version, pod = self._router.send(t, self._n_rows)
+        if status == 200 and latency > LONG_REQUEST_S:
+            with self._lock:
+                row = len(self._rows)
+            self._sim.clock.call_at(t + latency, self._check, row, pod)
         self.record(t, latency * 1000.0, status == 200, status, version, pod)
         self._next += 1
         if self._next < self._limit:
@@ -285,3 +304,12 @@ class SimTrafficRun(TrafficRun):
             self._handle = None
             self._stopped = True  # the schedule is done: the run ends by itself
             self.stopped_at = t
+
+    def _check(self, row: int, pod: str) -> None:
+        # The answer was recorded as it would arrive; a server that died before sending it
+        # reset the connection instead.
+        if self._router.survived(pod):
+            return
+        with self._lock:
+            t, latency_ms, *_ = self._rows[row]
+            self._rows[row] = (t, latency_ms, False, STATUS_REFUSED, None, pod)

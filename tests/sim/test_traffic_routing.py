@@ -197,6 +197,34 @@ def test_overload_queues_then_times_out_with_504():
     assert ok["latency_ms"].is_monotonic_increasing
 
 
+def test_requests_held_by_a_server_that_dies_are_reset():
+    # Overloaded (queue of ~0.2 s), then the pod is killed: what it held is lost.
+    hooks = Hooks(pods=("a",))
+    r = run(hooks, rps=600)
+    hooks.sleep(2)
+    hooks.servers["a"] = None
+    hooks.set_endpoints([])
+    hooks.sleep(2)
+    r.stop()
+    df = r.results
+    held = df[(df["t"] < 2) & (df["t"] + df["latency_ms"] / 1000 > 2)]
+    assert len(held) > 20 and (held["status"] == STATUS_REFUSED).all()
+    assert df[df["t"] + df["latency_ms"] / 1000 <= 2]["ok"].all()
+
+
+def test_a_draining_server_finishes_what_it_holds():
+    hooks = Hooks(pods=("a",))
+    r = run(hooks, rps=600)
+    hooks.sleep(2)
+    hooks.servers["a"] = hooks.up(accepting=False, terminating=True)  # SIGTERM: drain
+    hooks.sleep(0.5)
+    r.stop()
+    hooks.sleep(2)
+    df = r.results
+    assert df[df["t"] < 2]["ok"].all()
+    assert (df[df["t"] > 2]["status"] == STATUS_REFUSED).all()
+
+
 def test_cpu_limit_throttles_service_time():
     # CPU above the limit is throttled, not killed:
     # https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
@@ -229,9 +257,9 @@ def test_same_seed_same_results_other_seed_other_routing():
 
 def test_ten_virtual_minutes_at_50_rps_cost_well_under_a_second():
     hooks = Hooks(pods=("a", "b", "c"))
-    started = time.perf_counter()
+    # CPU time, not wall time: other work on a shared machine must not fail this test.
+    started = time.process_time()
     r = run(hooks, rps=50, duration=600)
     hooks.sleep(600)
-    _ = r.results
     assert len(r.results) == 30_000
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
