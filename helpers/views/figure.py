@@ -12,10 +12,27 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+
+# The look every lab figure shares: white background, legend under the plot.
+FAILED_COLOR = "#e45756"
+LAYOUT = dict(
+    template="plotly_white",
+    height=540,
+    legend=dict(orientation="h", y=-0.16, yanchor="top", traceorder="normal"),
+    margin=dict(t=60, b=40),
+)
+
+
+def time_bins(t: pd.Series, bin_s: float) -> pd.Series:
+    """The start of each time's bin (rounded, so equal bins compare equal)."""
+    return (np.floor(t / bin_s) * bin_s).round(6)
+
 
 _embedded = threading.Event()  # set once this kernel has sent plotly.js in some output
 

@@ -17,8 +17,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from helpers.views.comparison import compare_rollouts
 from helpers.views.failures import failure_summary
-from helpers.views.figure import LabFigure, embed_plotlyjs_again
+from helpers.views.figure import (
+    FAILED_COLOR,
+    LAYOUT,
+    LabFigure,
+    embed_plotlyjs_again,
+    time_bins,
+)
 from helpers.views.recorder import Recorder
 from helpers.views.viewstate import version_color
 
@@ -41,18 +48,7 @@ NOTABLE_REASONS = (
     "TaintManagerEviction",
     "Evicted",
 )
-FAILED_COLOR = "#e45756"
 PERCENTILES = (50, 95, 99)
-LAYOUT = dict(
-    template="plotly_white",
-    height=540,
-    legend=dict(orientation="h", y=-0.16, yanchor="top", traceorder="normal"),
-    margin=dict(t=60, b=40),
-)
-
-
-def _bins(t: pd.Series, bin_s: float) -> pd.Series:
-    return (np.floor(t / bin_s) * bin_s).round(6)
 
 
 def _events_frame(events, reasons: Iterable[str] | None) -> pd.DataFrame:
@@ -68,7 +64,7 @@ def _add_events(fig: go.Figure, events: pd.DataFrame, bin_s: float, top: float) 
     """One dotted line and one hover marker per bin holding notable events."""
     if events.empty:
         return
-    grouped = events.assign(bin=_bins(events["time"], bin_s)).groupby("bin", sort=True)
+    grouped = events.assign(bin=time_bins(events["time"], bin_s)).groupby("bin", sort=True)
     xs, texts = [], []
     for _, group in grouped:
         x = float(group["time"].iloc[0])
@@ -111,7 +107,7 @@ def traffic_timeline(
     Example:
         >>> fig = traffic_timeline(run.results, cluster.events())
     """
-    df = results.assign(bin=_bins(results["t"], bin_s))
+    df = results.assign(bin=time_bins(results["t"], bin_s))
     lo, hi = (df["bin"].min(), df["bin"].max()) if len(df) else (0.0, 0.0)
     grid = np.round(np.arange(lo, hi + bin_s / 2, bin_s), 6)
     mid = grid + bin_s / 2  # bars and percentiles sit in the middle of their bin
@@ -198,58 +194,4 @@ def pods_per_version(history: pd.DataFrame) -> go.Figure:
         yaxis_title="pods",
         **{**LAYOUT, "height": 380},
     )
-    return LabFigure(fig)
-
-
-def _success_per_bin(results: pd.DataFrame, bin_s: float) -> pd.Series:
-    t = results["t"] - results["t"].min() if len(results) else results["t"]
-    frame = results.assign(bin=_bins(t, bin_s))
-    return frame.groupby("bin")["ok"].mean() * 100
-
-
-def compare_rollouts(
-    results_a: pd.DataFrame,
-    results_b: pd.DataFrame,
-    labels: tuple[str, str] = ("naive", "best practice"),
-    bin_s: float = 1.0,
-) -> go.Figure:
-    """Two runs side by side: success rate over time, and the errors each counted.
-
-    Example:
-        >>> compare_rollouts(naive.results, careful.results)
-    """
-    colors = (FAILED_COLOR, version_color("v1"))
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.7, 0.3],
-        subplot_titles=("success rate per second (%)", "failed requests"),
-    )
-    failed = []
-    for results, label, color in zip((results_a, results_b), labels, colors, strict=True):
-        rate = _success_per_bin(results, bin_s)
-        fig.add_trace(
-            go.Scatter(x=rate.index, y=rate.to_numpy(), name=label, mode="lines", line_color=color),
-            row=1,
-            col=1,
-        )
-        failed.append(int((~results["ok"]).sum()))
-    totals = [len(results_a), len(results_b)]
-    fig.add_trace(
-        go.Bar(
-            x=list(labels),
-            y=failed,
-            name="failed requests",
-            marker_color=list(colors),
-            text=[f"{f} of {n}" for f, n in zip(failed, totals, strict=True)],
-            textposition="outside",
-            showlegend=False,
-        ),
-        row=1,
-        col=2,
-    )
-    fig.update_yaxes(range=[0, 105], row=1, col=1)
-    fig.update_yaxes(range=[0, max([*failed, 1]) * 1.25], row=1, col=2)
-    fig.update_xaxes(title_text="seconds since the run started", row=1, col=1)
-    fig.update_layout(**{**LAYOUT, "height": 420})
     return LabFigure(fig)
