@@ -124,10 +124,9 @@ class KubeCluster(Cluster):
         """Delete in the background: dependents are collected by the garbage collector."""
         res = resource_for(kind)
         ns = namespace if res.namespaced else None
-        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
-        self.api.request(
-            "DELETE", res.path(ns, name), Request("delete", res.kind, name, ns), body=body
-        )
+        req = Request("delete", res.kind, name, ns)
+        query = {"propagationPolicy": "Background"}
+        self.api.request("DELETE", res.path(ns, name), req, query)
 
     def evict(self, pod: str, namespace: str = "default") -> bool:
         """Evict through the Eviction API; False when a PodDisruptionBudget refuses (429).

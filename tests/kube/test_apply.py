@@ -173,7 +173,7 @@ def test_delete_is_background_and_not_found_after(cluster, fake):
     cluster.apply(MANIFESTS)
     cluster.delete("Deployment", "model")
     req = [r for r in fake.requests if r["method"] == "DELETE"][-1]
-    assert req["body"]["propagationPolicy"] == "Background"
+    assert req["query"]["propagationPolicy"] == "Background"
     assert fake.obj("Deployment", "model") is None
     with pytest.raises(NotFound):
         cluster.delete("Deployment", "model")
