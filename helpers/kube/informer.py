@@ -84,7 +84,7 @@ class Informer:
         self._watch.stop()
         resp = self._response
         if resp is not None:
-            with contextlib.suppress(OSError, ValueError, RuntimeError):
+            with contextlib.suppress(OSError, ValueError, RuntimeError, AttributeError):
                 resp.shutdown()  # unblocks the thread's read at once
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)

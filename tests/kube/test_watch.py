@@ -167,3 +167,27 @@ def test_events_table_on_the_cluster_clock(cluster, fake):
     row = table.iloc[0]
     assert (row["type"], row["object"], row["reason"]) == ("Warning", "pod/model-x", "BackOff")
     assert abs(row["time"] - cluster.now()) < 5  # whole-second stamps, same clock
+
+
+def test_deployment_row_and_a_broken_subscriber(cluster, fake):
+    def broken(change):
+        raise RuntimeError("a view with a bug")
+
+    cluster.subscribe(broken)
+    dep = objects.deployment(image="orchestra/model:v2")
+    dep["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}
+    dep["status"] = {
+        "replicas": 4,
+        "updatedReplicas": 1,
+        "readyReplicas": 3,
+        "availableReplicas": 3,
+        "conditions": [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}],
+    }
+    fake.put(dep)
+    cluster.wait(lambda c: c.snapshot()["deployments"], timeout=10, what="the deployment")
+    row = cluster.snapshot()["deployments"][0]
+    assert (row["version"], row["revision"], row["replicas"], row["total"]) == ("v2", 2, 3, 4)
+    assert row["conditions"]["Progressing"]["reason"] == "ReplicaSetUpdated"
+    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))  # the watch thread survived the bug
+    wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
+    assert cluster.store.callback_errors >= 2
