@@ -146,7 +146,7 @@ def traffic_timeline(
         fig.add_trace(
             go.Scatter(
                 x=mid,
-                y=series.reindex(grid).to_numpy(),
+                y=series.reindex(grid).round(3).to_numpy(),
                 name=f"p{q}",
                 mode="lines",
                 line=dict(color="#1f2328", dash=dash, width=1.5),
@@ -162,6 +162,8 @@ def traffic_timeline(
     _add_events(fig, frame, bin_s, top)
     fig.update_layout(barmode="stack", bargap=0.05, **LAYOUT)
     fig.update_xaxes(title_text="cluster time (s)", row=2, col=1)
+    # From zero, so a flat latency reads as flat rather than as noise magnified.
+    fig.update_yaxes(rangemode="tozero", row=2, col=1)
     return LabFigure(fig)
 
 
@@ -192,6 +194,9 @@ def pods_per_version(history: pd.DataFrame) -> go.Figure:
         title="pods per version (solid: Ready, dotted: all)",
         xaxis_title="cluster time (s)",
         yaxis_title="pods",
+        yaxis_rangemode="tozero",
+        # Whole pods: one tick per pod while that stays readable.
+        yaxis_dtick=1 if len(history) and history["pods"].max() <= 10 else None,
         **{**LAYOUT, "height": 380},
     )
     return LabFigure(fig)
