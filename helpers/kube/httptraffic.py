@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -72,7 +73,9 @@ class HttpTrafficRun(TrafficRun):
 
     def _begin(self) -> None:
         if self._thread is not None:
-            return  # already sending (traffic() starts the run; `with` calls start again)
+            return  # already sending: start() twice is harmless
+        # The schedule starts when sending does, not when traffic() built the run.
+        self.schedule = dataclasses.replace(self.schedule, start=self._now())
         self._thread = threading.Thread(target=self._main, name="traffic", daemon=True)
         self._thread.start()
         self._ready.wait(5.0)
@@ -144,8 +147,12 @@ def start_traffic(
     url: str | None = None,
     **options,
 ) -> HttpTrafficRun:
-    """Start open-loop load on ``service``; the run is already sending when returned."""
+    """Open-loop load on ``service``; it starts sending in a with-block (or on ``start()``).
+
+    Example:
+        >>> with start_traffic(cluster, "model", rps=20, duration=5) as run:
+        ...     cluster.sleep(5)
+    """
     schedule = Schedule(rps=rps, start=cluster.now(), duration=duration, max_requests=max_requests)
     base = url or cluster.service(service, namespace).url
-    run = HttpTrafficRun(service, schedule, base, cluster.now, rows=rows, **options)
-    return run.start()
+    return HttpTrafficRun(service, schedule, base, cluster.now, rows=rows, **options)

@@ -77,7 +77,7 @@ def test_traffic_is_open_loop_and_records_headers(cluster, stub):
 
 def test_overload_beyond_the_in_flight_bound_is_recorded_as_failures(cluster, stub):
     stub.delay = 1.0  # longer than the whole schedule: no slot frees up during it
-    run = cluster.traffic("model", rps=50, duration=0.4, url=stub.url, max_in_flight=3)
+    run = cluster.traffic("model", rps=50, duration=0.4, url=stub.url, max_in_flight=3).start()
     until(lambda: len(run.results) == 20)
     run.stop()
     df = run.results
@@ -86,7 +86,7 @@ def test_overload_beyond_the_in_flight_bound_is_recorded_as_failures(cluster, st
 
 
 def test_stop_ends_an_unbounded_run_promptly(cluster, stub):
-    run = cluster.traffic("model", rps=100, url=stub.url)
+    run = cluster.traffic("model", rps=100, url=stub.url).start()
     until(lambda: len(run.results) >= 10)
     started = time.monotonic()
     run.stop()
@@ -98,7 +98,7 @@ def test_stop_ends_an_unbounded_run_promptly(cluster, stub):
 
 
 def test_traffic_to_nothing_fails_visibly(cluster):
-    run = cluster.traffic("model", rps=20, duration=0.25, url="http://127.0.0.1:9")
+    run = cluster.traffic("model", rps=20, duration=0.25, url="http://127.0.0.1:9").start()
     until(lambda: len(run.results) == 5)
     run.stop()
     assert not run.results["ok"].any() and set(run.results["status"]) == {0}
@@ -114,3 +114,11 @@ def test_node_power_needs_kind_and_docker(cluster, kind_cluster, monkeypatch):
         kind_cluster.stop_node("orchestra-worker")
     with pytest.raises(DockerUnavailable):
         kind_cluster.start_node("orchestra-worker")
+
+
+def test_traffic_waits_for_the_with_block(cluster, stub):
+    run = cluster.traffic("model", rps=50, duration=0.2, url=stub.url)
+    assert run.results.empty and stub.bodies == []  # as on the simulator: nothing sent yet
+    with run:
+        until(lambda: len(run.results) == 10)
+    assert run.results["t"].min() >= run.schedule.start > 0
