@@ -30,6 +30,9 @@ CLIENT_TIMEOUT_S = 5.0
 # process, and its /predict is async: requests are served one at a time, on one core).
 BASE_SERVICE_S = 0.0019
 ROW_SERVICE_S = 0.0001
+# 100 ms: the CFS bandwidth period the kubelet sets (cpu.cfs_period_us); a CPU limit is a
+# quota of limit x 100 ms of CPU per period.
+CFS_PERIOD_S = 0.1
 # 503 while loading, and a connection refused, answer in about a millisecond.
 FAST_FAIL_S = 0.001
 # A request held longer than this (queued, or a fault's delay) is checked again when it
@@ -107,6 +110,7 @@ class Router:
         # loop. No in-flight limit: uvicorn's --limit-concurrency is unset in the image, so
         # overload shows as a growing queue and then client timeouts (504), as it does live.
         self._queues: dict[str, deque[float]] = {}
+        self._cfs: dict[str, tuple[int, float]] = {}  # pod -> (CFS period, CPU used in it)
 
     def pick(self) -> str | None:
         """A random endpoint from the proxy's view, or None when it has none."""
@@ -126,6 +130,28 @@ class Router:
             return False
         return serving.accepting or serving.terminating
 
+    def _throttled(self, pod: str, start: float, work: float, limit: float) -> float:
+        """When ``work`` CPU-seconds begun at ``start`` end under a CFS quota of ``limit`` cores.
+
+        CPU above the limit is throttled, not killed: each 100 ms period the container may
+        run ``limit`` x 100 ms, then waits for the next period.
+        """
+        quota = min(limit, 1.0) * CFS_PERIOD_S  # one worker uses one core at most
+        period, used = self._cfs.get(pod, (-1, 0.0))
+        if int(start // CFS_PERIOD_S) > period:
+            period, used = int(start // CFS_PERIOD_S), 0.0
+        now = start
+        while True:
+            run = min(work, quota - used)
+            now, used, work = now + run, used + run, work - run
+            if work <= 1e-12:
+                break
+            # Quota spent: throttled until the next period (integer periods, no float drift).
+            period, used = period + 1, 0.0
+            now = max(now, period * CFS_PERIOD_S)
+        self._cfs[pod] = (period, used)
+        return now
+
     def send(self, t: float, n_rows: int = 1) -> Outcome:
         """Route one request sent at ``t`` and work out its answer."""
         pod = self.pick()
@@ -140,13 +166,14 @@ class Router:
         if not serving.model_loaded:
             return Outcome(FAST_FAIL_S, STATUS_LOADING, None, pod)
         work = BASE_SERVICE_S + ROW_SERVICE_S * n_rows
-        # CPU above the limit is throttled, not killed: the same work takes longer.
-        speed = min(1.0, serving.cpu_limit) if serving.cpu_limit else 1.0
         queue = self._queues.setdefault(pod, deque())
         while queue and queue[0] <= t:
             queue.popleft()
         start = queue[-1] if queue else t
-        finish = start + work / speed
+        if serving.cpu_limit:
+            finish = self._throttled(pod, start, work, serving.cpu_limit)
+        else:
+            finish = start + work
         queue.append(finish)
         self._sim.metrics.add_busy(pod, self.namespace, start, work)
         # The fault's delay is an await in the handler: it adds latency, not CPU.

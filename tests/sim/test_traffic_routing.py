@@ -225,14 +225,31 @@ def test_a_draining_server_finishes_what_it_holds():
     assert (df[df["t"] > 2]["status"] == STATUS_REFUSED).all()
 
 
-def test_cpu_limit_throttles_service_time():
-    # CPU above the limit is throttled, not killed:
+def test_cpu_limit_throttles_once_the_quota_of_a_period_is_spent():
+    # CPU above the limit is throttled, not killed (CFS quota per 100 ms period):
     # https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
+    # 100m = 10 ms of CPU per 100 ms. At 40 req/s (8 ms per period) nothing waits.
     hooks = Hooks(pods=("a",))
-    hooks.servers["a"] = hooks.up(cpu_limit=0.25)
-    r = run(hooks, rps=10, duration=2)
-    hooks.sleep(2)
-    assert r.results["latency_ms"].max() == pytest.approx(8.0, abs=0.01)
+    hooks.servers["a"] = hooks.up(cpu_limit=0.1)
+    r = run(hooks, rps=40, duration=10)
+    hooks.sleep(10)
+    assert r.results["latency_ms"].max() == pytest.approx(2.0, abs=0.01)
+    # At 60 req/s (12 ms per period) the pod serves 50 req/s at most: a queue builds.
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(cpu_limit=0.1)
+    r = run(hooks, rps=60, duration=10)
+    hooks.sleep(20)
+    df = r.results
+    assert df["ok"].all()
+    # The first five requests fit the first period's 10 ms; the sixth waits for the next.
+    assert df["latency_ms"].iloc[:5].max() == pytest.approx(2.0, abs=0.01)
+    assert df["latency_ms"].iloc[5] == pytest.approx((0.102 - 5 / 60) * 1000, abs=0.01)
+    # 10 requests over capacity per second for 10 s: the last waits about 100 x 20 ms.
+    assert df["latency_ms"].iloc[-1] == pytest.approx(2000, rel=0.1)
+    # Used CPU stays at the limit: 50 req/s x 2 ms = 0.1 core (+ the one request that
+    # starts just before t = 10 and is counted whole).
+    busy = sum(c for _, t, c in hooks.busy if t < 10)
+    assert busy / 10 == pytest.approx(0.1, abs=0.0005)
 
 
 def test_fault_latency_adds_wait_but_no_cpu():
