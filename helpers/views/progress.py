@@ -7,8 +7,10 @@ passes a ``Progress`` object. ``watch_rollout`` shows a live rollout bar while i
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
+import time
 from typing import Any
 
 from helpers.views.statichtml import deployment_html, stylesheet
@@ -16,6 +18,8 @@ from helpers.views.viewstate import deployment_view
 
 # A text line for every 10 % of progress: enough to see it move, few enough to read.
 TEXT_STEP = 0.1
+# A new step name (an image build reports every log line) at most once a second as text.
+TEXT_INTERVAL_S = 1.0
 
 
 def in_notebook() -> bool:
@@ -38,8 +42,10 @@ class Progress:
         >>> progress.done()
     """
 
-    def __init__(self, title: str = "", notebook: bool | None = None, stream=None):
+    def __init__(self, title: str = "", notebook: bool | None = None, stream=None, clock=None):
         self.title = title
+        self._clock = clock or time.monotonic
+        self._printed_at = -math.inf
         self.notebook = in_notebook() if notebook is None else notebook
         self.stream = stream if stream is not None else sys.stdout
         self.step, self.fraction = "", None
@@ -78,17 +84,21 @@ class Progress:
         if threading.current_thread() is not threading.main_thread():
             return  # never print from a background thread; the main thread catches up
         with self._lock:
-            now = (self.step, self.fraction)
-            last = self._printed
-            moved = (
+            now, last, clock = (self.step, self.fraction), self._printed, self._clock()
+            if last == now:
+                return
+            advanced = now[1] is not None and (
                 last is None
-                or last[0] != now[0]
-                or (now[1] is not None and (last[1] is None or now[1] - last[1] >= TEXT_STEP))
+                or last[1] is None
+                or now[1] - last[1] >= TEXT_STEP
                 or (now[1] == 1.0 and last[1] != 1.0)
             )
-            if not (moved or force) or last == now:
+            new_step = last is None or (
+                last[0] != now[0] and clock - self._printed_at >= TEXT_INTERVAL_S
+            )
+            if not (advanced or new_step or force):
                 return
-            self._printed = now
+            self._printed, self._printed_at = now, clock
             line = self._line()
         print(line, file=self.stream, flush=True)
 
@@ -97,12 +107,16 @@ class Progress:
         self(message, 1.0)
         if self.notebook:
             self._bar.bar_style = "success"
+        else:
+            self._print(force=True)
 
     def fail(self, message: str) -> None:
         """Mark the work failed, keeping the bar where it stopped."""
         self(message, self.fraction)
         if self.notebook:
             self._bar.bar_style = "danger"
+        else:
+            self._print(force=True)
 
 
 def _deployment_row(snapshot: dict[str, Any], name: str, namespace: str) -> dict | None:

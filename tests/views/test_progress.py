@@ -26,6 +26,23 @@ def test_text_progress_prints_a_line_per_step_and_per_ten_percent():
     assert lines[-1] == "build: 100% done"
 
 
+def test_text_progress_rate_limits_new_steps_but_not_progress():
+    out, now = io.StringIO(), [0.0]
+    progress = Progress(notebook=False, stream=out, clock=lambda: now[0])
+    for i in range(50):  # an image build reports every log line as a step
+        progress(f"Step {i}/50", None)
+    assert out.getvalue().splitlines() == ["Step 0/50"]
+    now[0] = 1.5
+    progress("Step 50/50", None)
+    progress("exporting layers", 0.9)  # progress shows at once
+    progress.fail("build failed: no space left on device")
+    assert out.getvalue().splitlines()[1:] == [
+        "Step 50/50",
+        "90% exporting layers",
+        "90% build failed: no space left on device",
+    ]
+
+
 def test_text_progress_never_prints_from_a_background_thread():
     out = io.StringIO()
     progress = Progress(notebook=False, stream=out)
