@@ -113,6 +113,34 @@ def test_missing_image_fails_fast_with_image_pull_back_off(kube, namespace):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_drain_respects_the_disruption_budget(kube, namespace):
+    """kubectl drain evicts through the Eviction API; the PDB (minAvailable 2) paces it.
+
+    https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/
+    """
+    deploy(kube, namespace, [DEPLOYMENT, MANIFESTS / "model-pdb.yaml"])
+    on = {}
+    for p in ready_pods(kube, namespace):
+        on.setdefault(p["node"], []).append(p["name"])
+    node = max(on, key=lambda n: len(on[n]))  # the worker holding the most model pods
+    try:
+        evicted = kube.drain(node, timeout=300)
+        assert set(on[node]) <= set(evicted)
+        kube.wait(lambda c: len(ready_pods(c, namespace)) == 3, timeout=240, what="3 ready pods")
+        assert all(p["node"] != node for p in ready_pods(kube, namespace))
+        row = next(n for n in kube.snapshot()["nodes"] if n["name"] == node)
+        assert row["schedulable"] is False
+    finally:
+        kube.uncordon(node)
+    kube.wait(
+        lambda c: next(n for n in c.snapshot()["nodes"] if n["name"] == node)["schedulable"],
+        timeout=30,
+        what=f"{node} to be schedulable again",
+    )
+
+
+@pytest.mark.slow
 @pytest.mark.docker
 @pytest.mark.timeout(900)
 def test_stopped_worker_goes_not_ready_and_comes_back(kube):
