@@ -11,6 +11,7 @@ import math
 import sys
 import threading
 import time
+from html import escape
 from typing import Any
 
 from helpers.views.statichtml import deployment_html, stylesheet
@@ -133,8 +134,57 @@ def _text(view: dict[str, Any]) -> str:
     )
 
 
+class RolloutBar:
+    """One Deployment's rollout bar (desired, updated, available) with a note under it.
+
+    In a notebook it is an HTML widget, redrawn on every change of the Deployment (from
+    any thread: it only sets the widget's value); as text it prints from the main thread.
+    """
+
+    def __init__(self, deployment: str, namespace: str = "default", notebook=None):
+        self.key = f"{namespace}/{deployment}"
+        self.notebook = in_notebook() if notebook is None else notebook
+        self.row: dict[str, Any] | None = None
+        self.view: dict[str, Any] | None = None
+        self.note = ""
+        self.widget = None
+        if self.notebook:
+            import ipywidgets as widgets
+            from IPython.display import display
+
+            self.widget = widgets.HTML()
+            display(self.widget)
+
+    def draw(self, row: dict[str, Any], note: str = "", verdict: str | None = None) -> None:
+        """Redraw from a DeploymentRow; ``verdict`` overrides (a stuck pod is known first)."""
+        view = deployment_view(row)
+        if verdict:
+            view["verdict"] = verdict
+        self.row, self.view, self.note = row, view, note or self.note
+        if self.widget is not None:
+            self.widget.value = (
+                f"<style>{stylesheet()}</style><div class='cv-root'>{deployment_html(view)}"
+                f"<div class='cv-dep-text'>{escape(self.note)}</div></div>"
+            )
+
+    def on_change(self, change: dict[str, Any]) -> None:
+        """A ``cluster.subscribe`` callback: follow this Deployment's rows."""
+        if change.get("kind") == "Deployment" and change.get("key") == self.key and change["row"]:
+            self.draw(change["row"])
+
+    def say(self, text: str) -> None:
+        """A plain line outside a notebook (main thread only, like Progress)."""
+        if not self.notebook and threading.current_thread() is threading.main_thread():
+            print(text, flush=True)
+
+
 def watch_rollout(
-    cluster, deployment: str, timeout: float = 300, namespace: str = "default", notebook=None
+    cluster,
+    deployment: str,
+    timeout: float = 300,
+    namespace: str = "default",
+    notebook=None,
+    bar: RolloutBar | None = None,
 ):
     """Wait for a rollout like ``cluster.wait_rollout``, showing its bar while it moves.
 
@@ -145,53 +195,25 @@ def watch_rollout(
         >>> cluster.set_image("model", "orchestra/model:v2")
         >>> watch_rollout(cluster, "model")
     """
-    notebook = in_notebook() if notebook is None else notebook
-    latest: dict[str, Any] = {}
-    html = None
-
-    def draw(row: dict[str, Any], note: str = "", verdict: str | None = None) -> None:
-        view = deployment_view(row)
-        if verdict:
-            view["verdict"] = verdict  # a stuck pod is known before the Deployment says so
-        latest["row"], latest["view"] = row, view
-        if html is not None:
-            html.value = (
-                f"<style>{stylesheet()}</style><div class='cv-root'>{deployment_html(view)}"
-                f"<div class='cv-dep-text'>{note}</div></div>"
-            )
-
-    def on_change(change: dict[str, Any]) -> None:
-        key = f"{namespace}/{deployment}"
-        if change.get("kind") == "Deployment" and change.get("key") == key and change["row"]:
-            draw(change["row"])  # sets a widget value only: safe from the backend's thread
-
-    if notebook:
-        import ipywidgets as widgets
-        from IPython.display import display
-
-        html = widgets.HTML()
-        display(html)
-    unsubscribe = cluster.subscribe(on_change)
+    bar = bar or RolloutBar(deployment, namespace, notebook)
+    unsubscribe = cluster.subscribe(bar.on_change)
     try:
         row = _deployment_row(cluster.snapshot(), deployment, namespace)
         if row is not None:
-            draw(row, "rolling out ...")
-        if not notebook and "view" in latest:
-            print(_text(latest["view"]), flush=True)
+            bar.draw(row, "rolling out ...")
+            bar.say(_text(bar.view))
         try:
             state = cluster.wait_rollout(deployment, timeout=timeout, namespace=namespace)
         except Exception as err:
             note = f"stopped: {getattr(err, 'what', err)}"
-            if "row" in latest:
-                draw(latest["row"], note, verdict="stuck")
-            if not notebook:
-                print(note, flush=True)
+            if bar.row is not None:
+                bar.draw(bar.row, note, verdict="stuck")
+            bar.say(note)
             raise
         row = _deployment_row(cluster.snapshot(), deployment, namespace)
         if row is not None:
-            draw(row, state.message)
-        if not notebook:
-            print(f"{_text(latest['view'])}\n{state.message}" if latest else state.message)
+            bar.draw(row, state.message)
+        bar.say(f"{_text(bar.view)}\n{state.message}" if bar.view else state.message)
         return state
     finally:
         unsubscribe()

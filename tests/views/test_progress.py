@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from helpers.errors import RolloutStuck
-from helpers.views.progress import Progress, watch_rollout
+from helpers.views.progress import Progress, RolloutBar, watch_rollout
 from tests.views.fakecluster import FakeCluster, deployment_row
 
 
@@ -91,22 +91,28 @@ def test_watch_rollout_reraises_a_stuck_rollout_and_shows_it():
             "ready": False,
         }
     )
+    bar = RolloutBar("model", notebook=True)
     with pytest.raises(RolloutStuck) as err:
-        watch_rollout(cluster, "model", timeout=10, notebook=True)
+        watch_rollout(cluster, "model", timeout=10, bar=bar)
     assert err.value.reason == "ImagePullBackOff"
+    assert "cv-verdict-stuck" in bar.widget.value and "ImagePullBackOff" in bar.widget.value
     assert cluster._subscribers == []
 
 
 def test_watch_rollout_bar_follows_deployment_changes():
     cluster = FakeCluster(replicas=2)
-    seen = []
+    bar = RolloutBar("model", notebook=True)
     original = cluster.wait_rollout
+    during = []
 
     def wait_rollout(name, timeout, namespace):
-        cluster.patch("Deployment", "model", {"spec": {"replicas": 4}})
-        seen.append(len(cluster._subscribers))
+        cluster.patch("Deployment", "model", {"spec": {"replicas": 4}})  # a change arrives
+        during.append(bar.widget.value)
         return original(name, timeout=timeout, namespace=namespace)
 
     cluster.wait_rollout = wait_rollout
-    state = watch_rollout(cluster, "model", notebook=False)
-    assert seen == [1] and state.desired == 4
+    state = watch_rollout(cluster, "model", bar=bar)
+    assert state.desired == 4
+    assert "desired 4" in during[0] and "rolling out" in during[0]
+    assert "successfully rolled out" in bar.widget.value
+    assert "cv-verdict-complete" in bar.widget.value
