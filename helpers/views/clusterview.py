@@ -18,6 +18,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from helpers.errors import LabError
 from helpers.views.statichtml import render_html
 from helpers.views.viewmodel import ViewModel
 
@@ -52,6 +53,16 @@ class ClusterView(anywidget.AnyWidget):
     def __init__(
         self, cluster, interval: float = DEFAULT_INTERVAL_S, background: bool = True, **kwargs
     ):
+        if not (callable(getattr(cluster, "subscribe", None)) and hasattr(cluster, "snapshot")):
+            raise LabError(
+                f"ClusterView needs a cluster, not {type(cluster).__name__}.",
+                "Pass what helpers.connect() returns: helpers.ClusterView(cluster).",
+            )
+        if not interval > 0:
+            raise LabError(
+                f"ClusterView interval must be more than 0 s, not {interval!r}.",
+                "Leave it out to use 0.1 s.",
+            )
         super().__init__(_uid=uuid.uuid4().hex, **kwargs)
         self.cluster = cluster
         self.interval = float(interval)

@@ -10,7 +10,7 @@ import pytest
 
 from helpers.views.clusterview import ClusterView
 from tests.views.conftest import RecordingComm
-from tests.views.fakecluster import pod_row
+from tests.views.fakecluster import FakeCluster, pod_row
 
 
 def test_initial_state_trait_holds_nodes_pods_deployments(view, cluster):
@@ -156,8 +156,15 @@ def test_background_thread_batches_within_the_interval(cluster):
 
 @pytest.mark.parametrize("backend", ["kube"])
 def test_real_cluster_header_names_the_context(backend):
-    from tests.views.fakecluster import FakeCluster
-
     with ClusterView(FakeCluster(backend=backend, name="kind-orchestra"), background=False) as v:
         assert v.state["header"]["title"] == "cluster kind-orchestra"
         assert "simulator" not in v.to_html()
+
+
+def test_wrong_arguments_say_what_to_pass():
+    from helpers.errors import LabError
+
+    with pytest.raises(LabError, match=r"helpers.connect\(\)"):
+        ClusterView("sim")
+    with pytest.raises(LabError, match="more than 0 s"):
+        ClusterView(FakeCluster(), interval=0)
