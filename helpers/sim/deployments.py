@@ -37,6 +37,7 @@ class DeploymentController:
         # ReplicaSet status carries pod readiness and availability (minReadySeconds
         # included), so pod changes reach this controller through their ReplicaSet.
         self.store.watch("ReplicaSet", self._owned_changed)
+        self.store.watch("Pod", self._pod_gone)
 
     def _changed(self, dep, _type) -> None:
         if dep is not self._writing:
@@ -45,6 +46,13 @@ class DeploymentController:
     def _owned_changed(self, rs, _type) -> None:
         if rs.owner:
             self.queue.add(rs.owner)
+
+    def _pod_gone(self, pod, type_) -> None:
+        # Recreate waits for old pods to be gone, which no ReplicaSet status shows.
+        if type_ == "DELETED":
+            rs = self.store.by_uid.get(pod.owner or "")
+            if rs is not None and rs.owner:
+                self.queue.add(rs.owner)
 
     # ---- sync -------------------------------------------------------------------------------
     def template_hash(self, dep: Obj) -> str:

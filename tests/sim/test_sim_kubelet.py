@@ -1,0 +1,190 @@
+"""The simulated kubelet: pulls, starts, probes, restarts, OOM kills and termination.
+
+https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
+https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
+https://kubernetes.io/docs/concepts/containers/images/
+"""
+
+import itertools
+
+import pytest
+
+from helpers.sim import SimCluster
+from tests.sim.simkit import MANIFESTS, deployment, pods_of
+
+
+def one_pod(sim):
+    (pod,) = pods_of(sim)
+    return pod
+
+
+def events_of(sim, pod, reason=None):
+    return [
+        e for e in sim.event_rows() if e["object"] == f"pod/{pod}" and reason in (None, e["reason"])
+    ]
+
+
+def test_pod_start_events_and_running_status(sim):
+    sim.apply(deployment(replicas=1))
+    sim.sleep(5)
+    pod = one_pod(sim)
+    reasons = [e["reason"] for e in events_of(sim, pod["name"])]
+    assert reasons == ["Scheduled", "Pulled", "Created", "Started"]
+    msgs = [e["message"] for e in events_of(sim, pod["name"])]
+    assert msgs[1] == 'Container image "orchestra/model:v1" already present on machine'
+    assert msgs[2] == "Created container: model" and msgs[3] == "Started container model"
+    assert pod["status"] == "Running" and pod["ready"]
+
+
+def test_unknown_image_backs_off_doubling_up_to_300s(sim):
+    """ErrImagePull, then ImagePullBackOff; retries after 10, 20, 40 ... s (capped at 300 s)."""
+    sim.apply(deployment(replicas=1, image="orchestra/model:v9"))
+    sim.sleep(1.6)
+    assert one_pod(sim)["status"] == "ErrImagePull"
+    sim.sleep(1.0)
+    assert one_pod(sim)["status"] == "ImagePullBackOff"
+    sim.sleep(1200)
+    name = one_pod(sim)["name"]
+    pulls = [e["time"] for e in events_of(sim, name, "Pulling")]
+    gaps = [round(b - a, 1) for a, b in itertools.pairwise(pulls)]
+    # each gap: the back-off plus the 1 s failed pull attempt
+    assert gaps[:6] == [11.0, 21.0, 41.0, 81.0, 161.0, 301.0]
+    assert set(gaps[6:]) == {301.0}
+    failed = [e["message"] for e in events_of(sim, name, "Failed")]
+    assert "Error: ErrImagePull" in failed and "Error: ImagePullBackOff" in failed
+    assert any(m.startswith('Failed to pull image "orchestra/model:v9"') for m in failed)
+
+
+def test_crash_at_start_enters_crashloopbackoff_with_doubling_delays(sim):
+    env = [{"name": "MODEL_FAULT_CRASH_AT_START", "value": "1"}]
+    sim.apply(deployment(replicas=1, container={"env": env}))
+    sim.sleep(1.7)
+    assert one_pod(sim)["status"] == "Error"
+    sim.sleep(900)
+    pod = one_pod(sim)
+    starts = [e["time"] for e in events_of(sim, pod["name"], "Started")]
+    gaps = [round(b - a, 1) for a, b in itertools.pairwise(starts)]
+    # 1 s to crash; the first restart is immediate (next sync, 1 s), then 10, 20, 40 ... 300 s
+    assert gaps[:7] == [2.0, 11.0, 21.0, 41.0, 81.0, 161.0, 301.0]
+    assert pod["restarts"] == len(starts) - 1
+    backoff = events_of(sim, pod["name"], "BackOff")[0]["message"]
+    assert backoff.startswith(
+        f"Back-off restarting failed container model in pod {pod['name']}_default("
+    )
+    sim.sleep(50)
+    assert one_pod(sim)["status"] in ("CrashLoopBackOff", "Error", "Running")
+    states = sim.get("pod", pod["name"])["status"]["containerStatuses"][0]
+    assert states["lastState"]["terminated"]["exitCode"] == 1
+
+
+def test_memory_growth_past_the_limit_is_oomkilled_and_restarted(sim):
+    """Baseline 100 MiB + 50 MiB/s against a 256Mi limit: OOMKilled (137) ~3 s after listening."""
+    env = [{"name": "MODEL_FAULT_MEMORY_MB_PER_S", "value": "50"}]
+    resources = {"limits": {"memory": "256Mi"}}
+    sim.apply(deployment(replicas=1, container={"env": env, "resources": resources}))
+    sim.wait(lambda c: one_pod(c)["status"] == "OOMKilled", 60, "an OOM kill")
+    pod = sim.get("pod", one_pod(sim)["name"])
+    term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert term["exitCode"] == 137 and term["reason"] == "OOMKilled"
+    # start at 0.5 s, listening at 1.5 s, (256 - 100) / 50 = 3.12 s later
+    assert sim.now() == pytest.approx(0.5 + 1.0 + 3.12, abs=0.01)
+    sim.sleep(5)
+    assert one_pod(sim)["restarts"] == 1
+
+
+def test_failing_liveness_probe_restarts_the_container():
+    sim = SimCluster(seed=0)
+    probe = {"httpGet": {"path": "/missing", "port": 8080}, "periodSeconds": 5}
+    sim.apply(deployment(replicas=1, container={"livenessProbe": probe}))
+    sim.sleep(30)
+    pod = one_pod(sim)
+    unhealthy = events_of(sim, pod["name"], "Unhealthy")
+    assert unhealthy[0]["message"].startswith("Liveness probe failed:")
+    assert any(
+        e["message"] == "Liveness probe failed: HTTP probe failed with statuscode: 404"
+        for e in unhealthy
+    )
+    killing = events_of(sim, pod["name"], "Killing")[0]
+    assert killing["message"] == "Container model failed liveness probe, will be restarted"
+    # probes at 0.5, 5.5, 10.5: the third failure (failureThreshold 3) kills
+    assert killing["time"] == pytest.approx(10.5)
+    assert pod["restarts"] >= 1
+
+
+def test_readiness_failure_keeps_the_pod_out_of_endpoints_without_restarts(sim):
+    """v3 never gets Ready: not in the endpoints, never restarted (its liveness is fine)."""
+    sim.apply(MANIFESTS / "model-service.yaml")
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    sim.wait_rollout("model")
+    assert len(sim.endpoints("model")) == 3
+    dep = sim.get("deployment", "model")
+    dep["spec"]["template"]["spec"]["containers"][0]["image"] = "orchestra/model:v3"
+    sim.apply(dep)
+    sim.sleep(300)
+    v3 = [p for p in pods_of(sim, "model") if p["version"] == "v3"]
+    assert len(v3) == 1 and not v3[0]["ready"] and v3[0]["restarts"] == 0
+    assert v3[0]["name"] not in sim.endpoints("model")
+    msgs = {e["message"] for e in events_of(sim, v3[0]["name"], "Unhealthy")}
+    assert "Readiness probe failed: HTTP probe failed with statuscode: 503" in msgs
+
+
+def test_startup_probe_holds_readiness_until_it_succeeds(sim):
+    """A slow start (MODEL_FAULT_SLOW_START_SECONDS) delays Ready; the startup probe passes first."""
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    dep = sim.get("deployment", "model")
+    dep["spec"]["replicas"] = 1
+    env = dep["spec"]["template"]["spec"]["containers"][0]["env"]
+    env.append({"name": "MODEL_FAULT_SLOW_START_SECONDS", "value": "20"})
+    sim.apply(dep)
+    sim.wait_rollout("model")
+    pods = [p for p in pods_of(sim, "model") if p["status"] == "Running"]
+    newest = max(pods, key=lambda p: p["created"])
+    ready_at = sim.now()
+    # container start + 1 s process + 2 s load + 20 s slow start, on the 2 s readiness grid
+    assert ready_at - newest["created"] >= 23
+    assert newest["restarts"] == 0
+
+
+def test_termination_runs_prestop_then_sigterm_within_the_grace_period(sim):
+    """The course manifest's 5 s preStop sleep keeps the pod serving; it is gone after ~5.2 s."""
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    sim.wait_rollout("model")
+    victim = pods_of(sim, "model")[0]["name"]
+    start = sim.now()
+    sim.delete_pod(victim, namespace="default")
+    assert sim.serving(victim).accepting  # preStop: still serving
+    sim.sleep(4.9)
+    assert sim.serving(victim).accepting
+    sim.wait(lambda c: c.serving(victim) is None, 60, "the pod to go")
+    assert sim.now() - start == pytest.approx(5.2, abs=0.01)
+    killing = events_of(sim, victim, "Killing")[0]["message"]
+    assert killing == "Stopping container model"
+
+
+def test_grace_period_ends_with_sigkill():
+    """preStop longer than terminationGracePeriodSeconds: killed at the grace period."""
+    sim = SimCluster(seed=0)
+    hook = {"preStop": {"sleep": {"seconds": 60}}}
+    sim.apply(
+        deployment(
+            replicas=1, container={"lifecycle": hook}, pod={"terminationGracePeriodSeconds": 10}
+        )
+    )
+    sim.wait_rollout("web")
+    name = one_pod(sim)["name"]
+    start = sim.now()
+    sim.delete_pod(name)
+    sim.wait(lambda c: c.serving(name) is None, 60, "the pod to go")
+    assert sim.now() - start == pytest.approx(10.0)
+
+
+def test_naive_pod_is_ready_before_its_model_loads(sim):
+    """No readiness probe: Ready as soon as the container starts, while /predict still says 503."""
+    sim.apply(MANIFESTS / "naive" / "model-naive.yaml")
+    sim.sleep(1.0)
+    pod = pods_of(sim, "model")[0]
+    assert pod["ready"]
+    serving = sim.serving(pod["name"])
+    assert not serving.accepting and not serving.model_loaded
+    sim.sleep(3.0)
+    assert sim.serving(pod["name"]).model_loaded

@@ -1,0 +1,27 @@
+"""Realtime mode: a background thread moves the clock with the wall clock times ``speed``."""
+
+import threading
+import time
+
+from helpers.sim import SimCluster
+from tests.sim.simkit import deployment
+
+
+def test_realtime_clock_follows_the_wall_clock_and_close_stops_it():
+    sim = SimCluster(seed=0, realtime=True, speed=50)
+    try:
+        seen = []
+        sim.subscribe(lambda ch: seen.append(threading.current_thread().name))
+        sim.apply(deployment(replicas=2))
+        start = time.monotonic()
+        sim.wait_rollout("web", timeout=60)
+        wall = time.monotonic() - start
+        assert wall < 5  # ~0.5 s of cluster time at 50x
+        assert "sim-clock" in seen  # changes arrive from the clock thread
+        t0 = sim.now()
+        time.sleep(0.2)
+        assert sim.now() > t0  # the clock runs by itself
+        assert "realtime" in repr(sim)
+    finally:
+        sim.close()
+    assert not any(t.name == "sim-clock" for t in threading.enumerate())

@@ -1,0 +1,118 @@
+"""The simulated scheduler: filters, spreading and FailedScheduling messages.
+
+https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/
+https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
+https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/
+"""
+
+from collections import Counter
+
+from helpers.sim import SimCluster
+from tests.sim.simkit import deployment, pods_of
+
+CP = "orchestra-control-plane"
+
+
+def test_replicas_spread_over_workers_and_avoid_the_control_plane(sim):
+    sim.apply(deployment(replicas=4))
+    sim.wait_rollout("web")
+    nodes = Counter(p["node"] for p in pods_of(sim))
+    assert nodes == {"orchestra-worker": 2, "orchestra-worker2": 2}
+
+
+def test_insufficient_cpu_message_is_the_schedulers(sim):
+    big = {"resources": {"requests": {"cpu": "3"}}}
+    sim.apply(deployment(replicas=1, container=big))
+    sim.sleep(1)
+    pod = pods_of(sim)[0]
+    assert pod["status"] == "Pending" and pod["node"] is None
+    (event,) = [e for e in sim.event_rows() if e["reason"] == "FailedScheduling"]
+    assert event["type"] == "Warning"
+    assert event["message"] == (
+        "0/3 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes "
+        "are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims "
+        "found for incoming pod."
+    )
+    cond = sim.get("pod", pod["name"])["status"]["conditions"][0]
+    assert cond["type"] == "PodScheduled" and cond["status"] == "False"
+    assert cond["reason"] == "Unschedulable"
+
+
+def test_requests_fill_nodes_then_pods_wait(sim):
+    """Requests count against allocatable (2 CPU per worker): 5 x 700m fit 4, the fifth waits."""
+    sim.apply(deployment(replicas=5, container={"resources": {"requests": {"cpu": "700m"}}}))
+    sim.sleep(5)
+    statuses = Counter(p["status"] for p in pods_of(sim))
+    assert statuses == {"Running": 4, "Pending": 1}
+    nodes = {n["name"]: n for n in sim.snapshot()["nodes"]}
+    assert nodes["orchestra-worker"]["cpu_requested"] == 1.4
+
+
+def test_pending_pod_is_scheduled_when_room_appears(sim):
+    sim.apply(deployment(replicas=5, container={"resources": {"requests": {"cpu": "700m"}}}))
+    sim.sleep(5)
+    sim.scale("web", 4)
+    sim.apply(
+        deployment("other", replicas=1, container={"resources": {"requests": {"cpu": "500m"}}})
+    )
+    sim.sleep(5)
+    assert all(p["status"] == "Running" for p in pods_of(sim, "other"))
+
+
+def test_node_selector_and_tolerations_can_target_the_control_plane(sim):
+    pod = {
+        "nodeSelector": {"node-role.kubernetes.io/control-plane": ""},
+        "tolerations": [
+            {
+                "key": "node-role.kubernetes.io/control-plane",
+                "operator": "Exists",
+                "effect": "NoSchedule",
+            }
+        ],
+    }
+    sim.apply(deployment(replicas=2, pod=pod))
+    sim.wait_rollout("web")
+    assert {p["node"] for p in pods_of(sim)} == {CP}
+
+
+def test_node_selector_without_a_match_explains_itself(sim):
+    sim.apply(deployment(replicas=1, pod={"nodeSelector": {"disk": "ssd"}}))
+    sim.sleep(1)
+    msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
+    assert "2 node(s) didn't match Pod's node affinity/selector" in msg
+
+
+def test_required_node_affinity_is_honoured(sim):
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["orchestra-worker2"]}]}
+    ]}}}  # fmt: skip
+    sim.apply(deployment(replicas=3, pod={"affinity": affinity}))
+    sim.wait_rollout("web")
+    assert {p["node"] for p in pods_of(sim)} == {"orchestra-worker2"}
+
+
+def test_cordon_sets_unschedulable_and_the_taint(sim):
+    """https://kubernetes.io/docs/reference/kubectl/generated/kubectl_cordon/"""
+    sim.cordon("orchestra-worker")
+    node = sim.get("node", "orchestra-worker")
+    assert node["spec"]["unschedulable"] is True
+    assert {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}.items() <= node[
+        "spec"
+    ]["taints"][0].items()
+    sim.apply(deployment(replicas=3))
+    sim.wait_rollout("web")
+    assert {p["node"] for p in pods_of(sim)} == {"orchestra-worker2"}
+    sim.uncordon("orchestra-worker")
+    assert sim.nodes().set_index("name").loc["orchestra-worker", "schedulable"]
+    assert not sim.get("node", "orchestra-worker")["spec"].get("taints")
+
+
+def test_at_most_110_pods_per_node():
+    sim = SimCluster(seed=0, workers=1, node_cpu=64, node_memory="256Gi")
+    sim.apply(deployment(replicas=112))
+    sim.sleep(5)
+    statuses = Counter(p["status"] for p in pods_of(sim))
+    assert statuses == {"Running": 110, "Pending": 2}
+    msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
+    assert "1 Too many pods" in msg
