@@ -50,7 +50,9 @@ def _faults_frame(faults) -> pd.DataFrame:
 def _one(window: pd.DataFrame, what: str, at: float) -> dict:
     failed = window[~window["ok"]]
     ok = window[window["ok"]]
-    if failed.empty:
+    if window.empty:
+        first, recovered = None, math.nan  # no traffic in the window: nothing to tell
+    elif failed.empty:
         first, recovered = None, 0.0
     else:
         first = round(float(failed["t"].iloc[0]) - at, 2)

@@ -30,7 +30,12 @@ LAYOUT = dict(
 
 
 def time_bins(t: pd.Series, bin_s: float) -> pd.Series:
-    """The start of each time's bin (rounded, so equal bins compare equal)."""
+    """The start of each time's bin (rounded, so equal bins compare equal).
+
+    Example:
+        >>> time_bins(pd.Series([0.2, 1.7]), 1.0).tolist()
+        [0.0, 1.0]
+    """
     return (np.floor(t / bin_s) * bin_s).round(6)
 
 
@@ -56,7 +61,11 @@ def offline_html(fig: go.Figure, force_plotlyjs: bool = False) -> str:
 
 
 def embed_plotlyjs_again() -> None:
-    """Inline plotly.js in the next figure shown (after clearing the output that held it)."""
+    """Inline plotly.js in the next figure shown (after clearing the output that held it).
+
+    Example:
+        >>> helpers.plots.embed_plotlyjs_again()
+    """
     _embedded.clear()
 
 

@@ -24,7 +24,12 @@ TEXT_INTERVAL_S = 1.0
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where widgets can be shown)."""
+    """True inside a Jupyter kernel (where widgets can be shown).
+
+    Example:
+        >>> in_notebook()          # under plain python or pytest
+        False
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return shell is not None and hasattr(shell, "kernel")

@@ -17,17 +17,32 @@ UNSCHEDULED_TITLE = "unscheduled (Pending)"
 
 @cache
 def stylesheet() -> str:
-    """The widget's CSS (read once)."""
+    """The widget's CSS (read once), for a ``<style>`` block.
+
+    Example:
+        >>> ".cv-pod" in stylesheet()
+        True
+    """
     return CSS_PATH.read_text(encoding="utf-8")
 
 
 def node_order(node: dict[str, Any]) -> tuple:
-    """Control-plane nodes first, then by name (the order kubectl and the widget use)."""
+    """Control-plane nodes first, then by name (the order the widget uses too).
+
+    Example:
+        >>> sorted(state["nodes"].values(), key=node_order)[0]["role"]
+        'control-plane'
+    """
     return (node["role"] != "control-plane", node["name"])
 
 
 def pod_title(pod: dict[str, Any]) -> str:
-    """The tooltip of a chip: everything a student might want to know about the pod."""
+    """The tooltip of a chip: everything a student might want to know about the pod.
+
+    Example:
+        >>> pod_title(state["pods"]["default/model-7c9d5-abcde"]).splitlines()[1]
+        'status: Running'
+    """
     endpoint = "yes" if pod["endpoint"] else "no"
     return (
         f"{pod['name']}\nstatus: {pod['status']}\nversion: {pod['version']}\n"
@@ -36,7 +51,12 @@ def pod_title(pod: dict[str, Any]) -> str:
 
 
 def pod_html(pod: dict[str, Any]) -> str:
-    """One chip."""
+    """One chip (a ``div.cv-pod``, coloured by version, classed by state).
+
+    Example:
+        >>> pod_html(state["pods"]["default/model-7c9d5-abcde"])[:20]
+        '<div class="cv-pod c'
+    """
     classes = ["cv-pod", f"cv-s-{pod['state']}"]
     classes += ["cv-failed"] * pod["failed"] + ["cv-endpoint"] * pod["endpoint"]
     return (
@@ -63,7 +83,12 @@ def _resource(label: str, res: dict[str, Any]) -> str:
 
 
 def node_html(node: dict[str, Any], pods: list[dict[str, Any]]) -> str:
-    """One node box with its pods."""
+    """One node box with its pods.
+
+    Example:
+        >>> node_html(state["nodes"]["orchestra-worker"], [])[:21]
+        '<div class="cv-node c'
+    """
     cordoned = " cv-cordoned" if node["cordoned"] else ""
     pill = '<span class="cv-pill cv-pill-cordoned">cordoned</span>' if node["cordoned"] else ""
     return (
@@ -77,7 +102,12 @@ def node_html(node: dict[str, Any], pods: list[dict[str, Any]]) -> str:
 
 
 def deployment_bars(dep: dict[str, Any]) -> dict[str, float]:
-    """Widths in percent: new-template pods, old pods, the desired tick, available replicas."""
+    """Widths in percent: new-template pods, old pods, the desired tick, available replicas.
+
+    Example:
+        >>> deployment_bars({"desired": 3, "updated": 1, "available": 3, "total": 4})["old"]
+        75.0
+    """
     scale = max(dep["desired"], dep["total"], 1)
     updated = min(dep["updated"], scale)
     return {
@@ -89,7 +119,12 @@ def deployment_bars(dep: dict[str, Any]) -> dict[str, float]:
 
 
 def deployment_html(dep: dict[str, Any]) -> str:
-    """One rollout bar: new pods (version colour), old pods (grey), available below."""
+    """One rollout bar: new pods (version colour), old pods (grey), available below.
+
+    Example:
+        >>> deployment_html(state["deployments"]["default/model"])[:20]
+        '<div class="cv-dep" '
+    """
     w = deployment_bars(dep)
     return (
         f'<div class="cv-dep" data-dep="{escape(dep["key"])}" style="--v:{dep["color"]}">'

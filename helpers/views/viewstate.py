@@ -69,7 +69,12 @@ def pod_state(row: dict[str, Any]) -> str:
 
 
 def pod_view(row: dict[str, Any], endpoint: bool = False) -> dict[str, Any]:
-    """One chip. ``endpoint`` adds what Services list beyond the row's own flag."""
+    """One chip. ``endpoint`` adds what Services list beyond the row's own flag.
+
+    Example:
+        >>> pod_view(cluster.snapshot()["pods"][0])["state"]
+        'Ready'
+    """
     state = pod_state(row)
     name = row["name"]
     version = row.get("version") or "?"
@@ -96,7 +101,12 @@ def _fraction(used: float, total: float) -> float:
 
 
 def node_view(row: dict[str, Any]) -> dict[str, Any]:
-    """One node box: readiness, cordon, and requested resources against allocatable."""
+    """One node box: readiness, cordon, and requested resources against allocatable.
+
+    Example:
+        >>> node_view(cluster.snapshot()["nodes"][0])["cpu"]["text"]
+        '0.00 / 2 cores'
+    """
     cpu_a, cpu_r = float(row.get("cpu_allocatable") or 0), float(row.get("cpu_requested") or 0)
     mem_a, mem_r = int(row.get("memory_allocatable") or 0), int(row.get("memory_requested") or 0)
     gib = 1024**3
@@ -120,7 +130,12 @@ def node_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def deployment_view(row: dict[str, Any]) -> dict[str, Any]:
-    """One rollout bar: desired, updated, available and total replicas, and the verdict."""
+    """One rollout bar: desired, updated, available and total replicas, and the verdict.
+
+    Example:
+        >>> deployment_view(cluster.snapshot()["deployments"][0])["verdict"]
+        'complete'
+    """
     progressing = (row.get("conditions") or {}).get("Progressing", {})
     desired, updated = int(row.get("replicas") or 0), int(row.get("updated") or 0)
     available, total = int(row.get("available") or 0), int(row.get("total") or 0)
@@ -147,7 +162,12 @@ def deployment_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_view(row: dict[str, Any]) -> dict[str, Any]:
-    """One line of the events list."""
+    """One line of the events list.
+
+    Example:
+        >>> event_view({"time": 3.14, "reason": "Killing"})["time"]
+        3.1
+    """
     return {
         "time": round(float(row.get("time") or 0.0), 1),
         "type": row.get("type") or "Normal",
@@ -158,7 +178,12 @@ def event_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def header_view(backend: str, simulated: bool, cluster: str, time: float) -> dict[str, Any]:
-    """The title line: "simulated cluster" on the simulator, else the context name."""
+    """The title line: "simulated cluster" on the simulator, else the context name.
+
+    Example:
+        >>> header_view("kube", False, "kind-orchestra", 0.0)["title"]
+        'cluster kind-orchestra'
+    """
     title = "simulated cluster" if simulated else f"cluster {cluster or backend}"
     return {
         "title": title,
@@ -170,14 +195,24 @@ def header_view(backend: str, simulated: bool, cluster: str, time: float) -> dic
 
 
 def endpoint_names(services: Iterable[dict[str, Any]]) -> set[str]:
-    """``namespace/pod`` keys listed as ready endpoints by any Service."""
+    """``namespace/pod`` keys listed as ready endpoints by any Service.
+
+    Example:
+        >>> endpoint_names([{"namespace": "default", "endpoints": ["model-a"]}])
+        {'default/model-a'}
+    """
     return {
         f"{s.get('namespace', 'default')}/{p}" for s in services for p in s.get("endpoints", [])
     }
 
 
 def versions_of(pods: Iterable[dict[str, Any]], deployments: Iterable[dict[str, Any]]) -> list:
-    """The legend: each version on screen with its colour, v1 < v2 < v3 < others."""
+    """The legend: each version on screen with its colour, v1 < v2 < v3 < others.
+
+    Example:
+        >>> [v["version"] for v in versions_of([{"version": "v2"}, {"version": "v1"}], [])]
+        ['v1', 'v2']
+    """
     seen = {p["version"] for p in pods} | {d["version"] for d in deployments}
     order = sorted(seen, key=lambda v: (v not in VERSION_COLORS, v))
     return [{"version": v, "color": version_color(v)} for v in order]

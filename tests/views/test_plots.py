@@ -118,6 +118,8 @@ def test_failure_summary_counts_lost_requests_and_recovery():
     assert first["first_failure_s"] == pytest.approx(2.0)
     assert first["recovered_after_s"] == pytest.approx(4.0)  # first success at 106.0
     assert second["lost"] == 0 and second["recovered_after_s"] == 0.0
+    quiet = plots.failure_summary(results, {"after the run": 500.0})
+    assert quiet["requests"][0] == 0 and math.isnan(quiet["recovered_after_s"][0])
     never = plots.failure_summary(rollout_results(fail_from=8.0, fail_to=99), [(107.0, "kill")])
     assert math.isnan(never["recovered_after_s"][0])
 
