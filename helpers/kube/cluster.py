@@ -8,7 +8,9 @@ helpers.api.Cluster, so they behave the same as on the simulator.
 
 from __future__ import annotations
 
+import functools
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -55,9 +57,13 @@ class KubeCluster(Cluster):
         self.t0 = time.time()
         self._client = open_client(context, kubeconfig)
         self.api = ApiServer(self._client, context, timeout=timeout)
-        self.store = Store(self.t0, self.now)
+        # The store's clock must not hold self, or the watch threads would keep it alive.
+        self.store = Store(self.t0, functools.partial(_seconds_since, self.t0))
         self._informers: list[Informer] = []
         self._closed = False
+        # A notebook that re-runs `cluster = helpers.connect()` drops the old object without
+        # close(); the finalizer then stops its watch threads (it holds no reference to self).
+        self._finalizer = weakref.finalize(self, _shut_down, self._informers, self._client)
         try:
             self.api.request("GET", "/version", Request("get", "Version"), timeout=(5, 10))
             self._start_informers()
@@ -199,7 +205,7 @@ class KubeCluster(Cluster):
 
     def now(self) -> float:
         """Wall-clock seconds since this cluster object was created."""
-        return time.time() - self.t0
+        return _seconds_since(self.t0)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
@@ -222,13 +228,9 @@ class KubeCluster(Cluster):
         if self._closed:
             return
         self._closed = True
-        for inf in self._informers:
-            inf.stop(timeout=0)
-        for inf in self._informers:
-            inf.stop(timeout=5.0)
         with self.store.changed:
             self.store.changed.notify_all()
-        self._client.close()
+        self._finalizer()
 
     def watch_problems(self) -> list[str]:
         """What keeps a watch from updating the cache right now (empty when all is well)."""
@@ -238,3 +240,15 @@ class KubeCluster(Cluster):
     def watches_alive(self) -> int:
         """How many informer threads are running (all of WATCHED while open)."""
         return sum(inf.alive for inf in self._informers)
+
+
+def _shut_down(informers: list[Informer], client) -> None:
+    for inf in informers:
+        inf.stop(timeout=0)  # all signalled first, then joined: they end together
+    for inf in informers:
+        inf.stop(timeout=5.0)
+    client.close()
+
+
+def _seconds_since(t0: float) -> float:
+    return time.time() - t0

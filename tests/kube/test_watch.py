@@ -191,3 +191,23 @@ def test_deployment_row_and_a_broken_subscriber(cluster, fake):
     fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))  # the watch thread survived the bug
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
     assert cluster.store.callback_errors >= 2
+
+
+def test_a_dropped_cluster_object_stops_its_watches(fake, kubeconfig):
+    import gc
+    import threading
+
+    from helpers.kube import KubeCluster
+
+    def watch_threads() -> int:
+        return sum(t.name.startswith("watch-") and t.is_alive() for t in threading.enumerate())
+
+    before = watch_threads()
+    cluster = KubeCluster("fake", kubeconfig=kubeconfig)
+    assert watch_threads() == before + 6
+    del cluster  # as when a notebook cell re-runs `cluster = helpers.connect()`
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while watch_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert watch_threads() == before
