@@ -3,6 +3,7 @@
 https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
 """
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,33 @@ def test_scales_up_under_load_then_down_after_the_stabilization_window(cluster):
     down = rescales(cluster)[-1]
     assert down["message"] == "New size: 2; reason: All metrics below target"
     assert down["time"] - stopped >= 300
+
+
+def test_behavior_overrides_window_and_rate(cluster):
+    # No stabilization and one pod per 15 s on the way down:
+    # https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#configurable-scaling-behavior
+    text = (MANIFESTS / "model-hpa.yaml").read_text()
+    text += (
+        "  behavior:\n"
+        "    scaleDown:\n"
+        "      stabilizationWindowSeconds: 0\n"
+        "      policies: [{type: Pods, value: 1, periodSeconds: 15}]\n"
+    )
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.apply(text)
+    cluster.wait_rollout("model", timeout=300)
+    with cluster.traffic("model", rps=250):
+        cluster.sleep(120)
+    peak, stopped = replicas(cluster), cluster.now()
+    assert peak >= 6
+    cluster.wait(lambda c: replicas(c) == 2, timeout=300, what="the scale-down")
+    downs = [e for e in rescales(cluster) if e["time"] > stopped]
+    sizes = [int(e["message"].split(";")[0].split()[-1]) for e in downs]
+    assert sizes == list(range(peak - 1, 1, -1))  # one pod at a time
+    gaps = {b["time"] - a["time"] for a, b in itertools.pairwise(downs)}
+    assert gaps == {15.0}
+    assert downs[0]["time"] - stopped <= 30  # no 300 s window
 
 
 def test_without_cpu_requests_the_hpa_cannot_act(cluster):
