@@ -407,10 +407,10 @@ class HPAController:
     """Runs every HorizontalPodAutoscaler of a simulated cluster, every 15 s.
 
     Example:
-        >>> cluster.apply("cluster/manifests/model-hpa.yaml")
-        >>> cluster.sleep(60)            # the controller syncs at 0, 15, 30, 45 and 60 s
-        >>> cluster.get("hpa", "model")["status"]["desiredReplicas"]
-        3
+        >>> cluster.apply("cluster/manifests/")   # Deployment (3 replicas), Service, HPA
+        >>> cluster.sleep(120)                    # idle; the HPA syncs every 15 s
+        >>> cluster.get("hpa", "model")["status"]["desiredReplicas"]   # its minReplicas
+        2
     """
 
     def __init__(self, sim):

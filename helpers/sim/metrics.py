@@ -38,9 +38,9 @@ class Metrics:
     """Per-pod CPU usage of one simulated cluster (the resource metrics API).
 
     Example:
-        >>> sim.metrics.add_busy("model-abc-x2k9p", "default", sim.now(), 0.002)
-        >>> sim.metrics.pod_cpu("model-abc-x2k9p", "default")  # cores, or None
-        0.0021
+        >>> sim.metrics.add_busy("model-abc-x2k9p", "default", sim.now() - 1, 0.03)
+        >>> sim.metrics.pod_cpu("model-abc-x2k9p", "default")  # idle 0.002 + 0.03 / 15 s
+        0.004
     """
 
     def __init__(self, sim):

@@ -285,8 +285,8 @@ class SimTrafficRun(TrafficRun):
     Example:
         >>> with cluster.traffic("model", rps=50) as run:
         ...     cluster.sleep(60)
-        >>> len(run.results)
-        3000
+        >>> len(run.results)   # t = 0, 0.02, ..., 60.0
+        3001
     """
 
     def __init__(self, sim, service: str, namespace: str, schedule: Schedule, rows=None):
