@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ HERE = Path(__file__).parent
 # a person reads, slow enough that a burst of changes costs one message, not thousands.
 DEFAULT_INTERVAL_S = 0.1
 
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # views still following a cluster
+
 
 class ClusterView(anywidget.AnyWidget):
     """Live nodes and pods of a cluster: chips coloured by model version, inside their node.
@@ -36,6 +39,8 @@ class ClusterView(anywidget.AnyWidget):
         cluster: any ``helpers.api.Cluster`` (the simulator or a real cluster).
         interval: seconds over which changes are coalesced into one message.
         background: flush from a background thread (default); False leaves it to ``flush()``.
+        replace: stop older live views of the same cluster (a re-run cell replaces its
+            view); False keeps them all live.
 
     Example:
         >>> view = helpers.ClusterView(cluster)
@@ -51,7 +56,12 @@ class ClusterView(anywidget.AnyWidget):
     _uid = traitlets.Unicode().tag(sync=True)
 
     def __init__(
-        self, cluster, interval: float = DEFAULT_INTERVAL_S, background: bool = True, **kwargs
+        self,
+        cluster,
+        interval: float = DEFAULT_INTERVAL_S,
+        background: bool = True,
+        replace: bool = True,
+        **kwargs,
     ):
         if not (callable(getattr(cluster, "subscribe", None)) and hasattr(cluster, "snapshot")):
             raise LabError(
@@ -81,6 +91,13 @@ class ClusterView(anywidget.AnyWidget):
         self._model = ViewModel(cluster.snapshot())
         self.state = self._model.full()
         self.on_msg(self._on_front_end)
+        if replace:
+            # Re-running a cell makes a new view: the old one stops following (its last
+            # picture stays) instead of costing a subscription and a thread forever.
+            for other in list(_LIVE):
+                if other.cluster is cluster and other is not self:
+                    other.stop()
+        _LIVE.add(self)
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(
@@ -146,6 +163,7 @@ class ClusterView(anywidget.AnyWidget):
         if self._stopped:
             return
         self._stopped = True
+        _LIVE.discard(self)
         self._unsubscribe()
         self._halt.set()
         self._wake.set()
@@ -160,6 +178,12 @@ class ClusterView(anywidget.AnyWidget):
             from IPython.display import update_display
 
             update_display(self._mimebundle(), raw=True, display_id=self._display_id)
+
+    def close(self) -> None:
+        """Stop following the cluster, then close the widget (its views disappear)."""
+        if getattr(self, "_model", None) is not None:  # ipywidgets' __del__ calls close too
+            self.stop()
+        super().close()
 
     @property
     def stopped(self) -> bool:

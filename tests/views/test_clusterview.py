@@ -168,3 +168,23 @@ def test_wrong_arguments_say_what_to_pass():
         ClusterView("sim")
     with pytest.raises(LabError, match="more than 0 s"):
         ClusterView(FakeCluster(), interval=0)
+
+
+def test_close_also_unsubscribes(cluster):
+    view = ClusterView(cluster, background=False)
+    view.comm = RecordingComm()
+    view.close()
+    assert view.stopped and cluster._subscribers == []
+
+
+def test_a_new_view_replaces_the_old_one_unless_told(cluster):
+    old = ClusterView(cluster, background=False)
+    kept = ClusterView(cluster, background=False, replace=False)
+    assert not old.stopped
+    new = ClusterView(cluster, background=False)
+    assert old.stopped and kept.stopped and not new.stopped
+    assert len(cluster._subscribers) == 1
+    other = ClusterView(FakeCluster(), background=False)  # another cluster: left alone
+    assert not new.stopped
+    for view in (new, other):
+        view.stop()
