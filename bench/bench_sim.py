@@ -8,6 +8,7 @@ scenario in seconds. Run: ``.venv/bin/python bench/bench_sim.py`` (``make bench`
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -60,7 +61,7 @@ def all_complete(sim) -> bool:
 
 def scale_test(nodes: int, deployments: int, replicas: int) -> dict:
     """Create the Deployments, wait, roll all to v2, wait; time and memory of each phase."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     # 4 cores / 8 GiB per node: 30 pods of 50m / 64Mi fit with room for surge and terminating pods.
     sim = SimCluster(seed=0, workers=nodes - 1, node_cpu=4, node_memory="8Gi")
     t1 = time.perf_counter()
@@ -71,7 +72,7 @@ def scale_test(nodes: int, deployments: int, replicas: int) -> dict:
     for i in range(deployments):
         sim.set_image(f"app-{i:04d}", "orchestra/model:v2")
     sim.wait(all_complete, timeout=3600, what="every Deployment to roll out v2")
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     pods = len(sim.store.objects["Pod"])
     return {
         "nodes": nodes,
@@ -80,6 +81,7 @@ def scale_test(nodes: int, deployments: int, replicas: int) -> dict:
         "create_s": round(t2 - t1, 2),
         "rollout_s": round(t3 - t2, 2),
         "total_s": round(t3 - t0, 2),
+        "cpu_s": round(c3 - c0, 2),
         "virtual_s": round(sim.now(), 1),
         "virtual_create_s": round(created_at, 1),
         "events": len(sim.event_log),
@@ -145,11 +147,13 @@ def main() -> int:
     print(f"{'scale test':<14} {res['nodes']} nodes, {args.deployments} x {args.replicas} replicas "
           f"({res['pods']} pods at the end), {res['events']} events held")  # fmt: skip
     print(f"{'':<14} setup {res['setup_s']:.2f} s, create {res['create_s']:.2f} s, "
-          f"rolling update {res['rollout_s']:.2f} s, total {res['total_s']:.2f} s wall "
-          f"({res['virtual_s']:.0f} s virtual)")  # fmt: skip
-    print(f"{'':<14} peak RSS {rss:.0f} MiB")
-    ok = res["create_s"] + res["rollout_s"] <= 10.0 and rss <= 1024
-    print("targets (create + rolling update <= 10 s, peak <= 1 GiB):", "met" if ok else "NOT met")
+          f"rolling update {res['rollout_s']:.2f} s, total {res['total_s']:.2f} s wall, "
+          f"{res['cpu_s']:.2f} s CPU ({res['virtual_s']:.0f} s virtual)")  # fmt: skip
+    print(f"{'':<14} peak RSS {rss:.0f} MiB; load average {os.getloadavg()[0]:.1f}")
+    ok = res["total_s"] <= 10.0 and rss <= 1024
+    print("targets (<= 10 s wall, <= 1 GiB):", "met" if ok else "NOT met")
+    if not ok and res["cpu_s"] <= 10.0:
+        print("  (CPU time is within 10 s: the wall time includes other processes' load)")
     return 0
 
 

@@ -15,6 +15,7 @@ from helpers import labels, manifests
 from helpers.api import canonical_kind
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, podspec
+from helpers.sim.clock import paused_gc
 from helpers.sim.services import budget
 
 RESOURCE = {
@@ -64,7 +65,7 @@ class ApiServer:
         if isinstance(source, str) and "\n" not in source and Path(source).is_dir():
             source = Path(source)  # helpers.manifests.load reads a str only as a file or YAML
         docs = manifests.load(source)
-        with self._lock:
+        with self._lock, paused_gc():
             out = [self._apply_one(doc, namespace) for doc in docs]
             self._settle()
         return out
@@ -166,7 +167,7 @@ class ApiServer:
 
     def patch(self, kind: str, name: str, patch: dict, namespace: str = "default") -> dict:
         """Merge ``patch`` into the object (JSON merge patch: dicts merge, lists replace)."""
-        with self._lock:
+        with self._lock, paused_gc():
             obj = self._find(kind, name, namespace)
             if obj.kind == "Node":
                 self._patch_node(obj, patch)
@@ -202,7 +203,7 @@ class ApiServer:
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> None:
         """Delete an object; pods terminate gracefully, owners cascade in the background."""
-        with self._lock:
+        with self._lock, paused_gc():
             obj = self._find(kind, name, namespace)
             if obj.kind == "Pod":
                 self.delete_pod_object(obj)

@@ -8,6 +8,8 @@ realtime mode a background thread (``RealtimeDriver``) moves the clock with the 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 import itertools
 import threading
@@ -147,3 +149,21 @@ def iso(t: float) -> str:
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(EPOCH_SECONDS + second)
         )
     return text
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Pause CPython's cycle collector while the simulation runs a burst of callbacks.
+
+    The simulator allocates many short-lived, acyclic objects (reference counting frees
+    them); at 30,000 pods the cycle collector's passes over the live heap cost about as
+    much as the simulation itself. It is switched back on at the end (unless it was off).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

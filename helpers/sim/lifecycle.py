@@ -38,17 +38,22 @@ class Lifecycle:
         return obj
 
     def _rs_template(self, rs: Obj):
+        """(template, admitted pod spec, plan, owner refs): shared by every pod of ``rs``.
+
+        Pods of one ReplicaSet share these (read-only) dicts, as 30,000 copies would cost
+        memory and time; to_json deep-copies before anything leaves the simulator.
+        """
         template = rs.spec["template"]
         cached = self._templates.get(rs.uid)
         if cached is None or cached[0] is not template:
             spec = add_default_tolerations(template["spec"])
-            cached = (template, spec, podspec.plan(spec))
+            cached = (template, spec, podspec.plan(spec), [owner_ref(rs)])
             self._templates[rs.uid] = cached
         return cached
 
     def create_pod_from(self, rs: Obj) -> Pod:
         """A new pod of ReplicaSet ``rs`` (name ``<rs>-<5 chars>`` from the seeded RNG)."""
-        template, spec, plan = self._rs_template(rs)
+        template, spec, plan, refs = self._rs_template(rs)
         rng = self.rng("names")
         pods = self.store.objects["Pod"]
         name = f"{rs.name}-{suffix(rng)}"
@@ -58,16 +63,16 @@ class Lifecycle:
         meta = {
             "name": name,
             "generateName": f"{rs.name}-",
+            "namespace": rs.namespace,
+            "uid": self.store.new_uid(),
+            "generation": 1,
+            "creationTimestamp": iso(self.clock.now),
             "labels": tmeta.get("labels") or {},
-            "annotations": tmeta.get("annotations") or {},
-            "ownerReferences": [owner_ref(rs)],
+            "ownerReferences": refs,
         }
-        body = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": self._meta(meta, rs.namespace),
-            "spec": dict(spec),
-        }
+        if tmeta.get("annotations"):
+            meta["annotations"] = tmeta["annotations"]
+        body = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
         return self._add_pod(body, plan)
 
     def create_pod(self, body: dict, spec: dict) -> Pod:
@@ -95,8 +100,7 @@ class Lifecycle:
 
     def bind(self, pod: Pod, node) -> None:
         """Bind ``pod`` to ``node`` (the scheduler's Binding) and hand it to the kubelet."""
-        pod.node = node.name
-        pod.spec["nodeName"] = node.name
+        pod.node = node.name  # spec.nodeName is rendered from it (the spec may be shared)
         pod.scheduled_at = self.clock.now
         pod.unschedulable = ""
         n = self._ip_next.get(node.name, 2)

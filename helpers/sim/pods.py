@@ -81,6 +81,13 @@ class Pod(Obj):
         self.evict_at: float | None = None
         self.spread_counted = False
 
+    def to_json(self) -> dict[str, Any]:
+        """The pod as Kubernetes JSON, with spec.nodeName once bound."""
+        out = super().to_json()
+        if self.node is not None:
+            out["spec"]["nodeName"] = self.node
+        return out
+
     @property
     def terminating(self) -> bool:
         """Deleted (deletionTimestamp set) and not gone yet."""

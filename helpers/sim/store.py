@@ -15,14 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 # Kinds whose changes reach helpers.state subscribers as rows.
-ROW_KINDS = ("Node", "Pod", "Deployment", "Service", "HorizontalPodAutoscaler")
+ROW_KINDS = ("Node", "Pod", "Deployment", "Service")
 
 
 class Obj:
     """One stored object. ``body`` is its JSON without status; ``status`` a dict."""
 
     __slots__ = (
-        "body", "deleted", "kind", "meta", "name", "namespace", "owner", "spec", "status", "uid",
+        "body", "deleted", "kind", "meta", "name", "namespace", "owner", "rv", "spec", "status", "uid",
     )  # fmt: skip
 
     def __init__(self, body: dict[str, Any]):
@@ -36,6 +36,7 @@ class Obj:
         self.uid: str = self.meta.get("uid", "")
         self.deleted = False
         self.owner: str | None = _controller_ref(self.meta)  # the controller's uid
+        self.rv = 0  # resourceVersion, written into metadata when the object is read
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -54,6 +55,7 @@ class Obj:
     def to_json(self) -> dict[str, Any]:
         """A deep copy of the object as Kubernetes JSON, status included."""
         out = copy.deepcopy(self.body)
+        out["metadata"]["resourceVersion"] = str(self.rv)
         out["status"] = copy.deepcopy(self.render_status())
         return out
 
@@ -135,7 +137,7 @@ class Store:
 
     def changed(self, obj: Obj, type_: str = "MODIFIED") -> None:
         """Bump resourceVersion, run the kind's watchers, then notify subscribers."""
-        obj.meta["resourceVersion"] = str(next(self._rv))
+        obj.rv = next(self._rv)
         self.version += 1
         for fn in self._watchers.get(obj.kind, ()):
             fn(obj, type_)
