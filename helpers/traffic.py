@@ -95,6 +95,12 @@ class TrafficRun:
     def _now(self) -> float:
         raise NotImplementedError
 
+    def _finish(self, at: float | None = None) -> None:
+        """Mark the run ended by its schedule running out (no stop() call needed)."""
+        if not self._stopped:
+            self._stopped = True
+            self.stopped_at = self._now() if at is None else at
+
     # ---- public -----------------------------------------------------------------------
     def record(self, t: float, latency_ms: float, ok: bool, status: int, version, pod) -> None:
         """Store one request's outcome (t: send time on the cluster clock)."""

@@ -115,9 +115,7 @@ class HttpTrafficRun(TrafficRun):
                 await asyncio.wait(set(in_flight), timeout=self.timeout + 0.5)
             for task in list(in_flight):
                 task.cancel()
-        if not self._stopped:  # the schedule ran out before stop()
-            self._stopped = True
-            self.stopped_at = self._now()
+        self._finish()  # the schedule may have run out before stop()
 
     async def _one(self, client: httpx.AsyncClient, due: float) -> None:
         sent = time.perf_counter() - max(self._now() - due, 0.0)
