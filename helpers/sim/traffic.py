@@ -11,6 +11,7 @@ an event on the cluster clock, so runs are deterministic per seed and cost micro
 
 from __future__ import annotations
 
+import heapq
 import weakref
 from collections import deque
 from functools import lru_cache
@@ -40,6 +41,11 @@ FAST_FAIL_S = 0.001
 # process dying within a few milliseconds of a request is rare, and checks cost events).
 LONG_REQUEST_S = 0.05
 
+# 256: the client's cap on outstanding requests, as the kube backend's driver has it; a
+# request due while 256 are outstanding is not sent and fails at once (status 0).
+MAX_IN_FLIGHT = 256
+
+STATUS_CLIENT_BUSY = 0  # the client had MAX_IN_FLIGHT requests outstanding: not sent
 STATUS_NO_ENDPOINT = 0  # kube-proxy rejects: the Service has no endpoints at all
 STATUS_REFUSED = 502  # the chosen pod refused or reset the connection
 STATUS_LOADING = 503  # the server is up but its model is not loaded yet
@@ -298,6 +304,7 @@ class SimTrafficRun(TrafficRun):
         self._next = 0
         self._limit = schedule.limit
         self._handle = None
+        self._outstanding: list[float] = []  # when each request in flight ends (a heap)
 
     def _now(self) -> float:
         return self._sim.now()
@@ -317,12 +324,19 @@ class SimTrafficRun(TrafficRun):
         # The hot path (one call per request): the schedule's arithmetic inlined.
         schedule = self.schedule
         t = schedule.start + self._next / schedule.rps
-        latency, status, version, pod = self._router.send(t, self._n_rows)
-        if status == 200 and latency > LONG_REQUEST_S:
-            with self._lock:
-                row = len(self._rows)
-            self._sim.clock.call_at(t + latency, self._check, row, pod)
-        self.record(t, latency * 1000.0, status == 200, status, version, pod)
+        outstanding = self._outstanding
+        while outstanding and outstanding[0] <= t:
+            heapq.heappop(outstanding)
+        if len(outstanding) >= MAX_IN_FLIGHT:
+            self.record(t, 0.0, False, STATUS_CLIENT_BUSY, None, None)
+        else:
+            latency, status, version, pod = self._router.send(t, self._n_rows)
+            heapq.heappush(outstanding, t + latency)
+            if status == 200 and latency > LONG_REQUEST_S:
+                with self._lock:
+                    row = len(self._rows)
+                self._sim.clock.call_at(t + latency, self._check, row, pod)
+            self.record(t, latency * 1000.0, status == 200, status, version, pod)
         self._next += 1
         if self._next < self._limit:
             t_next = schedule.start + self._next / schedule.rps

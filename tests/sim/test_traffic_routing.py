@@ -16,6 +16,7 @@ from helpers.sim.server import Serving
 from helpers.sim.traffic import (
     CLIENT_TIMEOUT_S,
     PROPAGATION_DELAY_S,
+    STATUS_CLIENT_BUSY,
     STATUS_LOADING,
     STATUS_NO_ENDPOINT,
     STATUS_REFUSED,
@@ -182,19 +183,31 @@ def test_latency_is_service_time_when_the_pod_keeps_up():
     assert r.results["latency_ms"].max() == pytest.approx(2.0, abs=0.01)
 
 
-def test_overload_queues_then_times_out_with_504():
-    # One pod serves ~500 req/s (2 ms each, one at a time); 600 req/s overloads it: the queue
-    # grows by 100 requests a second, 0.2 s of wait per second, until the 5 s timeout.
+def test_overload_queues_until_the_client_cap_then_fails_the_excess():
+    # One pod serves ~500 req/s (2 ms each, one at a time); 600 req/s overloads it: the
+    # queue grows until the client holds MAX_IN_FLIGHT requests (256 x 2 ms = 0.5 s of
+    # wait); from then on the excess 100 req/s are not sent.
     hooks = Hooks(pods=("a",))
-    r = run(hooks, rps=600, duration=40)
-    hooks.sleep(40)
+    r = run(hooks, rps=600, duration=20)
+    hooks.sleep(30)
     df = r.results
-    early, late = df[df["t"] < 1], df[df["t"] > 30]
+    early, late = df[df["t"] < 0.3], df[df["t"] > 10]
     assert early["ok"].all() and early["latency_ms"].max() < 250
-    assert (late["status"] == STATUS_TIMEOUT).all()
-    assert (late["latency_ms"] == CLIENT_TIMEOUT_S * 1000).all()
-    ok = df[df["ok"]]
-    assert ok["latency_ms"].is_monotonic_increasing
+    assert set(late["status"]) == {200, STATUS_CLIENT_BUSY}
+    assert (late["status"] == STATUS_CLIENT_BUSY).mean() == pytest.approx(1 / 6, abs=0.02)
+    assert late[late["ok"]]["latency_ms"].median() == pytest.approx(512, rel=0.05)
+
+
+def test_a_slow_pod_times_requests_out_with_504():
+    # Throttled to 100m (50 req/s), sent 100 req/s: waits pass the client's 5 s timeout.
+    hooks = Hooks(pods=("a",))
+    hooks.servers["a"] = hooks.up(cpu_limit=0.1)
+    r = run(hooks, rps=100, duration=30)
+    hooks.sleep(40)
+    late = r.results[r.results["t"] > 20]
+    timeouts = late[late["status"] == STATUS_TIMEOUT]
+    assert len(timeouts) > 100
+    assert (timeouts["latency_ms"] == CLIENT_TIMEOUT_S * 1000).all()
 
 
 def test_requests_held_by_a_server_that_dies_are_reset():
@@ -223,6 +236,19 @@ def test_a_draining_server_finishes_what_it_holds():
     df = r.results
     assert df[df["t"] < 2]["ok"].all()
     assert (df[df["t"] > 2]["status"] == STATUS_REFUSED).all()
+
+
+def test_the_client_caps_outstanding_requests_like_the_kube_driver():
+    # 2,000 req/s on one pod that serves 500: the queue grows by 1,500 a second, so the
+    # client soon has MAX_IN_FLIGHT requests outstanding and fails the rest unsent.
+    hooks = Hooks(pods=("a",))
+    r = run(hooks, rps=2000, duration=5)
+    hooks.sleep(10)
+    df = r.results
+    unsent = df[df["status"] == STATUS_CLIENT_BUSY]
+    assert len(unsent) > 1000 and unsent["pod"].isna().all()
+    assert (unsent["latency_ms"] == 0).all()
+    assert df[df["t"] < 0.1]["ok"].all()
 
 
 def test_cpu_limit_throttles_once_the_quota_of_a_period_is_spent():
