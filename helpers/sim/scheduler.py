@@ -185,6 +185,7 @@ class Scheduler:
             self.spread(pod, -1)
         if node.name not in self.special:
             self.place_node(node)  # refiled at the end of its bucket: ties rotate
+        self.sim.store.row_changed(node)  # requested resources and pod count changed
 
     def spread(self, pod, sign: int) -> None:
         """Count (1) or uncount (-1) a pod for spreading; terminating pods do not count."""

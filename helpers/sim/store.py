@@ -146,6 +146,14 @@ class Store:
             key = obj.name if obj.namespace is None else f"{obj.namespace}/{obj.name}"
             self.publish({"kind": obj.kind, "type": type_, "key": key, "row": row})
 
+    def row_changed(self, obj: Obj) -> None:
+        """Tell subscribers about a changed row (e.g. a node's requests) without watchers."""
+        if self.subscribers:
+            key = obj.name if obj.namespace is None else f"{obj.namespace}/{obj.name}"
+            self.publish(
+                {"kind": obj.kind, "type": "MODIFIED", "key": key, "row": self._make_row(obj)}
+            )
+
     def publish(self, change: dict) -> None:
         """Deliver one change record to every subscriber (errors are kept, not raised)."""
         self.version += 1

@@ -188,3 +188,45 @@ def test_naive_pod_is_ready_before_its_model_loads(sim):
     assert not serving.accepting and not serving.model_loaded
     sim.sleep(3.0)
     assert sim.serving(pod["name"]).model_loaded
+
+
+def test_crash_backoff_resets_after_ten_minutes_of_running(sim):
+    """A container that ran 10 min without trouble restarts at once, not after the back-off."""
+    env = [{"name": "MODEL_FAULT_MEMORY_MB_PER_S", "value": "0.2"}]
+    resources = {"limits": {"memory": "256Mi"}}
+    sim.apply(deployment(replicas=1, container={"env": env, "resources": resources}))
+    sim.sleep(2500)
+    pod = one_pod(sim)
+    starts = [e["time"] for e in events_of(sim, pod["name"], "Started")]
+    gaps = [round(b - a, 2) for a, b in zip(starts, starts[1:], strict=False)]
+    # each run: 1 s start + (256 - 100) / 0.2 = 780 s, then a 1 s sync: no 10 s / 20 s back-off
+    assert gaps[:2] == [782.0, 782.0]
+    assert not events_of(sim, pod["name"], "BackOff")
+
+
+@pytest.mark.parametrize(
+    ("probe", "ready"),
+    [
+        ({"tcpSocket": {"port": 8080}}, True),
+        ({"tcpSocket": {"port": 9090}}, False),
+        ({"exec": {"command": ["cat", "/tmp/ready"]}}, True),
+        ({"exec": {"command": ["false"]}}, False),
+    ],
+)
+def test_tcp_and_exec_readiness_probes(sim, probe, ready):
+    sim.apply(deployment(replicas=1, container={"readinessProbe": {**probe, "periodSeconds": 2}}))
+    sim.sleep(30)
+    assert one_pod(sim)["ready"] is ready
+
+
+def test_restarted_node_restarts_its_containers(sim):
+    sim.apply(deployment(replicas=2))
+    sim.wait_rollout("web")
+    on_w1 = [p["name"] for p in pods_of(sim) if p["node"] == "orchestra-worker"]
+    sim.stop_node("orchestra-worker")
+    sim.sleep(20)  # back before the grace period: nothing was marked or evicted
+    sim.start_node("orchestra-worker")
+    sim.sleep(5)
+    for pod in pods_of(sim):
+        if pod["name"] in on_w1:
+            assert pod["restarts"] == 1 and pod["status"] == "Running"
