@@ -24,6 +24,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# Train the model artifacts once (seconds) so the first predict in a lab is instant.
+	$(BIN)/python -m orchestra_model.artifacts v1 v2 v3 >/dev/null
 	@touch $(STAMP)
 
 # LAB_ARGS adds JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8899".

@@ -26,6 +26,12 @@ from helpers.errors import LabError
 
 RESULT_COLUMNS = ["t", "latency_ms", "ok", "status", "version", "pod"]
 
+# What a failed request records as its status, the same on both backends, so a lab can tell
+# the failures apart: HTTP statuses where a server or proxy would answer, 0 where none did.
+STATUS_NOT_SENT = 0  # the client had too many requests outstanding, or no endpoint exists
+STATUS_REFUSED = 502  # the chosen pod refused or reset the connection (it was shutting down)
+STATUS_TIMEOUT = 504  # no answer within the client's timeout (overload, or the node is off)
+
 # Bounds keep a student's typo (rps=5000000) from flooding a laptop or a classroom cluster.
 MAX_RPS = 2000.0
 MAX_DURATION_S = 3600.0

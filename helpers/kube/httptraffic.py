@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from helpers.traffic import Schedule, TrafficRun
+from helpers.traffic import STATUS_NOT_SENT, STATUS_REFUSED, STATUS_TIMEOUT, Schedule, TrafficRun
 
 if TYPE_CHECKING:
     from helpers.kube.cluster import KubeCluster
@@ -106,7 +106,7 @@ class HttpTrafficRun(TrafficRun):
                 if self._halt.is_set():
                     break
                 if len(in_flight) >= self.max_in_flight:
-                    self.record(due, 0.0, False, 0, None, None)
+                    self.record(due, 0.0, False, STATUS_NOT_SENT, None, None)
                     continue
                 task = asyncio.create_task(self._one(client, due))
                 in_flight.add(task)
@@ -117,12 +117,21 @@ class HttpTrafficRun(TrafficRun):
                 task.cancel()
         self._finish()  # the schedule may have run out before stop()
 
+    def _fail(self, due: float, sent: float, status: int) -> None:
+        self.record(due, (time.perf_counter() - sent) * 1000, False, status, None, None)
+
     async def _one(self, client: httpx.AsyncClient, due: float) -> None:
         sent = time.perf_counter() - max(self._now() - due, 0.0)
         try:
             resp = await client.post(f"{self.url}/predict", json={"rows": self.rows})
-        except (httpx.HTTPError, OSError, asyncio.CancelledError):
-            self.record(due, (time.perf_counter() - sent) * 1000, False, 0, None, None)
+        except httpx.TimeoutException:
+            self._fail(due, sent, STATUS_TIMEOUT)
+            return
+        except (httpx.HTTPError, OSError):  # refused or reset: the pod was going away
+            self._fail(due, sent, STATUS_REFUSED)
+            return
+        except asyncio.CancelledError:  # stop() gave up waiting for it
+            self._fail(due, sent, STATUS_NOT_SENT)
             return
         self.record(
             due,

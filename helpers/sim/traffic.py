@@ -17,8 +17,9 @@ from collections import deque
 from functools import lru_cache
 from typing import NamedTuple
 
+from helpers import traffic
 from helpers.errors import LabError
-from helpers.traffic import Schedule, TrafficRun
+from helpers.traffic import STATUS_NOT_SENT, Schedule, TrafficRun
 
 # 1 s: kube-proxy applies Endpoints changes at most once per --iptables-min-sync-period
 # (default 1 s), after the EndpointSlice controller's own short batching; about 1 s is what
@@ -45,11 +46,13 @@ LONG_REQUEST_S = 0.05
 # request due while 256 are outstanding is not sent and fails at once (status 0).
 MAX_IN_FLIGHT = 256
 
-STATUS_CLIENT_BUSY = 0  # the client had MAX_IN_FLIGHT requests outstanding: not sent
-STATUS_NO_ENDPOINT = 0  # kube-proxy rejects: the Service has no endpoints at all
-STATUS_REFUSED = 502  # the chosen pod refused or reset the connection
+STATUS_CLIENT_BUSY = STATUS_NOT_SENT  # the client had MAX_IN_FLIGHT requests outstanding: not sent
+STATUS_NO_ENDPOINT = STATUS_NOT_SENT  # kube-proxy rejects: the Service has no endpoints at all
+STATUS_REFUSED = traffic.STATUS_REFUSED  # the chosen pod refused or reset the connection
 STATUS_LOADING = 503  # the server is up but its model is not loaded yet
-STATUS_TIMEOUT = 504  # no answer within CLIENT_TIMEOUT_S (overload, or the node is off)
+STATUS_TIMEOUT = (
+    traffic.STATUS_TIMEOUT
+)  # no answer within CLIENT_TIMEOUT_S (overload, or the node is off)
 
 
 class Outcome(NamedTuple):
