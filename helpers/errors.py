@@ -82,6 +82,23 @@ class RolloutStuck(LabError):
         super().__init__(what, hint)
 
 
+class ServiceUnavailable(LabError):
+    """A Service could not answer a request; ``status`` is what the client saw.
+
+    ``status`` follows helpers.traffic: 0 (no endpoint / not sent), 502 (refused or reset),
+    503 (the pod's model is still loading), 504 (no answer in time), or the HTTP status.
+    """
+
+    default_hint = (
+        "Look at cluster.pods() and cluster.events(): are the pods Running and Ready? "
+        'cluster.wait_rollout("<deployment>") waits until they are.'
+    )
+
+    def __init__(self, what: str, status: int, hint: str | None = None):
+        self.status = status
+        super().__init__(what, hint)
+
+
 class LabTimeout(LabError):
     """A wait ran out of time before its condition held."""
 
@@ -134,6 +151,7 @@ __all__ = [
     "ManifestError",
     "NotFound",
     "RolloutStuck",
+    "ServiceUnavailable",
     "ToolMissing",
     "UnsupportedOnBackend",
 ]

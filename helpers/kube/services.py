@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from helpers.errors import LabError
+from helpers.errors import LabError, ServiceUnavailable
+from helpers.traffic import STATUS_REFUSED, STATUS_TIMEOUT
 
 if TYPE_CHECKING:
     from helpers.kube.cluster import KubeCluster
@@ -87,15 +88,28 @@ class ServiceClient:
         """POST /predict; returns ``{"predictions": [...], "version": ..., "pod": ...}``."""
         try:
             resp = httpx.post(f"{self.url}/predict", json={"rows": rows}, timeout=PREDICT_TIMEOUT_S)
+        except httpx.TimeoutException:
+            raise ServiceUnavailable(
+                f"service/{self.name} did not answer within {PREDICT_TIMEOUT_S:g} s.",
+                STATUS_TIMEOUT,
+                "Lower the traffic or scale the Deployment up.",
+            ) from None
         except httpx.HTTPError as err:
-            raise LabError(
+            raise ServiceUnavailable(
                 f"Nothing answered at {self.url} ({type(err).__name__}).",
+                STATUS_REFUSED,
                 f'Wait for the pods first: cluster.wait_rollout("{self.name}").',
             ) from None
-        if resp.status_code != 200:
+        if resp.status_code == 422:
             raise LabError(
+                f"service/{self.name} refused the rows (422): {resp.text[:200]}",
+                "Send a list of rows, each a list of numbers of the model's width.",
+            )
+        if resp.status_code != 200:
+            raise ServiceUnavailable(
                 f"service/{self.name} answered {resp.status_code}: {resp.text[:200]}",
-                "Check the rows' shape and cluster.events() for failing pods.",
+                resp.status_code,
+                "Look at cluster.events() for failing pods.",
             )
         body = resp.json()
         body.setdefault("version", resp.headers.get("X-Model-Version"))

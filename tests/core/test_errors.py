@@ -12,6 +12,8 @@ NEXT_STEP = {
     errors.LabTimeout: "cluster.events()",
     errors.UnsupportedOnBackend: "make cluster",
     errors.ToolMissing: "make doctor",
+    errors.ChecksumMismatch: "make cluster",
+    errors.CommandFailed: "make cluster-delete",
     errors.LabError: "README",
 }
 
@@ -29,6 +31,11 @@ def test_rollout_stuck_carries_the_kubernetes_reason_and_the_undo_command():
     err = errors.RolloutStuck("Rollout of deployment/model is stuck.", "ImagePullBackOff")
     assert err.reason == "ImagePullBackOff"
     assert "rollout_undo" in str(err) and "kubectl rollout undo" in str(err)
+
+
+def test_service_unavailable_carries_the_status_the_client_saw():
+    err = errors.ServiceUnavailable("pod model-x answered 503: its model is still loading.", 503)
+    assert err.status == 503 and "wait_rollout" in str(err)
 
 
 def test_hint_can_be_replaced():
