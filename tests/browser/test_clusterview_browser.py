@@ -8,6 +8,7 @@ test-artifacts/clusterview.png. Skipped without Chromium unless LAB_REQUIRE_BROW
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -180,9 +181,24 @@ def lab(tmp_path_factory, chromium):
 
 
 def run_cell(page, index: int) -> None:
+    """Run one cell and wait until it finished; fail with its traceback if it raised."""
+    from playwright.sync_api import expect
+
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputPrompt")
+    for attempt in range(2):
+        cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        try:  # "[*]:" once queued, "[n]:" once run; a keypress lost to a busy page is retried
+            expect(prompt).not_to_have_text(re.compile(r"\[\s*\]"), timeout=10_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+    expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=TIMEOUT_MS)
+    error = cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    if error.count() and "Error" in error.first.inner_text():
+        raise AssertionError(f"cell {index} failed:\n{error.first.inner_text()}")
 
 
 def test_clusterview_renders_and_follows_a_scale_up(lab):
@@ -232,6 +248,11 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             run_cell(page, 4)
             out = page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea-output")
             expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
+        except Exception:
+            # What the page showed when it failed: the first thing to look at in CI.
+            ARTIFACT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACT.with_name("clusterview-failure.png")), full_page=True)
+            raise
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
