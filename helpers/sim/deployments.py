@@ -16,6 +16,8 @@ from helpers.sim.store import Obj, owner_ref
 from helpers.sim.workqueue import WorkQueue
 
 REVISION = "deployment.kubernetes.io/revision"
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+MAX = "deployment.kubernetes.io/max-replicas"
 HASH = "pod-template-hash"
 
 
@@ -75,7 +77,7 @@ class DeploymentController:
         ):
             return
         rss = sorted(
-            self.store.owned(dep, "ReplicaSet"), key=lambda r: (r.meta["creationTimestamp"], r.name)
+            self.store.owned(dep, "ReplicaSet"), key=lambda r: (r.meta["creationTimestamp"], r.uid)
         )
         h = self.template_hash(dep)
         new = next((rs for rs in rss if rs.labels.get(HASH) == h), None)
@@ -93,7 +95,7 @@ class DeploymentController:
             ann[REVISION] = str(revision(new))
         if dep.spec.get("strategy", {}).get("type") == "Recreate":
             self._recreate(dep, new, olds)
-        else:
+        elif not self._proportional(dep, new, olds):
             self._rolling(dep, new, olds)
         self._cleanup(dep, olds)
         self._write_status(dep, new, olds, created)
@@ -113,7 +115,8 @@ class DeploymentController:
                 "labels": dict(meta["labels"]),
                 "annotations": {
                     REVISION: str(rev),
-                    "deployment.kubernetes.io/desired-replicas": str(dep.spec.get("replicas", 1)),
+                    DESIRED: str(dep.spec.get("replicas", 1)),
+                    MAX: str(int(dep.spec.get("replicas", 1)) + self._surge(dep)),
                 },
                 "ownerReferences": [owner_ref(dep)],
             },
@@ -128,13 +131,16 @@ class DeploymentController:
 
     def _scale(self, dep: Obj, rs: Obj, size: int) -> None:
         old = int(rs.spec.get("replicas", 0))
-        if old == size:
+        replicas = int(dep.spec.get("replicas", 1))
+        ann = rs.meta.setdefault("annotations", {})
+        marks = {DESIRED: str(replicas), MAX: str(replicas + self._surge(dep))}
+        if old == size and all(ann.get(k) == v for k, v in marks.items()):
             return
         rs.spec["replicas"] = size
-        rs.meta.setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(
-            dep.spec.get("replicas", 1)
-        )
+        ann.update(marks)
         self.store.changed(rs)
+        if old == size:
+            return
         verb = "up" if size > old else "down"
         msg = f"Scaled {verb} replica set {rs.name} from {old} to {size}"
         self.sim.record_event(
@@ -144,6 +150,39 @@ class DeploymentController:
     @staticmethod
     def _available(rs: Obj) -> int:
         return int(rs.status.get("availableReplicas", 0))
+
+    @staticmethod
+    def _surge(dep: Obj) -> int:
+        strategy = dep.spec.get("strategy") or {}
+        if strategy.get("type") == "Recreate":
+            return 0
+        return rolling.fenceposts(strategy, int(dep.spec.get("replicas", 1)))[0]
+
+    def _proportional(self, dep: Obj, new: Obj, olds: list[Obj]) -> bool:
+        """spec.replicas changed mid-rollout: resize every active ReplicaSet in proportion."""
+        replicas = int(dep.spec.get("replicas", 1))
+        active = [rs for rs in [new, *olds] if int(rs.spec.get("replicas", 0)) > 0]
+        if len(active) < 2:
+            return False  # one ReplicaSet: the rolling logic sizes it
+        ann = [(rs.meta.get("annotations") or {}).get(DESIRED) for rs in active]
+        if all(a is None or a == str(replicas) for a in ann):
+            return False  # not a scaling event
+        grow = replicas + self._surge(dep) > sum(int(rs.spec["replicas"]) for rs in active)
+        # Larger first; ties: newer first when growing, older first when shrinking.
+        order = sorted(active, key=lambda rs: (-int(rs.spec["replicas"]), rs.uid), reverse=False)
+        if grow:
+            order = sorted(active, key=lambda rs: (int(rs.spec["replicas"]), rs.uid), reverse=True)
+        maxes = [int((rs.meta.get("annotations") or {}).get(MAX, 0)) or None for rs in order]
+        sizes = rolling.proportional_sizes(
+            replicas,
+            self._surge(dep),
+            [int(rs.spec["replicas"]) for rs in order],
+            maxes,
+            int((dep.status or {}).get("replicas", 0)),
+        )
+        for rs, size in zip(order, sizes, strict=True):
+            self._scale(dep, rs, size)
+        return True
 
     def _rolling(self, dep: Obj, new: Obj, olds: list[Obj]) -> None:
         replicas = int(dep.spec.get("replicas", 1))

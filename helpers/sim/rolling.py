@@ -105,3 +105,44 @@ def old_scale_down(
         sizes[i] = size - down
         budget -= down
     return sizes
+
+
+def proportional_sizes(
+    replicas: int,
+    surge: int,
+    sizes: list[int],
+    max_annotations: list[int | None],
+    status_total: int,
+) -> list[int]:
+    """Spread a change of spec.replicas over the ReplicaSets of a rollout in progress.
+
+    ``sizes`` are ordered as the controller walks them (largest first); each ReplicaSet
+    gets its share of the new room (replicas + maxSurge), rounded, and the rounding
+    leftover goes to the first. (kubernetes.io/docs/concepts/workloads/controllers/
+    deployment/#proportional-scaling)
+
+    Example:
+        >>> proportional_sizes(15, 3, [8, 5], [13, 13], 13)
+        [11, 7]
+    """
+    allowed = replicas + surge if replicas > 0 else 0
+    to_add = allowed - sum(sizes)
+    if to_add == 0:
+        return list(sizes)
+    added = 0
+    out = []
+    for size, annotated in zip(sizes, max_annotations, strict=True):
+        share = 0
+        if size and to_add != added:
+            if replicas == 0:
+                fraction = -size
+            else:
+                base = annotated or status_total or 1
+                fraction = round(size * (replicas + surge) / base) - size
+            room = to_add - added
+            share = min(fraction, room) if to_add > 0 else max(fraction, room)
+        out.append(size + share)
+        added += share
+    if out:
+        out[0] = max(0, out[0] + to_add - added)
+    return out

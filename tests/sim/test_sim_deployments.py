@@ -9,6 +9,7 @@ import re
 import pytest
 
 from helpers.errors import RolloutStuck
+from helpers.sim import SimCluster
 from helpers.sim.names import ALPHABET
 from helpers.sim.replicasets import deletion_order
 from tests.sim.simkit import MANIFESTS, deployment, pods_of
@@ -198,3 +199,29 @@ def test_deleted_pod_is_replaced_by_the_replicaset(sim):
     assert victim not in names and len(names) == 2
     created = [e["message"] for e in sim.event_rows() if e["reason"] == "SuccessfulCreate"]
     assert len(created) == 3
+
+
+def test_scaling_mid_rollout_is_proportional(sim):
+    """The documented example: 10 replicas (surge 3, unavailable 2) stuck on a bad image, scaled
+    to 15: 3 more for the old ReplicaSet, 2 for the new.
+
+    https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#proportional-scaling
+    """
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}}
+    big = SimCluster(seed=0, workers=4)
+    big.apply(deployment(replicas=10, strategy=strategy))
+    big.wait_rollout("web")
+    big.set_image("web", "orchestra/model:v9")
+    big.sleep(30)
+    sizes = {
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: rs["spec"]["replicas"]
+        for rs in big.list_objects("ReplicaSet")
+    }
+    assert sizes == {"1": 8, "2": 5}
+    big.scale("web", 15)
+    big.sleep(1)
+    sizes = {
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: rs["spec"]["replicas"]
+        for rs in big.list_objects("ReplicaSet")
+    }
+    assert sizes == {"1": 11, "2": 7}
