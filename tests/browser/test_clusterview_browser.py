@@ -207,6 +207,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
     url = f"{lab['base']}/lab/tree/clusterview.ipynb?token={lab['token']}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = None
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(url, timeout=TIMEOUT_MS)
@@ -250,8 +251,10 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
         except Exception:
             # What the page showed when it failed: the first thing to look at in CI.
-            ARTIFACT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACT.with_name("clusterview-failure.png")), full_page=True)
+            if page is not None:
+                ARTIFACT.parent.mkdir(exist_ok=True)
+                failure = ARTIFACT.with_name("clusterview-failure.png")
+                page.screenshot(path=str(failure), full_page=True)
             raise
         finally:
             browser.close()
