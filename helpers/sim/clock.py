@@ -105,11 +105,6 @@ class RealtimeDriver:
         """The virtual time the wall clock says it is now."""
         return self._origin_virtual + (time.monotonic() - self._origin_wall) * self.speed
 
-    def rebase(self) -> None:
-        """Take the current virtual time as the new origin (after a virtual jump by sleep)."""
-        self._origin_wall = time.monotonic()
-        self._origin_virtual = self.clock.now
-
     def stop(self) -> None:
         """Stop the thread and wait for it (safe to call twice)."""
         self._stop.set()

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.api import Cluster
-from helpers.errors import LabError, LabTimeout, NotFound, UnsupportedOnBackend
+from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
 from helpers.sim.apiserver import ApiServer
 from helpers.sim.clock import Clock, RealtimeDriver, paused_gc
 from helpers.sim.deployments import DeploymentController
@@ -35,6 +35,7 @@ from helpers.sim.replicasets import ReplicaSetController
 from helpers.sim.rows import make_row
 from helpers.sim.scheduler import Scheduler
 from helpers.sim.services import EndpointsController, eviction_allowed
+from helpers.sim.store import Store
 from helpers.sim.topology import IMAGES, build_nodes, image_key, set_cordon
 from helpers.state import RECENT_EVENTS
 
@@ -92,16 +93,13 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         self._metrics = None
         self._hpa = self._start_hpa()
         self._driver = None
-        self._closed = False
         if realtime:
             self._driver = RealtimeDriver(
                 self.clock, self._lock, float(speed), self._cond.notify_all
             )
             self._driver.start()
 
-    def _make_store(self):
-        from helpers.sim.store import Store
-
+    def _make_store(self) -> Store:
         return Store(self.clock, lambda obj: make_row(obj, self))
 
     def _start_hpa(self):
@@ -276,7 +274,6 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         """Stop the realtime thread (safe to call twice)."""
         if self._driver is not None:
             self._driver.stop()
-        self._closed = True
 
     def __repr__(self) -> str:
         mode = f"realtime x{self._driver.speed:g}" if self._driver else "virtual time"
@@ -284,4 +281,4 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         return f"<SimCluster {self.name!r}: simulated cluster, {workers} workers, {mode}, t={self.clock.now:.1f}s>"
 
 
-__all__ = ["NotFound", "SimCluster"]
+__all__ = ["SimCluster"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.sim.deployments import revision
 from helpers.state import version_of
 
 
@@ -107,4 +106,4 @@ def make_row(obj, sim) -> dict[str, Any]:
     return generic_row(obj)
 
 
-__all__ = ["make_row", "revision"]
+__all__ = ["make_row"]
