@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -16,10 +17,18 @@ class RecordingComm:
 
     def __init__(self):
         self.messages: list[dict] = []
+        self._arrived = threading.Condition()
 
     def send(self, data=None, metadata=None, buffers=None):
         # Serialise as the kernel would, so a message that is not JSON fails here too.
-        self.messages.append(json.loads(json.dumps(data)))
+        with self._arrived:
+            self.messages.append(json.loads(json.dumps(data)))
+            self._arrived.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        """Block until ``predicate(self)`` holds after some message; fail past ``timeout``."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: predicate(self), timeout), "no such message"
 
     def on_msg(self, callback):
         self.callback = callback
