@@ -111,7 +111,7 @@ def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
         nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
         nbformat.v4.new_code_cell(v2),
         nbformat.v4.new_code_cell(after_gap),
-        nbformat.v4.new_code_cell('print(f"resync requests: {view.resync_requests}")'),
+        nbformat.v4.new_code_cell('view.stop()\nprint(f"resync requests: {view.resync_requests}")'),
     ]
     path = folder / "clusterview.ipynb"
     nbformat.write(nb, path)
@@ -249,6 +249,9 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             run_cell(page, 4)
             out = page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea-output")
             expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
+            # stop() rewrote the output (for the saved HTML); the widget shows the last state.
+            expect(page.locator(".cv-root")).to_have_count(1, timeout=TIMEOUT_MS)
+            expect(page.locator(".cv-root .cv-stopped")).to_have_text("stopped following")
         except Exception:
             # What the page showed when it failed: the first thing to look at in CI.
             if page is not None:
