@@ -230,3 +230,21 @@ def test_restarted_node_restarts_its_containers(sim):
     for pod in pods_of(sim):
         if pod["name"] in on_w1:
             assert pod["restarts"] == 1 and pod["status"] == "Running"
+
+
+def test_startup_probe_that_never_passes_restarts_the_container(sim):
+    """failureThreshold x periodSeconds without success: killed and restarted."""
+    probe = {
+        "httpGet": {"path": "/readyz", "port": 8080},
+        "periodSeconds": 2,
+        "failureThreshold": 5,
+    }
+    env = [{"name": "MODEL_FAULT_SLOW_START_SECONDS", "value": "100"}]
+    sim.apply(deployment(replicas=1, container={"startupProbe": probe, "env": env}))
+    sim.sleep(12)
+    pod = one_pod(sim)
+    killing = events_of(sim, pod["name"], "Killing")[0]
+    assert killing["message"] == "Container model failed startup probe, will be restarted"
+    assert killing["time"] == pytest.approx(0.5 + 4 * 2)  # the 5th probe: start + 8 s
+    sim.sleep(5)
+    assert one_pod(sim)["restarts"] == 1
