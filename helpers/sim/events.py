@@ -55,27 +55,34 @@ class EventLog:
         ]
 
     def objects(self, namespace: str | None) -> list[dict[str, Any]]:
-        """Events as Kubernetes Event objects (core/v1), for list_objects("Event")."""
-        out = []
-        for i, (t, ty, o, r, m, ns) in enumerate(self._items):
+        """Events as Kubernetes Event objects (core/v1), for list_objects("Event").
+
+        Repeats of one event (same object, reason and message) are one object with a
+        count and first/last timestamps, as the API server's event deduplication keeps them.
+        """
+        merged: dict[tuple, dict[str, Any]] = {}
+        for t, ty, o, r, m, ns in self._items:
             if namespace is not None and ns != namespace:
                 continue
+            key = (ns, o, ty, r, m)
+            if key in merged:
+                merged[key]["count"] += 1
+                merged[key]["lastTimestamp"] = iso(t)
+                continue
             kind, _, name = o.partition("/")
-            out.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "Event",
-                    "metadata": {"name": f"{name}.{i:016x}", "namespace": ns or "default"},
-                    "involvedObject": {"kind": canonical_kind(kind), "name": name, "namespace": ns},
-                    "type": ty,
-                    "reason": r,
-                    "message": m,
-                    "count": 1,
-                    "firstTimestamp": iso(t),
-                    "lastTimestamp": iso(t),
-                }
-            )
-        return out
+            merged[key] = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{name}.{len(merged):016x}", "namespace": ns or "default"},
+                "involvedObject": {"kind": canonical_kind(kind), "name": name, "namespace": ns},
+                "type": ty,
+                "reason": r,
+                "message": m,
+                "count": 1,
+                "firstTimestamp": iso(t),
+                "lastTimestamp": iso(t),
+            }
+        return list(merged.values())
 
     def __len__(self) -> int:
         return len(self._items)

@@ -1,7 +1,7 @@
 """Snapshots and change records follow helpers.state: replaying changes yields the snapshot."""
 
 from helpers.state import apply_change
-from tests.sim.simkit import MANIFESTS
+from tests.sim.simkit import MANIFESTS, deployment
 
 
 def test_replaying_changes_reproduces_the_snapshot(sim):
@@ -44,3 +44,22 @@ def test_events_table_on_the_cluster_clock(sim):
     assert list(table.columns) == ["time", "type", "object", "reason", "message"]
     assert table["time"].min() >= 0.5
     assert sim.snapshot()["events"] == sim.event_rows()[-50:]
+
+
+def test_event_objects_count_repeats(sim):
+    """Repeated events are one Event with a count (kubectl get events shows "x12")."""
+    sim.apply(
+        deployment(
+            replicas=1,
+            image="orchestra/model:v3",
+            container={
+                "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 5}
+            },
+        )
+    )
+    sim.sleep(60)
+    unhealthy = [
+        e for e in sim.list_objects("Event") if e["reason"] == "Unhealthy" and "503" in e["message"]
+    ]
+    assert len(unhealthy) == 1 and unhealthy[0]["count"] >= 10
+    assert unhealthy[0]["involvedObject"]["kind"] == "Pod"
