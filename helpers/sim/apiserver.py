@@ -80,6 +80,8 @@ class ApiServer:
             )
         spec = admission.admit(doc)
         existing = self.store.find(kind, meta["name"], ns)
+        if kind == "Service":
+            self._service_addresses(spec, existing)
         if existing is None:
             body = {
                 "apiVersion": doc["apiVersion"],
@@ -103,6 +105,32 @@ class ApiServer:
             self._update(existing, meta, spec)
         return f"{kind.lower()}/{meta['name']}"
 
+    def _service_addresses(self, spec: dict, existing) -> None:
+        """A cluster IP (10.96.0.0/12) and node ports (30000-32767) kept across re-applies."""
+        old = existing.spec if existing is not None else {}
+        spec.setdefault("clusterIP", old.get("clusterIP") or self._next_cluster_ip())
+        spec["clusterIPs"] = [spec["clusterIP"]]
+        if spec["type"] not in ("NodePort", "LoadBalancer"):
+            return
+        old_ports = {p.get("port"): p.get("nodePort") for p in old.get("ports") or []}
+        used = {
+            p.get("nodePort")
+            for svc in self.store.of_kind("Service")
+            for p in svc.spec.get("ports") or []
+        }
+        rng = self.rng("nodeports")
+        for port in spec["ports"]:
+            if port.get("nodePort") is None:
+                port["nodePort"] = old_ports.get(port["port"])
+            while port["nodePort"] is None or port["nodePort"] in used - set(old_ports.values()):
+                port["nodePort"] = rng.randint(30000, 32767)
+
+    def _next_cluster_ip(self) -> str:
+        # 10.96.0.1 is the kubernetes Service and 10.96.0.10 kube-dns on kind.
+        self._cluster_ips += 1
+        n = self._cluster_ips
+        return f"10.96.{n // 256}.{n % 256}"
+
     def _update(self, obj, meta: dict, spec: dict) -> None:
         if obj.kind == "Pod" and {
             k: v for k, v in spec.items() if k not in ("tolerations", "nodeName")
@@ -110,6 +138,13 @@ class ApiServer:
             raise ManifestError(
                 f"pod {obj.name}: spec is immutable (Forbidden: pod updates may not change fields other than image and a few others).",
                 "Delete the pod and apply it again, or manage pods through a Deployment.",
+            )
+        if obj.kind in ("Deployment", "ReplicaSet") and spec.get("selector") != obj.spec.get(
+            "selector"
+        ):
+            raise ManifestError(
+                f"{obj.kind.lower()}/{obj.name}: spec.selector: Invalid value: field is immutable.",
+                "Delete the object and apply it again to change its selector.",
             )
         changed = False
         labels_new = dict(meta.get("labels") or {})

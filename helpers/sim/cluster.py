@@ -81,6 +81,7 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         self._rngs: dict[str, random.Random] = {}
         self._templates: dict[str, tuple] = {}
         self._ip_next: dict[str, int] = {}
+        self._cluster_ips = 10  # last Service IP handed out (10.96.0.10 is kube-dns on kind)
         self._images = {image_key(i) for i in images}
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)

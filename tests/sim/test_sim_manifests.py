@@ -112,3 +112,27 @@ def test_pod_spec_is_immutable_but_labels_are_not(sim):
         sim.apply(with_path(pod, "spec.containers.0.image", "orchestra/model:v2"))
     sim.apply(with_path(pod, "metadata.labels", {"a": "2"}))
     assert sim.get("pod", "solo")["metadata"]["labels"] == {"a": "2"}
+
+
+def test_service_gets_addresses_that_survive_reapply(sim):
+    sim.apply(MANIFESTS / "model-service.yaml")
+    svc = sim.get("service", "model")
+    assert svc["spec"]["clusterIP"].startswith("10.96.")
+    assert svc["spec"]["ports"][0]["nodePort"] == 30080
+    plain = service("other")
+    plain["spec"]["type"] = "NodePort"
+    sim.apply(plain)
+    port = sim.get("service", "other")["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= port <= 32767 and port != 30080
+    sim.apply(plain)
+    again = sim.get("service", "other")
+    assert again["spec"]["ports"][0]["nodePort"] == port
+    assert again["metadata"]["generation"] == 1
+
+
+def test_deployment_selector_is_immutable(sim):
+    sim.apply(deployment())
+    changed = with_path(deployment(), "spec.selector", {"matchLabels": {"app": "web", "tier": "x"}})
+    changed = with_path(changed, "spec.template.metadata.labels", {"app": "web", "tier": "x"})
+    with pytest.raises(ManifestError, match="field is immutable"):
+        sim.apply(changed)
