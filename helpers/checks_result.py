@@ -1,0 +1,109 @@
+"""The result an exercise check returns, and the waiting every check shares.
+
+A check never raises for a wrong answer: it returns a ``CheckResult`` that shows ✓ or ✗
+with what it saw and, when wrong, a hint aimed at that mistake. It is truthy when passed,
+so ``assert helpers.checks.replicas(cluster, "model", 5)`` works in tests and CI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from helpers.errors import LabError, LabTimeout
+
+# 60 s on the cluster clock: long enough for a pod to start and pass its readiness probe
+# (image already present), short enough that a wrong answer is reported within a minute.
+SETTLE_S = 60.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one exercise check.
+
+    Attributes:
+        goal: what the exercise asks, in one sentence.
+        passed: True when the cluster (or the answer) meets the goal.
+        seen: what the check observed.
+        hint: the next step when it failed (empty when passed).
+
+    Example:
+        >>> result = helpers.checks.replicas(cluster, "model", 5)
+        >>> bool(result)
+        True
+    """
+
+    goal: str
+    passed: bool
+    seen: str
+    hint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        mark = "✓" if self.passed else "✗"
+        lines = [f"{mark} {self.goal}", f"  seen: {self.seen}"]
+        if not self.passed and self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        color = "#1a7f37" if self.passed else "#cf222e"
+        mark = "✓" if self.passed else "✗"
+        hint = (
+            f"<div><b>hint:</b> {html.escape(self.hint)}</div>"
+            if not self.passed and self.hint
+            else ""
+        )
+        return (
+            f'<div style="border-left:4px solid {color};padding:4px 10px">'
+            f'<div style="color:{color};font-weight:bold">{mark} {html.escape(self.goal)}</div>'
+            f"<div><b>seen:</b> {html.escape(self.seen)}</div>{hint}</div>"
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One look at the cluster: passed, or not yet (``settling``), or wrong."""
+
+    passed: bool
+    seen: str
+    hint: str = ""
+    settling: bool = False  # the spec is right; the cluster is still converging
+
+
+def converge(
+    cluster, goal: str, look: Callable[[object], Verdict], settle: float = SETTLE_S
+) -> CheckResult:
+    """Look at the cluster; while the answer is right but still settling, wait for it.
+
+    A wrong spec fails at once with its hint; a right spec gets ``settle`` seconds on the
+    cluster clock to converge (on the simulator that costs no real time).
+
+    Example:
+        >>> converge(cluster, "3 pods", lambda c: Verdict(True, "3 pods"))
+    """
+    verdict = look(cluster)
+    if not verdict.passed and verdict.settling and settle > 0:
+        # A timeout is reported below as a failed check with the last thing seen.
+        with contextlib.suppress(LabTimeout):
+            cluster.wait(
+                lambda c: _done(look(c)), timeout=settle, what=f"the cluster to meet: {goal}"
+            )
+        verdict = look(cluster)
+    return CheckResult(goal, verdict.passed, verdict.seen, "" if verdict.passed else verdict.hint)
+
+
+def _done(verdict: Verdict) -> bool:
+    return verdict.passed or not verdict.settling
+
+
+def need(condition: bool, message: str, hint: str) -> None:
+    """Raise LabError for a misused check (wrong argument types), never for a wrong answer."""
+    if not condition:
+        raise LabError(message, hint)

@@ -1,0 +1,178 @@
+"""Exercise checks on Deployments: replicas, readiness, the version rolled out, faults.
+
+Each reads the cluster only through the shared API (``get``, ``snapshot``), so it means
+the same on the simulator and on kind.
+"""
+
+from __future__ import annotations
+
+from helpers.checks_result import CheckResult, Verdict, converge, need
+from helpers.errors import NotFound
+from helpers.rollout import template_image
+from helpers.state import version_of
+
+# Pod statuses that a person must fix (they do not clear by waiting).
+# Values the model server reads as "off" (orchestra_model.faults).
+OFF = ("", "0", "false", "no", "off")
+# Error and OOMKilled are left out: the kubelet restarts such a container, and a repeat
+# shows as CrashLoopBackOff, which is in the list.
+BROKEN = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull")
+
+
+def _deployment(cluster, name: str) -> dict | None:
+    try:
+        return cluster.get("Deployment", name)
+    except NotFound:
+        return None
+
+
+def _missing(name: str) -> Verdict:
+    return Verdict(
+        False,
+        f"there is no deployment/{name}",
+        "Create it first: cluster.apply(...) (kubectl apply -f <file>); "
+        "list what exists with cluster.pods().",
+    )
+
+
+def pods_of(cluster, deployment: str) -> list[dict]:
+    """The pod rows owned by ``deployment`` (Terminating ones included)."""
+    return [p for p in cluster.snapshot()["pods"] if p.get("owner") == deployment]
+
+
+def _counts(dep: dict) -> tuple[int, int, int, int]:
+    status = dep.get("status") or {}
+    return (
+        int(dep["spec"].get("replicas", 1)),
+        int(status.get("readyReplicas", 0) or 0),
+        int(status.get("updatedReplicas", 0) or 0),
+        int(status.get("replicas", 0) or 0),
+    )
+
+
+def replicas(cluster, deployment: str, n: int) -> CheckResult:
+    """deployment/<name> wants ``n`` replicas and has ``n`` ready.
+
+    Example:
+        >>> helpers.checks.replicas(cluster, "model", 5)
+        ✓ deployment/model runs 5 ready replicas
+    """
+    need(isinstance(n, int) and n >= 0, f"n must be a whole number, not {n!r}.", "e.g. 5")
+
+    def look(c) -> Verdict:
+        dep = _deployment(c, deployment)
+        if dep is None:
+            return _missing(deployment)
+        want, ready, _, _ = _counts(dep)
+        seen = f"deployment/{deployment} wants {want} replicas, {ready} ready"
+        if want != n:
+            return Verdict(
+                False,
+                seen,
+                f"deployment/{deployment} has {want} replicas; scale it with "
+                f'cluster.scale("{deployment}", {n}) (kubectl scale deployment/{deployment} '
+                f"--replicas={n}).",
+            )
+        broken = [p["status"] for p in pods_of(c, deployment) if p["status"] in BROKEN]
+        if broken:
+            return Verdict(False, seen, _broken_hint(deployment, broken[0]))
+        return Verdict(
+            ready == n,
+            seen,
+            f"The spec is right; {n - ready} pod(s) are not Ready yet. Look at "
+            "cluster.pods() and cluster.events() for Pending pods (FailedScheduling).",
+            settling=True,
+        )
+
+    return converge(cluster, f"deployment/{deployment} runs {n} ready replicas", look)
+
+
+def _broken_hint(deployment: str, status: str) -> str:
+    return (
+        f"A pod of deployment/{deployment} is in {status}: waiting will not fix it. Read "
+        f"cluster.events() for its reason, fix the spec (image or env), or roll back with "
+        f'cluster.rollout_undo("{deployment}").'
+    )
+
+
+def rolled_out(cluster, deployment: str, version: str) -> CheckResult:
+    """Every replica of deployment/<name> runs ``version`` and the rollout is complete.
+
+    Example:
+        >>> helpers.checks.rolled_out(cluster, "model", "v2")
+        ✓ deployment/model runs orchestra/model:v2 on every replica
+    """
+    need(isinstance(version, str) and version, "version must be a tag such as 'v2'.", "e.g. v2")
+
+    def look(c) -> Verdict:
+        dep = _deployment(c, deployment)
+        if dep is None:
+            return _missing(deployment)
+        image = template_image(dep)
+        want, ready, updated, total = _counts(dep)
+        running = sorted({p["version"] for p in pods_of(c, deployment) if p["ready"]})
+        seen = f"template image {image}; ready pods run {', '.join(running) or 'nothing'}"
+        if version_of(image) != version:
+            return Verdict(
+                False,
+                seen,
+                f"The pod template asks for {image}. Change it with cluster.set_image("
+                f'"{deployment}", "orchestra/model:{version}") (kubectl set image '
+                f"deployment/{deployment} model=orchestra/model:{version}).",
+            )
+        state = c.rollout_status(deployment)
+        if state.state == "stuck":
+            return Verdict(False, seen, _broken_hint(deployment, state.reason))
+        return Verdict(
+            state.state == "complete" and ready == want and updated == want == total,
+            seen,
+            f"The rollout is still in progress ({state.message}); wait with "
+            f'cluster.wait_rollout("{deployment}") (kubectl rollout status '
+            f"deployment/{deployment}).",
+            settling=True,
+        )
+
+    return converge(cluster, f"deployment/{deployment} runs {version} on every replica", look)
+
+
+def healthy(cluster, deployment: str) -> CheckResult:
+    """All replicas Ready, no pod crash-looping, no fault switch left in the pod template.
+
+    Example:
+        >>> helpers.checks.healthy(cluster, "model")
+        ✓ deployment/model is healthy: every replica Ready, no fault switched on
+    """
+
+    def look(c) -> Verdict:
+        dep = _deployment(c, deployment)
+        if dep is None:
+            return _missing(deployment)
+        want, ready, _, _ = _counts(dep)
+        env = [
+            e["name"]
+            for ctr in dep["spec"]["template"]["spec"]["containers"]
+            for e in ctr.get("env") or []
+            if e.get("name", "").startswith("MODEL_FAULT_")
+            and str(e.get("value", "")).lower() not in OFF
+        ]
+        seen = f"{ready}/{want} ready" + (f"; fault env {', '.join(env)}" if env else "")
+        if env:
+            return Verdict(
+                False,
+                seen,
+                f"The pod template still sets {env[0]}. Remove it (kubectl set env "
+                f"deployment/{deployment} {env[0]}-) or roll back with "
+                f'cluster.rollout_undo("{deployment}").',
+            )
+        state = c.rollout_status(deployment)
+        if state.state == "stuck":
+            return Verdict(False, seen, _broken_hint(deployment, state.reason))
+        return Verdict(
+            ready == want and state.state == "complete",
+            seen,
+            "Some replicas are not Ready yet; look at cluster.pods() and cluster.events().",
+            settling=True,
+        )
+
+    goal = f"deployment/{deployment} is healthy: every replica Ready, no fault switched on"
+    return converge(cluster, goal, look)

@@ -1,0 +1,195 @@
+"""Thin glue the notebooks call: open a lab's cluster, show files, run kubectl, clean up.
+
+Everything here is a few lines on top of the shared cluster API, so a notebook cell stays
+one to three calls and runs unchanged on the simulator and on kind.
+
+Example:
+    >>> cluster = helpers.lab.start("03_scale")       # connect, reset, deploy the model
+    >>> helpers.lab.kubectl("scale deployment/model --replicas=5")
+    >>> helpers.lab.cleanup(cluster)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from helpers.errors import LabError, NotFound
+from helpers.lab_container import build_image, run_container
+from helpers.lab_experiments import chaos, rollout_experiment
+from helpers.lab_kubectl import kubectl
+from helpers.lab_model import releases
+from helpers.lab_ops import (
+    MANIFESTS,
+    node_loss_timeline,
+    read_manifest,
+    recover,
+    room_for,
+    set_env,
+    set_probe_path,
+    set_tolerations,
+    wait_pods,
+)
+from helpers.lab_server import LocalServer, local_server
+from helpers.lab_solutions import exercise, reveal
+
+REPO = Path(__file__).resolve().parent.parent
+
+# What a lab needs before its first cell of its own: the model Deployment and Service.
+PREREQUISITES = {
+    "03_scale": ["model-deployment.yaml", "model-service.yaml"],
+    "04_break": ["model-deployment.yaml", "model-service.yaml"],
+    "05_roll_forward": ["model-deployment.yaml", "model-service.yaml"],
+    "06_scheduling": ["model-deployment.yaml", "model-service.yaml"],
+}
+# Objects a lab may leave behind; cleanup deletes them so every lab starts the same.
+LAB_OBJECTS = [
+    ("HorizontalPodAutoscaler", "model"),
+    ("PodDisruptionBudget", "model"),
+    ("Deployment", "model-canary"),
+    ("Deployment", "model"),
+    ("Service", "model"),
+]
+# 300 s: a real cluster needs up to the pods' 30 s grace period plus image and probe time.
+SETTLE_S = 300.0
+
+_current = {"cluster": None}
+
+
+def current():
+    """The cluster the last ``start`` opened (``kubectl`` uses it by default)."""
+    if _current["cluster"] is None:
+        raise LabError(
+            "No lab cluster is open yet.", 'Run cluster = helpers.lab.start("00_setup").'
+        )
+    return _current["cluster"]
+
+
+def start(lab: str, backend: str | None = None):
+    """Connect, remove leftovers of earlier runs, apply this lab's prerequisites.
+
+    Args:
+        lab: the notebook's name, e.g. "03_scale".
+        backend: None (LAB_BACKEND, else kind when reachable, else the simulator), "sim"
+            or "kind".
+
+    Example:
+        >>> cluster = helpers.lab.start("03_scale")
+        >>> cluster.backend
+        'sim'
+    """
+    import helpers
+
+    cluster = helpers.connect(backend)
+    if cluster.simulated:
+        from helpers.lab_simfix import guard
+
+        guard(cluster)  # temporary: see helpers/lab_simfix.py
+    _current["cluster"] = cluster
+    reset(cluster)
+    files = PREREQUISITES.get(lab, [])
+    for name in files:
+        cluster.apply(MANIFESTS / name)
+    if files:
+        cluster.wait_rollout("model", timeout=SETTLE_S)
+    return cluster
+
+
+def reset(cluster) -> None:
+    """Delete the lab objects, start stopped workers, uncordon nodes; wait for calm.
+
+    Example:
+        >>> helpers.lab.reset(cluster)
+    """
+    for node in cluster.snapshot()["nodes"]:
+        if node["role"] == "worker" and node["ready"] != "True":
+            with contextlib.suppress(LabError):  # not stopped by us: leave it be
+                cluster.start_node(node["name"])
+        if not node["schedulable"]:
+            cluster.uncordon(node["name"])
+    for kind, name in LAB_OBJECTS:
+        with contextlib.suppress(NotFound):  # absent already: nothing to clean
+            cluster.delete(kind, name)
+    cluster.wait(
+        lambda c: (
+            not any(p["labels"].get("app") == "model" for p in c.snapshot()["pods"])
+            and all(n["ready"] == "True" for n in c.snapshot()["nodes"])
+        ),
+        timeout=SETTLE_S,
+        what="the model pods of earlier runs to go and every node to be Ready",
+    )
+
+
+def cleanup(cluster) -> str:
+    """End of a lab: delete what it made and close the connection (safe to run twice).
+
+    Example:
+        >>> helpers.lab.cleanup(cluster)
+        'cleaned up: no model objects left'
+    """
+    reset(cluster)
+    cluster.close()
+    if _current["cluster"] is cluster:
+        _current["cluster"] = None
+    return "cleaned up: no model objects left"
+
+
+def manifest(name: str) -> Path:
+    """The path of a course manifest, e.g. ``manifest("model-hpa.yaml")``."""
+    path = MANIFESTS / name
+    if not path.exists():
+        raise NotFound(f"No manifest {name} in cluster/manifests/.", "See the folder's files.")
+    return path
+
+
+def show_file(path: str, start: int | None = None, stop: int | None = None, grep: str = ""):
+    """Show a repository file (or lines ``start``..``stop``, 1-based) as highlighted code.
+
+    Args:
+        path: relative to the repository root, e.g. "cluster/model/Dockerfile".
+        grep: keep only the lines from the first one containing this text.
+
+    Example:
+        >>> helpers.lab.show_file("cluster/model/Dockerfile", grep="FROM")
+    """
+    from IPython.display import Markdown
+
+    full = REPO / path
+    if not full.is_file():
+        raise NotFound(f"No file {path} in the repository.", "Check the path from the repo root.")
+    lines = full.read_text().splitlines()
+    if grep:
+        first = next((i for i, line in enumerate(lines) if grep in line), 0)
+        lines = lines[first:]
+        start = start or 1
+    chunk = lines[(start or 1) - 1 : stop]
+    language = {".py": "python", ".yaml": "yaml", ".yml": "yaml"}.get(full.suffix, "dockerfile")
+    return Markdown(f"`{path}`\n\n```{language}\n" + "\n".join(chunk) + "\n```")
+
+
+__all__ = [
+    "LocalServer",
+    "build_image",
+    "chaos",
+    "cleanup",
+    "current",
+    "exercise",
+    "kubectl",
+    "local_server",
+    "manifest",
+    "node_loss_timeline",
+    "read_manifest",
+    "recover",
+    "releases",
+    "reset",
+    "reveal",
+    "rollout_experiment",
+    "room_for",
+    "run_container",
+    "set_env",
+    "set_probe_path",
+    "set_tolerations",
+    "show_file",
+    "start",
+    "wait_pods",
+]

@@ -1,0 +1,99 @@
+"""helpers.checks on placement: nodes, spreading, requests, Pending, drains, budgets, HPAs.
+
+Kubernetes behaviour relied on: scheduling filters and the FailedScheduling message
+(https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/), drains that respect
+PodDisruptionBudgets (https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/).
+"""
+
+from __future__ import annotations
+
+import helpers.lab
+from helpers import checks
+from tests.labs.conftest import MANIFESTS
+
+
+def test_worker_count_right_and_wrong(sim):
+    assert checks.worker_count(sim, 2)
+    wrong = checks.worker_count(sim, 3)
+    assert not wrong
+    assert "role is 'worker'" in wrong.hint
+
+
+def test_spread_passes_on_two_workers(deployed):
+    result = checks.spread(deployed, "app=model", nodes=2)
+    assert result
+    assert "orchestra-worker, orchestra-worker2" in result.seen
+
+
+def test_spread_fails_when_a_worker_is_cordoned(sim):
+    """A cordoned node is filtered out by the scheduler (kube-scheduler docs)."""
+    sim.cordon("orchestra-worker2")
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    sim.wait_rollout("model")
+    result = checks.spread(sim, "app=model", nodes=2)
+    assert not result
+    assert "cordoned" in result.hint
+
+
+def test_spread_with_too_few_pods_says_scale_up(sim):
+    result = checks.spread(sim, "app=model", nodes=2)
+    assert not result
+    assert "scale up" in result.hint
+
+
+def test_requests_right_and_wrong(deployed):
+    assert checks.requests(deployed, "model", cpu="100m", memory="128Mi")
+    wrong = checks.requests(deployed, "model", cpu="250m")
+    assert not wrong
+    assert "kubectl set resources deployment/model --requests=cpu=250m" in wrong.hint
+
+
+def test_pending_reason_reads_the_failed_scheduling_event(deployed):
+    """A pod that fits nowhere stays Pending with a FailedScheduling event (scheduler docs)."""
+    no_event = checks.pending_reason(deployed, "Insufficient cpu")
+    assert not no_event and "no FailedScheduling event" in no_event.seen
+    room = helpers.lab.room_for(deployed, cpu=0.1, memory=128 * 2**20)
+    deployed.scale("model", 3 + room + 1)
+    deployed.sleep(10)
+    assert (deployed.pods()["status"] == "Pending").sum() == 1
+    assert checks.pending_reason(deployed, "Insufficient cpu")
+    wrong = checks.pending_reason(deployed, "no idea")
+    assert not wrong
+    assert "FailedScheduling" in wrong.hint
+
+
+def test_drained_passes_after_a_drain_and_fails_before(deployed):
+    before = checks.drained(deployed, "orchestra-worker")
+    assert not before
+    assert 'cluster.drain("orchestra-worker")' in before.hint
+    deployed.drain("orchestra-worker")
+    assert checks.drained(deployed, "orchestra-worker")
+
+
+def test_drained_unknown_node(deployed):
+    result = checks.drained(deployed, "no-such-node")
+    assert not result and "cluster.nodes()" in result.hint
+
+
+def test_pdb_missing_wrong_and_right(deployed):
+    missing = checks.pdb(deployed, "model", 2)
+    assert not missing and "model-pdb.yaml" in missing.hint
+    pdb = helpers.lab.read_manifest("model-pdb.yaml")
+    pdb["spec"]["minAvailable"] = 1
+    deployed.apply(pdb)
+    wrong = checks.pdb(deployed, "model", 2)
+    assert not wrong and "minAvailable: 2" in wrong.hint
+    deployed.apply(MANIFESTS / "model-pdb.yaml")
+    assert checks.pdb(deployed, "model", 2)
+
+
+def test_hpa_missing_wrong_and_right(deployed):
+    assert not checks.hpa(deployed, "model", 2, 10, 70)
+    deployed.apply(MANIFESTS / "model-hpa.yaml")
+    assert checks.hpa(deployed, "model", 2, 10, 70)
+    wrong = checks.hpa(deployed, "model", 3, 8, 60)
+    assert not wrong
+    assert (
+        wrong.hint
+        == "Fix minReplicas, maxReplicas, averageUtilization in the manifest and apply it again."
+    )

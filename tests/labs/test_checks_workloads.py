@@ -1,0 +1,94 @@
+"""helpers.checks on Deployments: each check passes on a right state and fails with its hint.
+
+Kubernetes behaviour relied on: a Deployment's ready replicas and rollouts
+(https://kubernetes.io/docs/concepts/workloads/controllers/deployment/), CrashLoopBackOff
+(https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import helpers.lab
+from helpers import checks
+from helpers.errors import LabError
+
+
+def test_replicas_passes_once_the_scaled_pods_are_ready(deployed):
+    deployed.scale("model", 5)
+    result = checks.replicas(deployed, "model", 5)  # waits for the two new pods
+    assert result and result.passed
+    assert "5 ready" in result.seen
+
+
+def test_replicas_fails_at_once_with_the_scale_hint(deployed):
+    t0 = deployed.now()
+    result = checks.replicas(deployed, "model", 5)
+    assert not result
+    assert deployed.now() == t0  # a wrong spec is reported without waiting
+    assert 'cluster.scale("model", 5)' in result.hint
+    assert "kubectl scale deployment/model --replicas=5" in result.hint
+
+
+def test_replicas_names_a_crash_loop_instead_of_waiting(deployed):
+    """A container that exits at start ends in CrashLoopBackOff (pod-lifecycle docs)."""
+    helpers.lab.set_env(deployed, "model", MODEL_FAULT_CRASH_AT_START="1")
+    deployed.scale("model", 4)
+    result = checks.replicas(deployed, "model", 4)
+    assert not result
+    assert "CrashLoopBackOff" in result.hint
+
+
+def test_replicas_on_a_missing_deployment_says_to_apply(sim):
+    result = checks.replicas(sim, "model", 3)
+    assert not result
+    assert "there is no deployment/model" in result.seen
+    assert "apply" in result.hint
+
+
+def test_replicas_refuses_misuse(deployed):
+    with pytest.raises(LabError):
+        checks.replicas(deployed, "model", -1)
+
+
+def test_rolled_out_passes_after_a_rollout(deployed):
+    deployed.set_image("model", "orchestra/model:v2")
+    assert checks.rolled_out(deployed, "model", "v2")
+
+
+def test_rolled_out_fails_with_the_set_image_hint(deployed):
+    result = checks.rolled_out(deployed, "model", "v2")
+    assert not result
+    assert "kubectl set image deployment/model model=orchestra/model:v2" in result.hint
+
+
+def test_rolled_out_reports_a_stuck_rollout(deployed):
+    """A missing image ends in ErrImagePull/ImagePullBackOff (images docs)."""
+    deployed.set_image("model", "orchestra/model:v9")
+    result = checks.rolled_out(deployed, "model", "v9")
+    assert not result
+    assert "rollout_undo" in result.hint
+    assert "ImagePull" in result.hint or "ErrImagePull" in result.hint
+
+
+def test_healthy_passes_on_the_course_deployment(deployed):
+    result = checks.healthy(deployed, "model")
+    assert result
+    assert result.seen == "3/3 ready"
+
+
+def test_healthy_names_the_fault_switch_left_on(deployed):
+    helpers.lab.set_env(deployed, "model", MODEL_FAULT_LATENCY_MS="50")
+    result = checks.healthy(deployed, "model")
+    assert not result
+    assert "MODEL_FAULT_LATENCY_MS" in result.hint
+    assert "kubectl set env deployment/model MODEL_FAULT_LATENCY_MS-" in result.hint
+
+
+def test_result_shows_mark_seen_and_hint_only_when_failed(deployed):
+    good = checks.replicas(deployed, "model", 3)
+    bad = checks.replicas(deployed, "model", 4)
+    assert repr(good).startswith("✓ deployment/model runs 3 ready replicas")
+    assert "hint" not in repr(good) and "hint" not in good._repr_html_()
+    assert repr(bad).startswith("✗") and "hint:" in repr(bad)
+    assert "<b>hint:</b>" in bad._repr_html_()

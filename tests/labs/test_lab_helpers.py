@@ -1,0 +1,132 @@
+"""helpers.lab: the glue the notebooks call, on the simulator.
+
+Kubernetes behaviour relied on: taint-based evictions after the node monitor grace period
+(https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#taint-based-evictions).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import helpers.lab
+from helpers.errors import LabError
+from helpers.lab_solutions import solution_code, solutions_of
+
+
+def test_start_deploys_prerequisites_and_reset_removes_them(deployed):
+    assert deployed.pods()["ready"].sum() == 3
+    helpers.lab.reset(deployed)
+    assert deployed.pods().empty
+    assert helpers.lab.cleanup(deployed) == "cleaned up: no model objects left"
+    with pytest.raises(LabError, match="No lab cluster"):
+        helpers.lab.current()
+
+
+def test_kubectl_translates_the_commands_the_labs_use(deployed):
+    kubectl = helpers.lab.kubectl
+    kubectl("kubectl scale deployment/model --replicas=4")
+    assert deployed.get("deployment", "model")["spec"]["replicas"] == 4
+    kubectl("set image deployment/model model=orchestra/model:v2")
+    kubectl("rollout status deployment/model")
+    assert set(kubectl("get pods -l app=model").query("ready")["version"]) == {"v2"}
+    history = kubectl("rollout history deployment/model")
+    assert list(history["image"]) == ["orchestra/model:v1", "orchestra/model:v2"]
+    assert kubectl("rollout undo deployment/model") == 1
+    assert list(kubectl("get rs")["image"]) != []
+    assert list(kubectl("get svc")["name"]) == ["model"]
+    kubectl("cordon orchestra-worker")
+    assert not kubectl("get nodes").set_index("name").loc["orchestra-worker", "schedulable"]
+
+
+def test_kubectl_refuses_what_it_does_not_know(deployed):
+    with pytest.raises(LabError, match="knows"):
+        helpers.lab.kubectl("port-forward svc/model 8080")
+    with pytest.raises(LabError, match="malformed"):
+        helpers.lab.kubectl("scale deployment/model")
+
+
+def test_exercise_is_silent_for_students_and_solves_in_ci(monkeypatch, capsys):
+    monkeypatch.delenv("LAB_AUTOSOLVE", raising=False)
+    namespace = {"cluster": None}
+    monkeypatch.setattr("helpers.lab_solutions._namespace", lambda depth=2: namespace)
+    helpers.lab.exercise("00-setup-1")
+    assert "answer" not in namespace and capsys.readouterr().out == ""
+    with pytest.raises(LabError, match="not an exercise id"):
+        helpers.lab.exercise("setup")
+
+
+def test_exercise_runs_the_instructor_answer_under_autosolve(monkeypatch, capsys, sim):
+    monkeypatch.setenv("LAB_AUTOSOLVE", "1")
+    namespace = {"cluster": sim}
+    monkeypatch.setattr("helpers.lab_solutions._namespace", lambda depth=2: namespace)
+    helpers.lab.exercise("00-setup-1")
+    assert namespace["answer"] == 2
+    assert "[LAB_AUTOSOLVE=1] ran the instructor's answer to 00-setup-1" in capsys.readouterr().out
+
+
+def test_solutions_parse_by_section_and_missing_ones_say_where():
+    assert "cluster.scale" in solutions_of("03")["03-scale-1"]
+    with pytest.raises(LabError, match="labs/solutions/03_"):
+        solution_code("03-scale-99")
+
+
+def test_set_env_and_tolerations_edit_the_template(deployed):
+    helpers.lab.set_env(deployed, "model", MODEL_FAULT_LATENCY_MS="5")
+    helpers.lab.set_tolerations(deployed, "model", 30)
+    spec = deployed.get("deployment", "model")["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+    assert env["MODEL_FAULT_LATENCY_MS"] == "5" and "POD_NAME" in env
+    assert {t["tolerationSeconds"] for t in spec["tolerations"]} == {30}
+    helpers.lab.set_env(deployed, "model", MODEL_FAULT_LATENCY_MS=None)
+    spec = deployed.get("deployment", "model")["spec"]["template"]["spec"]
+    assert "MODEL_FAULT_LATENCY_MS" not in {e["name"] for e in spec["containers"][0]["env"]}
+
+
+def test_room_for_matches_what_the_scheduler_admits(deployed):
+    """Requests are summed against allocatable (manage-resources-containers docs)."""
+    room = helpers.lab.room_for(deployed, cpu=0.1, memory=128 * 2**20)
+    deployed.scale("model", 3 + room)
+    deployed.sleep(15)
+    assert (deployed.pods()["status"] == "Pending").sum() == 0
+    assert helpers.lab.room_for(deployed, cpu=0.1, memory=128 * 2**20) == 0
+
+
+def test_node_loss_with_short_tolerations(deployed):
+    """NotReady after the grace period, eviction tolerationSeconds later (taint docs)."""
+    helpers.lab.set_tolerations(deployed, "model", 30)
+    deployed.wait_rollout("model")
+    t0 = deployed.now()
+    deployed.stop_node("orchestra-worker2")
+    took = helpers.lab.recover(deployed, "model", since=t0, away_from="orchestra-worker2")
+    timeline = helpers.lab.node_loss_timeline(deployed, "orchestra-worker2", since=t0)
+    not_ready = timeline.loc[timeline["reason"] == "NodeNotReady", "after_s"].min()
+    evicted = timeline.loc[timeline["reason"] == "TaintManagerEviction", "after_s"].min()
+    assert 40 <= not_ready <= 60  # 40 s (older releases) or 50 s plus a status period
+    assert evicted - not_ready == pytest.approx(30, abs=1)
+    assert took >= evicted
+
+
+def test_wait_pods_and_chaos(deployed):
+    assert len(helpers.lab.wait_pods(deployed, "app=model", 3)) == 3
+    with deployed.traffic("model", rps=20) as run:
+        faults = helpers.lab.chaos(deployed, kills=2, every=10, seed=0)
+    assert len(faults) == 2 and all(k.startswith("delete model-") for k in faults)
+    assert run.summary()["failed"] == 0
+
+
+def test_releases_table_and_local_server():
+    table = helpers.lab.releases()
+    assert list(table["loads"]) == [True, True, False]
+    assert table.loc[1, "accuracy"] > table.loc[0, "accuracy"]
+    assert "<artifacts>" in table.loc[2, "problem"] and "/" + "home" not in table.loc[2, "problem"]
+    with helpers.lab.local_server("v1") as server:
+        assert server.get("/version")["body"]["version"] == "v1"
+        assert server.predict([[0.0] * 64])["pod"] == "local-v1"
+    assert server.process.returncode == 0  # SIGTERM: a clean exit
+
+
+def test_show_file_and_read_manifest():
+    shown = helpers.lab.show_file("cluster/manifests/model-service.yaml", grep="kind:", stop=2)
+    assert shown.data.startswith("`cluster/manifests/model-service.yaml`")
+    assert "```yaml\nkind: Service" in shown.data
+    assert helpers.lab.read_manifest("model-deployment.yaml")["kind"] == "Deployment"

@@ -1,0 +1,163 @@
+"""The lab notebooks' shape: numbered, goals and time first, thin cells, kubectl twins,
+docs links, exercises with solutions and checks, a cleanup, clean committed outputs."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+
+import nbformat
+import pytest
+
+from helpers.lab_solutions import solutions_of
+from tests.labs.conftest import NOTEBOOKS, ROOT
+
+_spec = importlib.util.spec_from_file_location("build_labs", ROOT / "tools" / "build_labs.py")
+build_labs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_labs)
+
+IDS = [p.stem for p in NOTEBOOKS]
+# Cluster verbs with a command-line twin; a cell calling one names the command: kubectl
+# for the API verbs, curl (or a load tool) for the HTTP ones, docker for node power on kind.
+KUBECTL_VERBS = {
+    "apply", "get", "delete", "scale", "set_image", "rollout_undo", "wait_rollout", "pods",
+    "nodes", "events", "delete_pod", "cordon", "uncordon", "drain", "stop_node", "start_node",
+    "traffic", "service",
+}  # fmt: skip
+TWINS = ("kubectl", "curl", "docker")
+HELPER_ROOTS = {"helpers", "cluster"}
+EXERCISE = re.compile(r'helpers\.lab\.exercise\("([^"]+)"\)')
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _root(node):
+    # Only plain attribute chains count: cluster.pods()["status"].value_counts() is one
+    # helper call (cluster.pods) followed by pandas.
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def helper_calls(source: str) -> list[str]:
+    """Calls rooted at helpers or cluster, e.g. ['cluster.scale', 'helpers.checks.replicas']."""
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if call and _root(node.func) in HELPER_ROOTS:
+            calls.append(ast.unparse(node.func))
+    return calls
+
+
+def test_there_are_six_numbered_labs_in_order():
+    assert IDS[:6] == [
+        "00_setup",
+        "01_containers",
+        "02_deploy",
+        "03_scale",
+        "04_break",
+        "05_roll_forward",
+    ]
+    assert all(re.fullmatch(r"\d\d_[a-z_]+", i) for i in IDS)
+    assert [int(i[:2]) for i in IDS] == list(range(len(IDS)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_notebook_matches_its_source(path):
+    built = build_labs.notebook_of(ROOT / "labs" / "src" / f"{path.stem}.md")
+    committed = _read(path)
+    assert [(c.cell_type, c.source) for c in committed.cells] == [
+        (c.cell_type, c.source) for c in built.cells
+    ], "run: python tools/build_labs.py --execute " + path.stem[:2]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_goals_time_and_docs_links_at_the_top(path):
+    first = _read(path).cells[0]
+    assert first.cell_type == "markdown"
+    assert re.search(r"\*\*Time:\*\* about \d+ minutes", first.source)
+    assert "**Learning goals**" in first.source
+    text = "\n".join(c.source for c in _read(path).cells if c.cell_type == "markdown")
+    assert len(re.findall(r"https://kubernetes\.io/docs/\S+", text)) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_code_cells_are_thin_and_name_their_kubectl_twin(path):
+    cells = _read(path).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        calls = helper_calls(cell.source)
+        assert len(calls) <= 3, f"cell {i} makes {len(calls)} helper calls: {calls}"
+        verbs = {c.split(".")[-1] for c in calls if c.startswith("cluster.")} & KUBECTL_VERBS
+        before = cells[i - 1].source if i and cells[i - 1].cell_type == "markdown" else ""
+        if verbs and "(no kubectl" not in cell.source:
+            text = cell.source + before
+            assert any(t in text for t in TWINS), f"cell {i} calls {verbs} without its twin"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_ends_with_a_cleanup_cell(path):
+    cells = _read(path).cells
+    code = [c for c in cells if c.cell_type == "code"]
+    assert "helpers.lab.cleanup(cluster)" in code[-1].source
+    assert "## Cleanup" in cells[cells.index(code[-1]) - 1].source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercises_have_a_solution_then_a_passing_check(path):
+    cells = [c for c in _read(path).cells if c.cell_type == "code"]
+    found = 0
+    for i, cell in enumerate(cells):
+        match = EXERCISE.search(cell.source)
+        if not match:
+            continue
+        found += 1
+        exercise = match.group(1)
+        assert exercise.startswith(path.stem[:2] + "-")
+        assert cell.source.rstrip().endswith("# keep this line last")
+        assert exercise in solutions_of(path.stem[:2])
+        check = cells[i + 1]
+        assert "helpers.checks." in check.source
+        shown = "".join(
+            o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in check.outputs
+        )
+        assert shown.startswith("✓"), f"{exercise}: committed check output is {shown[:80]!r}"
+    assert found >= 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_outputs_are_clean(path):
+    """No kubeconfig field, token or local absolute path; no error unless declared."""
+    nb = _read(path)
+    assert build_labs.leaks(nb) == []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, f"cell {i} was not executed"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors or "NBVAL_RAISES_EXCEPTION" in cell.source, f"cell {i}: {errors}"
+
+
+def test_leak_detector_catches_paths_and_kubeconfig():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", text="/home/ann/.kube/config\nclient-key-data: abc")
+    ]
+    nb.cells = [cell]
+    assert len(build_labs.leaks(nb)) == 2
+    cell.outputs = [nbformat.v4.new_output("stream", text=f"{ROOT}/labs")]
+    assert "<repo>/labs" in build_labs.scrub(nb).cells[0].outputs[0]["text"]
+
+
+def test_builder_splits_markdown_and_python_fences_with_stable_ids():
+    text = "# T\n\ntext\n\n```python\nx = 1\n```\n\nmore\n\n```py\nnot a cell\n```\n"
+    cells = build_labs.cells_of(text, "09_demo")
+    assert [c.cell_type for c in cells] == ["markdown", "code", "markdown"]
+    assert cells[1].source == "x = 1"
+    assert "```py\nnot a cell" in cells[2].source
+    assert [c["id"] for c in cells] == ["09-demo-000", "09-demo-001", "09-demo-002"]
