@@ -15,13 +15,15 @@ from typing import Any
 from orchestra_model.faults import FaultConfigError, Faults
 
 from helpers.errors import ManifestError
+from helpers.sim import interpod
+from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
 from helpers.sim.quantity import parse as parse_quantity
 from helpers.state import version_of
 
 POD_KEYS = {
     "containers", "terminationGracePeriodSeconds", "restartPolicy", "nodeSelector",
-    "tolerations", "affinity", "nodeName",
+    "tolerations", "affinity", "nodeName", "topologySpreadConstraints",
     # inert here: no effect the simulator could show
     "securityContext", "serviceAccountName", "serviceAccount", "automountServiceAccountToken",
     "dnsPolicy", "enableServiceLinks", "schedulerName", "imagePullSecrets", "hostname",
@@ -62,6 +64,7 @@ class PodPlan:
     node_selector: tuple
     affinity_terms: tuple
     tolerations: tuple
+    interpod: InterPod | None = None
 
 
 def _refuse_unknown(obj: dict, allowed: set, field: str) -> None:
@@ -111,8 +114,8 @@ def validate(spec: dict[str, Any], field: str = "spec") -> None:
 def _validate_affinity(affinity, field: str) -> None:
     if not affinity:
         return
-    _refuse_unknown(affinity, {"nodeAffinity"}, field)
-    node = affinity["nodeAffinity"] or {}
+    _refuse_unknown(affinity, {"nodeAffinity", "podAffinity", "podAntiAffinity"}, field)
+    node = affinity.get("nodeAffinity") or {}
     _refuse_unknown(
         node, {"requiredDuringSchedulingIgnoredDuringExecution"}, f"{field}.nodeAffinity"
     )
@@ -191,6 +194,7 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         node_selector=tuple(sorted((spec.get("nodeSelector") or {}).items())),
         affinity_terms=tuple(_terms(terms.get("nodeSelectorTerms") or [])),
         tolerations=tuple(_toleration(t) for t in spec.get("tolerations") or []),
+        interpod=interpod.parse(spec, field),
     )
 
 

@@ -11,6 +11,7 @@ scoring every node (in the spirit of percentageOfNodesToScore).
 
 from __future__ import annotations
 
+from helpers.sim.interpod import Placement
 from helpers.sim.nodes import MAX_PODS, Node, tolerates
 
 LEVELS = 101
@@ -67,6 +68,7 @@ class Scheduler:
         self.owner_counts: dict[str, dict[str, int]] = {}
         self.queue: dict[str, object] = {}
         self.unschedulable: dict[str, object] = {}
+        self.anti_pods = 0  # bound pods with required anti-affinity (others must respect it)
         self._scheduled = False
         self._retry = None
         sim.store.watch("Node", lambda node, _type: self.node_changed(node))
@@ -152,6 +154,8 @@ class Scheduler:
 
     def pick(self, pod) -> Node | None:
         """The best feasible node: fewest pods of the same owner, then least allocated."""
+        if pod.plan.interpod is not None or self.anti_pods:
+            return self._pick_constrained(pod)
         counts = self.owner_counts.get(pod.owner or pod.uid, {})
         best, best_key = None, None
         for level, bucket in enumerate(self.buckets):
@@ -172,6 +176,33 @@ class Scheduler:
                     best, best_key = node, key
         return best
 
+    def _all_nodes(self) -> list[Node]:
+        return [n for b in self.buckets for n in b.values()] + list(self.special.values())
+
+    def _placement(self, pod) -> Placement:
+        # Spreading domains: every node the pod's node selector/affinity allows, tainted or
+        # not (nodeTaintsPolicy: Ignore, the default), so a kind control plane counts.
+        plan = pod.plan
+        domains = [
+            n
+            for n in self._all_nodes()
+            if not (plan.node_selector or plan.affinity_terms) or _label_ok(plan, n)
+        ]
+        return Placement(pod, domains, self.anti_pods)
+
+    def _pick_constrained(self, pod) -> Node | None:
+        """The slow path for pods with inter-pod rules (or near pods that have them)."""
+        place = self._placement(pod)
+        counts = self.owner_counts.get(pod.owner or pod.uid, {})
+        best, best_key = None, None
+        for node in self._all_nodes():
+            if not self.fits(pod, node, True) or place.why_not(node) is not None:
+                continue
+            key = (place.penalty(node), counts.get(node.name, 0), _level(node))
+            if best_key is None or key < best_key:
+                best, best_key = node, key
+        return best
+
     def account(self, pod, node: Node, sign: int) -> None:
         """Add (sign 1) or remove (sign -1) a pod's requests from its node."""
         plan = pod.plan
@@ -183,6 +214,8 @@ class Scheduler:
         else:
             node.pods.pop(pod.uid, None)
             self.spread(pod, -1)
+        if plan.interpod is not None and plan.interpod.anti_required:
+            self.anti_pods += sign
         if node.name not in self.special:
             self.place_node(node)  # refiled at the end of its bucket: ties rotate
         self.sim.store.row_changed(node)  # requested resources and pod count changed
@@ -218,8 +251,9 @@ class Scheduler:
         reasons: dict[str, int] = {}
         victims = {"not helpful": 0, "no victims": 0}
         plan = pod.plan
+        place = self._placement(pod)
         for node in nodes:
-            why, kind = self._why(pod, plan, node)
+            why, kind = self._why(pod, plan, node, place)
             for w in why:
                 reasons[w] = reasons.get(w, 0) + 1
             victims["not helpful" if kind in UNRESOLVABLE else "no victims"] += 1
@@ -232,7 +266,7 @@ class Scheduler:
         )  # fmt: skip
         return f"0/{total} nodes are available: {', '.join(parts)}. preemption: 0/{total} nodes are available: {', '.join(pre)}."
 
-    def _why(self, pod, plan, node: Node) -> tuple[list[str], str]:
+    def _why(self, pod, plan, node: Node, place: Placement) -> tuple[list[str], str]:
         if node.unschedulable and not tolerates(
             plan.tolerations, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
         ):
@@ -251,4 +285,10 @@ class Scheduler:
             out.append("Insufficient cpu")
         if plan.memory_request and node.mem_req + plan.memory_request > node.mem:
             out.append("Insufficient memory")
+        if out:
+            return out, "resources"
+        # PodTopologySpread and InterPodAffinity run after the resource filters.
+        rule = place.why_not(node)
+        if rule is not None:
+            return [rule], "affinity" if "pod affinity rules" in rule else "resources"
         return out, "resources"

@@ -40,8 +40,22 @@ C = "spec.template.spec.containers.0"
         (f"{C}.readinessProbe", {"httpGet": {"port": "web"}}, "readinessProbe.httpGet.port"),
         (f"{C}.env", [{"name": "MODEL_FAULT_LATENCY_MS", "value": "soon"}], "env"),
         (f"{T}.initContainers", [], "initContainers"),
-        (f"{T}.topologySpreadConstraints", [], "topologySpreadConstraints"),
-        (f"{T}.affinity", {"podAntiAffinity": {}}, "affinity.podAntiAffinity"),
+        (
+            f"{T}.topologySpreadConstraints",
+            [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "DoNotSchedule",
+                }
+            ],
+            "topologyKey",
+        ),
+        (
+            f"{T}.affinity",
+            {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{}]}},
+            "podAffinity.preferred",
+        ),
         ("spec.paused", True, "spec.paused"),
         ("spec.replicas", -1, "spec.replicas"),
     ],

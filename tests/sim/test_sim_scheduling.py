@@ -116,3 +116,36 @@ def test_at_most_110_pods_per_node():
     assert statuses == {"Running": 110, "Pending": 2}
     msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
     assert "1 Too many pods" in msg
+
+
+ANTI = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+    {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}
+]}}  # fmt: skip
+
+
+def test_required_pod_anti_affinity_allows_one_replica_per_node(sim):
+    """https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity"""
+    sim.apply(deployment(replicas=3, pod={"affinity": ANTI}))
+    sim.sleep(5)
+    pods = pods_of(sim)
+    running = [p for p in pods if p["status"] == "Running"]
+    assert len(running) == 2 and len({p["node"] for p in running}) == 2
+    msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
+    assert "2 node(s) didn't match pod anti-affinity rules" in msg
+    assert "1 node(s) had untolerated taint" in msg
+
+
+def test_topology_spread_counts_the_control_plane_domain(sim):
+    """Hostname spreading with maxSkew 1 (DoNotSchedule): the tainted control plane is a
+    domain with 0 pods (nodeTaintsPolicy: Ignore), so each worker takes one pod only.
+
+    https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
+    """
+    spread = [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+               "labelSelector": {"matchLabels": {"app": "web"}}}]  # fmt: skip
+    sim.apply(deployment(replicas=3, pod={"topologySpreadConstraints": spread}))
+    sim.sleep(5)
+    statuses = Counter(p["status"] for p in pods_of(sim))
+    assert statuses == {"Running": 2, "Pending": 1}
+    msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
+    assert "2 node(s) didn't match pod topology spread constraints" in msg
