@@ -1,5 +1,14 @@
 """The embedded simulated Kubernetes cluster (``helpers.connect("sim")``).
 
+One process, virtual time by default, Kubernetes' documented behaviour. Where things live:
+``cluster`` (SimCluster, the Cluster API), ``apiserver`` and ``admission`` (verbs,
+validation, defaults), ``deployments``/``deploystatus``/``rolling`` and ``replicasets``
+(controllers), ``scheduler`` and ``interpod`` (placement), ``kubelet``, ``prober``,
+``probes`` and ``server`` (pods and the simulated model server), ``nodes`` (node lifecycle
+and taint evictions), ``services`` (endpoints, PodDisruptionBudgets), ``clock`` (virtual
+and realtime time), ``store``/``events``/``rows`` (state for views); ``traffic``,
+``metrics`` and ``hpa`` model load and autoscaling.
+
 Example:
     >>> from helpers.sim import SimCluster
     >>> cluster = SimCluster(seed=0, workers=2)
