@@ -62,6 +62,14 @@ cluster.sleep(6)
 GAP = 'view.send({"type": "patch", "seq": view._model.seq + 5})\n'
 FAKE_AFTER_GAP = GAP + 'cluster.remove_pod("model-8f1e2-v2new")\n'
 SIM_AFTER_GAP = GAP + "cluster.wait_rollout('model')\n"
+# A figure in the last cell: JupyterLab must draw it with the plotly.js it ships (offline).
+FIGURE = """\
+import pandas as pd
+results = pd.DataFrame({"t": [0.1, 0.6, 1.2, 1.7], "latency_ms": [5.0, 6.0, 7.0, 5.5],
+    "ok": [True, False, True, True], "status": [200, 502, 200, 200],
+    "version": ["v1", None, "v2", "v2"], "pod": ["a", None, "b", "b"]})
+helpers.plots.traffic_timeline(results, cluster.events())
+"""
 SIM_SETUP = f"""\
 import helpers
 cluster = helpers.connect("sim", workers=2)
@@ -112,6 +120,7 @@ def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
         nbformat.v4.new_code_cell(v2),
         nbformat.v4.new_code_cell(after_gap),
         nbformat.v4.new_code_cell('view.stop()\nprint(f"resync requests: {view.resync_requests}")'),
+        nbformat.v4.new_code_cell(FIGURE),
     ]
     path = folder / "clusterview.ipynb"
     nbformat.write(nb, path)
@@ -131,6 +140,10 @@ def lab(tmp_path_factory, chromium):
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "LAB_BACKEND": "sim",
     }
+    # Every cell in the page (JupyterLab 4 otherwise leaves off-screen cells out).
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     sim = use_simulator()
     write_notebook(
         home,
@@ -211,7 +224,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(url, timeout=TIMEOUT_MS)
-            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(5, timeout=TIMEOUT_MS)
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(6, timeout=TIMEOUT_MS)
             idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
             run_cell(page, 0)
@@ -252,6 +265,9 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             # stop() rewrote the output (for the saved HTML); the widget shows the last state.
             expect(page.locator(".cv-root")).to_have_count(1, timeout=TIMEOUT_MS)
             expect(page.locator(".cv-root .cv-stopped")).to_have_text("stopped following")
+            run_cell(page, 5)
+            plot = page.locator(".jp-Notebook .jp-Cell").nth(5).locator(".main-svg")
+            expect(plot.first).to_be_visible(timeout=TIMEOUT_MS)
         except Exception:
             # What the page showed when it failed: the first thing to look at in CI.
             if page is not None:
