@@ -19,6 +19,8 @@ _LAZY = {
     "checks": ("helpers.checks", None),
     "plots": ("helpers.views.plots", None),
     "kindcluster": ("helpers.kindcluster", None),
+    "Progress": ("helpers.views.progress", "Progress"),
+    "watch_rollout": ("helpers.views.progress", "watch_rollout"),
 }
 
 
@@ -32,4 +34,15 @@ def __getattr__(name: str):
     return getattr(module, attr) if attr else module
 
 
-__all__ = ["ClusterView", "checks", "choose", "connect", "doctor", "errors", "kindcluster", "plots"]
+__all__ = [
+    "ClusterView",
+    "Progress",
+    "checks",
+    "choose",
+    "connect",
+    "doctor",
+    "errors",
+    "kindcluster",
+    "plots",
+    "watch_rollout",
+]

@@ -24,7 +24,8 @@ A *change* (what ``cluster.subscribe(callback)`` delivers) is one object's new r
      "time": 12.5}
 
 Applying the changes in order to a snapshot yields the next snapshot (``apply_change``),
-which is how a view stays current without redrawing everything.
+which is how a view stays current without redrawing everything. A change and its row are
+shared by all subscribers: treat them as read-only.
 """
 
 from __future__ import annotations
