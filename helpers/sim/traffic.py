@@ -1,42 +1,27 @@
-"""Requests to a simulated Service: routing through kube-proxy, per-pod queues, the real model.
+"""Requests to a simulated Service: ``ServiceClient`` and the load run ``SimTrafficRun``.
 
-A request goes where kube-proxy sends it: a random endpoint (iptables mode picks one at
-random) from the proxy's own copy of the Endpoints, which lags the real object by a
-propagation delay. The chosen pod answers according to its server's state
-(``sim.serving``): connection refused once its listener is closed, 503 while the model
-loads, else after queueing behind the requests it is already serving. Every request is
-an event on the cluster clock, so runs are deterministic per seed and cost microseconds.
-(kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables)
+Each request is routed by the Service's ``Router`` (routing.py: kube-proxy's lagging
+view, per-pod queues) and answered by the chosen pod; ``predict`` then runs that pod's
+real model. Every request is an event on the cluster clock, so runs are deterministic
+per seed and cost microseconds.
 """
 
 from __future__ import annotations
 
 import heapq
-import weakref
-from collections import deque
 from functools import lru_cache
-from typing import NamedTuple
 
-from helpers import traffic
 from helpers.errors import LabError
+from helpers.sim.routing import (
+    CLIENT_TIMEOUT_S,
+    STATUS_LOADING,
+    STATUS_NO_ENDPOINT,
+    STATUS_REFUSED,
+    STATUS_TIMEOUT,
+    Router,
+)
 from helpers.traffic import STATUS_NOT_SENT, Schedule, TrafficRun
 
-# 1 s: kube-proxy applies Endpoints changes at most once per --iptables-min-sync-period
-# (default 1 s), after the EndpointSlice controller's own short batching; about 1 s is what
-# a small cluster shows (an assumption: large clusters can take several seconds).
-PROPAGATION_DELAY_S = 1.0
-# 5 s: the client's timeout; a request unanswered by then fails with 504.
-CLIENT_TIMEOUT_S = 5.0
-# One request costs about 2 ms of CPU at one full core: HTTP parsing and pydantic
-# validation of 64 numbers, then a tiny matrix product (the model server is one uvicorn
-# process, and its /predict is async: requests are served one at a time, on one core).
-BASE_SERVICE_S = 0.0019
-ROW_SERVICE_S = 0.0001
-# 100 ms: the CFS bandwidth period the kubelet sets (cpu.cfs_period_us); a CPU limit is a
-# quota of limit x 100 ms of CPU per period.
-CFS_PERIOD_S = 0.1
-# 503 while loading, and a connection refused, answer in about a millisecond.
-FAST_FAIL_S = 0.001
 # A request held longer than this (queued, or a fault's delay) is checked again when it
 # ends: if the server died meanwhile, its connection was reset. Shorter ones are not (a
 # process dying within a few milliseconds of a request is rare, and checks cost events).
@@ -47,149 +32,6 @@ LONG_REQUEST_S = 0.05
 MAX_IN_FLIGHT = 256
 
 STATUS_CLIENT_BUSY = STATUS_NOT_SENT  # the client had MAX_IN_FLIGHT requests outstanding: not sent
-STATUS_NO_ENDPOINT = STATUS_NOT_SENT  # kube-proxy rejects: the Service has no endpoints at all
-STATUS_REFUSED = traffic.STATUS_REFUSED  # the chosen pod refused or reset the connection
-STATUS_LOADING = 503  # the server is up but its model is not loaded yet
-STATUS_TIMEOUT = (
-    traffic.STATUS_TIMEOUT
-)  # no answer within CLIENT_TIMEOUT_S (overload, or the node is off)
-
-
-class Outcome(NamedTuple):
-    """One request's result, as TrafficRun.record takes it (a tuple: cheap to make)."""
-
-    latency_s: float
-    status: int
-    version: str | None
-    pod: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
-
-
-class ProxyView:
-    """kube-proxy's copy of one Service's endpoints, PROPAGATION_DELAY_S behind the real one."""
-
-    def __init__(self, sim, service: str, namespace: str):
-        self._sim = sim
-        self._key = f"{namespace}/{service}"
-        self.endpoints: list[str] = list(sim.endpoints(service, namespace))
-        self._latest = tuple(self.endpoints)
-        self._unsubscribe = sim.subscribe(self._on_change)
-
-    def _on_change(self, change: dict) -> None:
-        if change.get("kind") != "Service" or change.get("key") != self._key:
-            return
-        row = change.get("row")
-        endpoints = tuple(row["endpoints"]) if row else ()
-        if endpoints != self._latest:
-            self._latest = endpoints
-            clock = self._sim.clock
-            clock.call_at(clock.now + PROPAGATION_DELAY_S, self._apply, endpoints)
-
-    def _apply(self, endpoints: tuple[str, ...]) -> None:
-        self.endpoints = list(endpoints)
-
-
-# Routers by cluster: they live exactly as long as their cluster does.
-_ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-class Router:
-    """Routing and per-pod queues for one Service of one simulated cluster (shared by runs)."""
-
-    @classmethod
-    def of(cls, sim, service: str, namespace: str) -> Router:
-        """The router of ``service`` (created on first use, then kept with the cluster)."""
-        routers = _ROUTERS.setdefault(sim, {})
-        key = (namespace, service)
-        if key not in routers:
-            sim.get("Service", service, namespace)  # NotFound names the missing Service
-            routers[key] = cls(sim, service, namespace)
-        return routers[key]
-
-    def __init__(self, sim, service: str, namespace: str):
-        self._sim = sim
-        self.service, self.namespace = service, namespace
-        self.view = ProxyView(sim, service, namespace)
-        self._rng = sim.rng(f"traffic/{namespace}/{service}")
-        # Per pod: finish times of the requests it holds, oldest first. One request at a
-        # time: the server is one uvicorn worker whose async /predict computes on the event
-        # loop. No in-flight limit: uvicorn's --limit-concurrency is unset in the image, so
-        # overload shows as a growing queue and then client timeouts (504), as it does live.
-        self._queues: dict[str, deque[float]] = {}
-        self._cfs: dict[str, tuple[int, float]] = {}  # pod -> (CFS period, CPU used in it)
-
-    def pick(self) -> str | None:
-        """A random endpoint from the proxy's view, or None when it has none."""
-        endpoints = self.view.endpoints
-        if not endpoints:
-            return None
-        return endpoints[int(self._rng.random() * len(endpoints))]
-
-    def survived(self, pod: str) -> bool:
-        """Whether ``pod``'s server is still there to finish a request (checked at its end).
-
-        A draining server (SIGTERM, listener closed) still answers what it holds; a pod that
-        is gone, whose container died, or whose node is off does not.
-        """
-        serving = self._sim.serving(pod, self.namespace)
-        if serving is None or (serving.node and not self._sim.node_up(serving.node)):
-            return False
-        return serving.accepting or serving.terminating
-
-    def _throttled(self, pod: str, start: float, work: float, limit: float) -> float:
-        """When ``work`` CPU-seconds begun at ``start`` end under a CFS quota of ``limit`` cores.
-
-        CPU above the limit is throttled, not killed: each 100 ms period the container may
-        run ``limit`` x 100 ms, then waits for the next period.
-        """
-        quota = min(limit, 1.0) * CFS_PERIOD_S  # one worker uses one core at most
-        period, used = self._cfs.get(pod, (-1, 0.0))
-        if int(start // CFS_PERIOD_S) > period:
-            period, used = int(start // CFS_PERIOD_S), 0.0
-        now = start
-        while True:
-            run = min(work, quota - used)
-            now, used, work = now + run, used + run, work - run
-            if work <= 1e-12:
-                break
-            # Quota spent: throttled until the next period (integer periods, no float drift).
-            period, used = period + 1, 0.0
-            now = max(now, period * CFS_PERIOD_S)
-        self._cfs[pod] = (period, used)
-        return now
-
-    def send(self, t: float, n_rows: int = 1) -> Outcome:
-        """Route one request sent at ``t`` and work out its answer."""
-        pod = self.pick()
-        if pod is None:
-            return Outcome(FAST_FAIL_S, STATUS_NO_ENDPOINT, None, None)
-        serving = self._sim.serving(pod, self.namespace)
-        if serving is None or not serving.accepting:
-            if serving is not None and serving.node and not self._sim.node_up(serving.node):
-                # A machine that is off answers nothing (no reset): the client times out.
-                return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
-            return Outcome(FAST_FAIL_S, STATUS_REFUSED, None, pod)
-        if not serving.model_loaded:
-            return Outcome(FAST_FAIL_S, STATUS_LOADING, None, pod)
-        work = BASE_SERVICE_S + ROW_SERVICE_S * n_rows
-        queue = self._queues.setdefault(pod, deque())
-        while queue and queue[0] <= t:
-            queue.popleft()
-        start = queue[-1] if queue else t
-        if serving.cpu_limit:
-            finish = self._throttled(pod, start, work, serving.cpu_limit)
-        else:
-            finish = start + work
-        queue.append(finish)
-        self._sim.metrics.add_busy(pod, self.namespace, start, work)
-        # The fault's delay is an await in the handler: it adds latency, not CPU.
-        latency = finish - t + serving.extra_latency_ms / 1000.0
-        if latency > CLIENT_TIMEOUT_S:
-            return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
-        return Outcome(latency, 200, serving.version, pod)
 
 
 @lru_cache(maxsize=8)

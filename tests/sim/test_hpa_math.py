@@ -9,18 +9,16 @@ import re
 import pytest
 
 from helpers.errors import ManifestError
-from helpers.sim.hpa import (
+from helpers.sim.hpa_replicas import MetricError, PodSample, replicas_for_cpu
+from helpers.sim.hpa_rules import (
     DEFAULT_SCALE_DOWN,
     DEFAULT_SCALE_UP,
     History,
-    MetricError,
-    PodSample,
     limit_rate,
-    replicas_for_cpu,
     scaling_rules,
     stabilize,
-    validate,
 )
+from helpers.sim.hpa_validate import validate
 
 
 def ready(name, usage_m, request_m=100):

@@ -12,22 +12,21 @@ import time
 import pytest
 
 from helpers.sim.clock import Clock
-from helpers.sim.server import Serving
-from helpers.sim.traffic import (
+from helpers.sim.routing import (
     CLIENT_TIMEOUT_S,
     PROPAGATION_DELAY_S,
-    STATUS_CLIENT_BUSY,
     STATUS_LOADING,
     STATUS_NO_ENDPOINT,
     STATUS_REFUSED,
     STATUS_TIMEOUT,
-    SimTrafficRun,
 )
+from helpers.sim.server import Serving
+from helpers.sim.traffic import STATUS_CLIENT_BUSY, SimTrafficRun
 from helpers.traffic import Schedule
 
 
 class Hooks:
-    """The seam SimCluster offers traffic.py: clock, endpoints, serving, subscribe, rng."""
+    """The seam SimCluster offers traffic and routing: clock, endpoints, serving, subscribe, rng."""
 
     def __init__(self, pods=("a", "b"), seed=0):
         self.clock = Clock()

@@ -12,7 +12,7 @@ import pytest
 
 import helpers
 from helpers.errors import LabError
-from helpers.sim.traffic import STATUS_LOADING, STATUS_REFUSED
+from helpers.sim.routing import STATUS_LOADING, STATUS_REFUSED
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
 
@@ -71,7 +71,7 @@ def test_a_lost_node_times_requests_out_until_its_pods_leave_the_endpoints(clust
     # Ready and leave the endpoints; until then the proxy still sends them requests:
     # https://kubernetes.io/docs/concepts/architecture/nodes/#node-status
     from helpers.sim.nodes import GRACE_S
-    from helpers.sim.traffic import PROPAGATION_DELAY_S, STATUS_TIMEOUT
+    from helpers.sim.routing import PROPAGATION_DELAY_S, STATUS_TIMEOUT
 
     deploy(cluster)
     node = cluster.pods()["node"].mode()[0]  # the worker holding most model pods
