@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from functools import lru_cache
 
-from helpers.errors import LabError
+from helpers.errors import LabError, ServiceUnavailable
 from helpers.sim.routing import (
     CLIENT_TIMEOUT_S,
     STATUS_LOADING,
@@ -80,25 +80,29 @@ class ServiceClient:
             outcome = router.send(self._sim.now(), len(rows))
         ref = f"service/{self.service}"
         if outcome.status == STATUS_NO_ENDPOINT:
-            raise LabError(
+            raise ServiceUnavailable(
                 f"{ref} has no ready endpoints: no pod matching its selector is Ready.",
+                outcome.status,
                 "Look at cluster.pods() and cluster.events(): are the pods Running and Ready?",
             )
         if outcome.status == STATUS_REFUSED:
-            raise LabError(
+            raise ServiceUnavailable(
                 f"{ref} sent the request to pod {outcome.pod}, which refused the connection "
                 "(it is shutting down or gone).",
+                outcome.status,
                 "Try again; a preStop sleep and readiness probes avoid this during rollouts.",
             )
         if outcome.status == STATUS_LOADING:
-            raise LabError(
+            raise ServiceUnavailable(
                 f"pod {outcome.pod} answered 503: its model is still loading.",
+                outcome.status,
                 "Wait a few seconds; a readinessProbe on /readyz keeps such pods out of the "
                 "Service until they can answer.",
             )
         if outcome.status == STATUS_TIMEOUT:
-            raise LabError(
+            raise ServiceUnavailable(
                 f"pod {outcome.pod} did not answer within {CLIENT_TIMEOUT_S:g} s (overloaded).",
+                outcome.status,
                 "Lower the traffic or scale the Deployment up.",
             )
         from orchestra_model.artifacts import ArtifactError
