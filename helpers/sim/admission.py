@@ -107,7 +107,7 @@ def _workload(obj: dict, kind: str) -> dict:
     podspec.validate((spec.get("template") or {}).get("spec"), "spec.template.spec")
     out = copy.deepcopy(spec)
     out.setdefault("replicas", 1)
-    out["template"]["spec"] = podspec.default(out["template"]["spec"])
+    out["template"]["spec"] = podspec.default(out["template"]["spec"], copy_first=False)
     if kind == "Deployment":
         _strategy(out)
         out.setdefault("revisionHistoryLimit", 10)

@@ -207,15 +207,15 @@ class ApiServer:
             if obj.kind == "Node":
                 self._patch_node(obj, patch)
             else:
-                doc = merge_patch(
-                    {
-                        "apiVersion": obj.body["apiVersion"],
-                        "kind": obj.kind,
-                        "metadata": copy.deepcopy(obj.meta),
-                        "spec": copy.deepcopy(obj.spec),
-                    },
-                    patch,
-                )
+                # merge_patch builds new dicts along the patched paths; admission copies
+                # the spec, so the stored object is never shared with the result.
+                base = {
+                    "apiVersion": obj.body["apiVersion"],
+                    "kind": obj.kind,
+                    "metadata": obj.meta,
+                    "spec": obj.spec,
+                }
+                doc = merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
                 self._update(obj, doc["metadata"], spec)
             self._settle()

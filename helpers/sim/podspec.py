@@ -218,9 +218,9 @@ def _toleration(t: dict) -> tuple:
     return (t.get("key"), t.get("operator", "Equal"), t.get("value"), t.get("effect"), secs)
 
 
-def default(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a pod spec with the API server's defaults filled in."""
-    out = copy.deepcopy(spec)
+def default(spec: dict[str, Any], copy_first: bool = True) -> dict[str, Any]:
+    """A pod spec with the API server's defaults filled in (a copy unless ``copy_first`` is False)."""
+    out = copy.deepcopy(spec) if copy_first else spec
     out.setdefault("restartPolicy", "Always")
     out.setdefault("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
     out.setdefault("dnsPolicy", "ClusterFirst")

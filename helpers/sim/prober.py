@@ -67,7 +67,9 @@ class Prober:
         if pod.deleted or pod.epoch != epoch or pod.terminating or not self.sim.node_up(pod.node):
             return
         probe = getattr(pod.plan, name)
-        state = pod.probe_state.setdefault(name, ProbeState())
+        state = pod.probe_state.get(name)
+        if state is None:
+            state = pod.probe_state[name] = ProbeState()
         now = self.clock.now
         ok, message = check(probe, pod.server, now, pod.ip)
         if ok:

@@ -117,15 +117,16 @@ class Scheduler:
     def _run(self) -> None:
         self._scheduled = False
         while self.queue:
-            uid, pod = next(iter(self.queue.items()))
-            del self.queue[uid]
-            if pod.deleted or pod.node is not None or pod.terminating:
-                continue
-            node = self.pick(pod)
-            if node is None:
-                self._failed(pod)
-            else:
-                self.sim.bind(pod, node)
+            # Take the whole batch: popping a dict's first item one by one is quadratic.
+            batch, self.queue = self.queue, {}
+            for pod in batch.values():
+                if pod.deleted or pod.node is not None or pod.terminating:
+                    continue
+                node = self.pick(pod)
+                if node is None:
+                    self._failed(pod)
+                else:
+                    self.sim.bind(pod, node)
 
     # ---- choosing a node ----------------------------------------------------------------------
     def fits(self, pod, node: Node, check_taints: bool) -> bool:
