@@ -4,7 +4,6 @@ and the second run's check and table outputs equal the first's (seed 0, virtual 
 from __future__ import annotations
 
 import copy
-import os
 
 import nbformat
 import pytest
@@ -41,7 +40,6 @@ def test_notebook_runs_twice_in_one_kernel(path, monkeypatch):
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "labs")}},
-        env={**os.environ},
     )
     client.execute()  # raises CellExecutionError on the first unexpected error
     first, second = twice.cells[: len(code)], twice.cells[len(code) :]
