@@ -50,7 +50,7 @@ def server(artifact_root, request):
 
 
 @pytest.mark.parametrize(
-    "server", [{faults.LATENCY_MS: "1000", "SHUTDOWN_DRAIN_SECONDS": "1"}], indirect=True
+    "server", [{faults.LATENCY_MS: "2500", "SHUTDOWN_DRAIN_SECONDS": "1.5"}], indirect=True
 )
 def test_sigterm_turns_unready_finishes_in_flight_and_exits_0(server):
     proc, base = server
@@ -60,16 +60,17 @@ def test_sigterm_turns_unready_finishes_in_flight_and_exits_0(server):
             pool.submit(httpx.post, f"{base}/predict", json={"rows": ROW}, timeout=10)
             for _ in range(n)
         ]
-        # All n requests are inside the 1 s latency fault before the signal goes out.
+        # All n requests are inside the 2.5 s latency fault before the signal goes out, so
+        # they outlive the 1.5 s drain: uvicorn must finish them after closing its socket.
         wait_until(lambda: in_flight(base) == n, 5, f"{n} requests in flight")
         sent_at = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         # Readiness drops at once; the lame-duck server still answers probes meanwhile.
-        wait_until(lambda: probe(f"{base}/readyz") == 503, 0.9, "readiness to drop")
+        wait_until(lambda: probe(f"{base}/readyz") == 503, 1.4, "readiness to drop")
         statuses = [future.result().status_code for future in futures]
     assert statuses == [200] * n
     assert proc.wait(timeout=25) == 0
-    # 1 s drain plus the rest of the 1 s latency: far inside Kubernetes' 30 s grace period.
+    # 1.5 s drain, then the rest of the 2.5 s latency: far inside the 30 s grace period.
     assert time.monotonic() - sent_at < 10
     assert probe(f"{base}/healthz") is None
 
