@@ -16,10 +16,12 @@ def test_realtime_clock_follows_the_wall_clock_and_close_stops_it():
         start = time.monotonic()
         sim.wait_rollout("web", timeout=60)
         wall = time.monotonic() - start
-        assert wall < 5  # ~0.5 s of cluster time at 50x
+        assert wall < 10  # ~0.2 s at 50x; generous for a loaded machine
         assert "sim-clock" in seen  # changes arrive from the clock thread
         t0 = sim.now()
-        time.sleep(0.2)
+        deadline = time.monotonic() + 5
+        while sim.now() <= t0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert sim.now() > t0  # the clock runs by itself
         assert "realtime" in repr(sim)
     finally:
