@@ -20,6 +20,8 @@ import httpx
 import nbformat
 import pytest
 
+from tests import tiers
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,11 +95,7 @@ def use_simulator() -> bool:
 @pytest.fixture(scope="module")
 def chromium():
     if not Path(CHROMIUM).exists():
-        if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
-            pytest.fail(
-                f"LAB_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium"
-            )
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium to run this test)")
+        tiers.unavailable("browser", f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     return CHROMIUM
 
 

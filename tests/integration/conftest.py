@@ -7,7 +7,6 @@ cluster must be there (LAB_BACKEND=kind, as the kind workflow sets, or LAB_REQUI
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -15,13 +14,10 @@ import pytest
 
 from helpers.connect import KIND_CONTEXT
 from helpers.errors import NotFound
+from tests import tiers
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
 NODE_PORT = 30080  # the one NodePort kind maps to 127.0.0.1
-
-
-def _required() -> bool:
-    return os.environ.get("LAB_BACKEND") == "kind" or os.environ.get("LAB_REQUIRE_KIND") == "1"
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +29,7 @@ def kube():
     ok, why = probe(KIND_CONTEXT, timeout=5.0)
     if not ok:
         message = f"no kind cluster {KIND_CONTEXT!r}: {why}; create it with `make cluster`"
-        if _required():
-            pytest.fail(message)
-        pytest.skip(message)
+        tiers.unavailable("kind", message)
     cluster = KubeCluster(KIND_CONTEXT)
     yield cluster
     cluster.close()

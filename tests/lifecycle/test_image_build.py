@@ -15,6 +15,7 @@ import pytest
 
 from helpers.errors import LabError
 from helpers.kube import images
+from tests import tiers
 
 pytestmark = pytest.mark.docker
 
@@ -33,16 +34,13 @@ def engine():
     """A docker SDK client with the base image present, or a skip that says why."""
     import docker
 
-    required = os.environ.get("LAB_REQUIRE_DOCKER") == "1"
     try:
         client = docker.from_env(timeout=10)
         client.ping()
         client.images.get(BASE_IMAGE)
     except Exception as err:  # any failure means: no usable engine here
         reason = f"no Docker engine with {BASE_IMAGE} ({type(err).__name__}: {str(err)[:100]})"
-        if required:
-            pytest.fail(f"LAB_REQUIRE_DOCKER=1 but {reason}; run `bash .ci/docker-engine.sh`")
-        pytest.skip(reason)
+        tiers.unavailable("docker", f"{reason}; run `bash .ci/docker-engine.sh`")
     yield client
     client.close()
 

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from orchestra_model import data, faults
 
+from tests import tiers
+
 from .conftest import MODEL_DIR, free_port, wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -30,10 +32,9 @@ UID = 10001
 
 def unavailable(reason: str):
     """Skip with the reason, or fail when CI requires Docker (LAB_REQUIRE_DOCKER=1)."""
-    hint = f"{reason}. Run `bash .ci/docker-engine.sh` (as root) to start one."
-    if os.environ.get("LAB_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"LAB_REQUIRE_DOCKER=1 but {hint}", pytrace=False)
-    pytest.skip(hint)
+    tiers.unavailable(
+        "docker", f"{reason}. Run `bash .ci/docker-engine.sh` (as root) to start one."
+    )
 
 
 @pytest.fixture(scope="module")
