@@ -9,7 +9,7 @@ exits is restarted at once the first time, then after 10 s, 20 s ... 300 s
 
 from __future__ import annotations
 
-from helpers.sim.server import DRAIN_S, ServerProcess
+from helpers.sim.server import ServerProcess
 
 # 0.5 s: creating the pod sandbox and its network before the first container step.
 SANDBOX_S = 0.5
@@ -107,7 +107,9 @@ class Kubelet:
         self._event(pod, "Normal", "Created", f"Created container: {plan.container}")
         self._event(pod, "Normal", "Started", f"Started container {plan.container}")
         now = self.clock.now
-        pod.server = ServerProcess(now, plan.version, plan.faults, plan.memory_limit)
+        pod.server = ServerProcess(
+            now, plan.version, plan.faults, plan.memory_limit, plan.lame_duck
+        )
         pod.cstate, pod.reason, pod.message, pod.exit_code = "running", "", "", None
         pod.phase, pod.run_started, pod.finished_at = "Running", now, None
         pod.started = plan.startup is None
@@ -170,8 +172,8 @@ class Kubelet:
         server.sigterm_at = self.clock.now
         pod.ready = False
         self.sim.store.changed(pod)
-        # uvicorn handles SIGTERM and exits 0 after draining.
-        self._later(DRAIN_S, self._exited, pod, 0, "Completed")
+        # The server handles SIGTERM: lame duck, drain, exit 0.
+        self._later(server.exit_delay(), self._exited, pod, 0, "Completed")
 
     # ---- termination -----------------------------------------------------------------------
     def terminate(self, pod) -> None:
@@ -190,7 +192,8 @@ class Kubelet:
         self._event(pod, "Normal", "Killing", f"Stopping container {plan.container}")
         hook = plan.pre_stop.seconds if plan.pre_stop else 0.0
         sigterm = min(hook, grace)
-        exit_after = sigterm + DRAIN_S if pod.server.running(self.clock.now) else 0.0
+        running = pod.server.running(self.clock.now)
+        exit_after = sigterm + pod.server.exit_delay() if running else 0.0
         if exit_after > grace:
             exit_after = grace  # SIGKILL when the grace period ends
         if pod.server is not None and sigterm < grace:

@@ -19,6 +19,7 @@ from helpers.sim import interpod
 from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
 from helpers.sim.quantity import parse as parse_quantity
+from helpers.sim.server import LAME_DUCK_S
 from helpers.state import version_of
 
 POD_KEYS = {
@@ -65,6 +66,7 @@ class PodPlan:
     affinity_terms: tuple
     tolerations: tuple
     interpod: InterPod | None = None
+    lame_duck: float = 2.0  # SHUTDOWN_DRAIN_SECONDS of the model server
 
 
 def _refuse_unknown(obj: dict, allowed: set, field: str) -> None:
@@ -172,6 +174,12 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         faults = Faults.from_env(env)
     except FaultConfigError as err:
         raise ManifestError(f"{cf}.env: {err}.") from None
+    try:
+        lame_duck = float(env.get("SHUTDOWN_DRAIN_SECONDS", LAME_DUCK_S))
+    except ValueError:
+        lame_duck = -1.0
+    if not lame_duck >= 0:
+        raise ManifestError(f"{cf}.env: SHUTDOWN_DRAIN_SECONDS must be a number of seconds >= 0.")
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
     terms = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
@@ -195,6 +203,7 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         affinity_terms=tuple(_terms(terms.get("nodeSelectorTerms") or [])),
         tolerations=tuple(_toleration(t) for t in spec.get("tolerations") or []),
         interpod=interpod.parse(spec, field),
+        lame_duck=lame_duck,
     )
 
 

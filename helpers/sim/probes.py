@@ -135,6 +135,6 @@ def check(probe: Probe, server, t: float, ip: str) -> tuple[bool, str]:
     if probe.path in ALWAYS_OK_PATHS:
         return True, ""
     if probe.path == "/readyz":
-        ok = server.model_loaded(t)
+        ok = server.ready(t)
         return ok, "" if ok else "HTTP probe failed with statuscode: 503"
     return False, "HTTP probe failed with statuscode: 404"

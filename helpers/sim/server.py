@@ -3,8 +3,9 @@
 Timeline of a start at time s: the process listens at s + 1 (Python and uvicorn start),
 /healthz answers 200 from then on, the model is loaded and warmed 2 s later (plus
 MODEL_FAULT_SLOW_START_SECONDS), after which /readyz answers 200; v3 never loads. On
-SIGTERM it closes its listener (new connections are refused), drains in-flight requests
-and exits. Memory is a ~100 MiB baseline plus MODEL_FAULT_MEMORY_MB_PER_S growth, which
+SIGTERM, as cluster/model's DrainingServer does, /readyz turns 503 at once while /predict
+keeps answering for a lame-duck period (SHUTDOWN_DRAIN_SECONDS, default 2 s); then the
+listener closes (new connections are refused), in-flight requests finish and it exits 0. Memory is a ~100 MiB baseline plus MODEL_FAULT_MEMORY_MB_PER_S growth, which
 the kubelet compares with the container's limit (OOMKilled, exit 137).
 """
 
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 
 from orchestra_model.faults import Faults
 
-# 1 s: interpreter, imports and uvicorn binding the port (measured on the real image: ~1 s).
+# 1 s: interpreter, imports and uvicorn binding the port (the course's figure for the image).
 PROCESS_START_S = 1.0
 # 2 s: loading, hash-checking and warming the model after the port opens.
 MODEL_LOAD_S = 2.0
-# 0.2 s: uvicorn's drain of in-flight requests after SIGTERM (requests take milliseconds).
-DRAIN_S = 0.2
+# 2 s: the server's lame-duck period after SIGTERM (orchestra_model.server DEFAULT_DRAIN_S).
+LAME_DUCK_S = 2.0
+# 0.1 s: uvicorn's next tick closes the listener and finishes in-flight (millisecond) requests.
+INFLIGHT_S = 0.1
 # 100 MiB: resident memory of the idle server with numpy and the model loaded.
 BASELINE_MEMORY = 100 * 2**20
 # Versions whose artifacts exist in the image; v3's load fails (never Ready).
@@ -48,6 +51,7 @@ class ServerProcess:
         "crash_at",
         "exit_at",
         "faults",
+        "lame_duck",
         "listen_at",
         "loaded_at",
         "oom_at",
@@ -56,8 +60,16 @@ class ServerProcess:
         "version",
     )
 
-    def __init__(self, started: float, version: str, faults: Faults, memory_limit: float | None):
+    def __init__(
+        self,
+        started: float,
+        version: str,
+        faults: Faults,
+        memory_limit: float | None,
+        lame_duck: float = LAME_DUCK_S,
+    ):
         self.started = started
+        self.lame_duck = lame_duck
         self.version = version
         self.faults = faults
         self.listen_at = started + PROCESS_START_S
@@ -85,12 +97,20 @@ class ServerProcess:
         return (
             self.listen_at <= t
             and self.running(t)
-            and (self.sigterm_at is None or t < self.sigterm_at)
+            and (self.sigterm_at is None or t < self.sigterm_at + self.lame_duck)
         )
 
     def model_loaded(self, t: float) -> bool:
-        """/readyz and /predict answer 200 at ``t``."""
+        """/predict answers 200 at ``t`` (also during the lame-duck period)."""
         return self.accepting(t) and self.loaded_at <= t
+
+    def ready(self, t: float) -> bool:
+        """/readyz answers 200 at ``t``: loaded and not shutting down."""
+        return self.model_loaded(t) and (self.sigterm_at is None or t < self.sigterm_at)
+
+    def exit_delay(self) -> float:
+        """Seconds from SIGTERM to the process's exit."""
+        return self.lame_duck + INFLIGHT_S
 
     def memory(self, t: float) -> float:
         """Resident bytes at ``t``."""

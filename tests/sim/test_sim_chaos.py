@@ -3,7 +3,7 @@
 After any mix of scaling, image changes (good, broken, missing), pod deletions, node
 stops and cordons, the books balance (node requests = the requests of the pods bound
 there; endpoints = Ready pods) and, once the cluster is healed and a good image is set,
-the rollout completes (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/).
+the rollout completes, even after a ProgressDeadlineExceeded (no automatic rollback) (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/).
 """
 
 import math
@@ -74,8 +74,10 @@ def test_random_operations_keep_the_books_and_converge(ops, seed):
         sim.uncordon(worker)
     sim.scale("model", 3)
     sim.set_image("model", "orchestra/model:v2")
-    state = sim.wait_rollout("model", timeout=1800)
-    assert state.state == "complete"
+    # Not wait_rollout: a rollout that stalled (a lost node) may have passed its progress
+    # deadline, which `kubectl rollout status` reports as a failure although the
+    # controller keeps going and completes once it can.
+    sim.wait(lambda c: c.rollout_status("model").state == "complete", 1800, "the rollout")
     sim.sleep(60)
     check_books(sim)
     running = [p for p in sim.snapshot()["pods"] if p["status"] != "Terminating"]

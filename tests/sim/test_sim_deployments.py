@@ -195,6 +195,7 @@ def test_deleted_pod_is_replaced_by_the_replicaset(sim):
     victim = pods_of(sim)[0]["name"]
     sim.delete_pod(victim)
     sim.wait_rollout("web")
+    sim.wait(lambda c: c.serving(victim) is None, 60, "the deleted pod to go")
     names = {p["name"] for p in pods_of(sim)}
     assert victim not in names and len(names) == 2
     created = [e["message"] for e in sim.event_rows() if e["reason"] == "SuccessfulCreate"]

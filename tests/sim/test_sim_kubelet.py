@@ -146,7 +146,10 @@ def test_startup_probe_holds_readiness_until_it_succeeds(sim):
 
 
 def test_termination_runs_prestop_then_sigterm_within_the_grace_period(sim):
-    """The course manifest's 5 s preStop sleep keeps the pod serving; it is gone after ~5.2 s."""
+    """The 5 s preStop sleep, then SIGTERM: the server's 2 s lame duck, then it exits (7.1 s).
+
+    https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-execution
+    """
     sim.apply(MANIFESTS / "model-deployment.yaml")
     sim.wait_rollout("model")
     victim = pods_of(sim, "model")[0]["name"]
@@ -155,8 +158,10 @@ def test_termination_runs_prestop_then_sigterm_within_the_grace_period(sim):
     assert sim.serving(victim).accepting  # preStop: still serving
     sim.sleep(4.9)
     assert sim.serving(victim).accepting
+    sim.sleep(1.0)  # SIGTERM at 5 s: still answering /predict, no longer Ready
+    assert sim.serving(victim).model_loaded
     sim.wait(lambda c: c.serving(victim) is None, 60, "the pod to go")
-    assert sim.now() - start == pytest.approx(5.2, abs=0.01)
+    assert sim.now() - start == pytest.approx(7.1, abs=0.01)
     killing = events_of(sim, victim, "Killing")[0]["message"]
     assert killing == "Stopping container model"
 
@@ -248,3 +253,15 @@ def test_startup_probe_that_never_passes_restarts_the_container(sim):
     assert killing["time"] == pytest.approx(0.5 + 4 * 2)  # the 5th probe: start + 8 s
     sim.sleep(5)
     assert one_pod(sim)["restarts"] == 1
+
+
+def test_lame_duck_length_follows_shutdown_drain_seconds(sim):
+    """SHUTDOWN_DRAIN_SECONDS=0: the listener closes right at SIGTERM (no preStop here)."""
+    env = [{"name": "SHUTDOWN_DRAIN_SECONDS", "value": "0"}]
+    sim.apply(deployment(replicas=1, container={"env": env}))
+    sim.sleep(5)
+    name = one_pod(sim)["name"]
+    sim.delete_pod(name)
+    assert not sim.serving(name).accepting
+    sim.sleep(0.2)
+    assert sim.serving(name) is None
