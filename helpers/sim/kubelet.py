@@ -1,7 +1,9 @@
 """The simulated kubelet: image pulls, container starts, exits, restarts and termination.
 
-Back-offs follow the documented capped exponential: a failed image pull is retried after
-10 s, 20 s, 40 s ... up to 300 s (ErrImagePull, then ImagePullBackOff); a container that
+Pulls always reach a registry that has no course image (they are loaded into the nodes,
+as with `kind load`). Back-offs follow the documented capped exponential: a failed image
+pull is retried after 10 s, 20 s, 40 s ... up to 300 s (ErrImagePull, then
+ImagePullBackOff); a container that
 exits is restarted at once the first time, then after 10 s, 20 s ... 300 s
 (CrashLoopBackOff), and the delay resets after 10 minutes of running without trouble.
 (kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts)
@@ -68,17 +70,13 @@ class Kubelet:
                 pod, "ErrImageNeverPull", "Container image is not present with pull policy of Never"
             )
             return
+        # The course images are loaded into the nodes (kind load), not published in any
+        # registry: a pull, even imagePullPolicy: Always of a loaded image, fails as on kind.
         self._event(pod, "Normal", "Pulling", f'Pulling image "{plan.image}"')
-        self._later(PULL_S, self._pulled, pod, present)
+        self._later(PULL_S, self._pulled, pod)
 
-    def _pulled(self, pod, present: bool) -> None:
+    def _pulled(self, pod) -> None:
         image = pod.plan.image
-        if present:
-            msg = f'Successfully pulled image "{image}" in 1s (1s including waiting). Image size: 0 bytes.'
-            self._event(pod, "Normal", "Pulled", msg)
-            pod.pull_backoff = 0.0
-            self._create(pod)
-            return
         why = (
             f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull '
             f'and unpack image "{image}": not found'

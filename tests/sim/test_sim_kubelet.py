@@ -265,3 +265,13 @@ def test_lame_duck_length_follows_shutdown_drain_seconds(sim):
     assert not sim.serving(name).accepting
     sim.sleep(0.2)
     assert sim.serving(name) is None
+
+
+def test_pull_policy_always_fails_for_images_only_loaded_into_the_nodes(sim):
+    """As on kind: the course images were loaded into the nodes, not pushed to a registry.
+
+    https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy
+    """
+    sim.apply(deployment(replicas=1, container={"imagePullPolicy": "Always"}))
+    sim.sleep(1.6)
+    assert one_pod(sim)["status"] == "ErrImagePull"
