@@ -47,7 +47,11 @@ def _from_text(text: str, origin: str) -> list[dict]:
 
 
 def _looks_like_path(text: str) -> bool:
-    return "\n" not in text and ":" not in text.split("/")[-1] and text.endswith((".yaml", ".yml"))
+    if "\n" in text:
+        return False
+    if Path(text).is_dir():  # "cluster/manifests/": every YAML file in it
+        return True
+    return ":" not in text.split("/")[-1] and text.endswith((".yaml", ".yml"))
 
 
 def load(source: Source) -> list[dict[str, Any]]:

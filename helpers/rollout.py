@@ -16,6 +16,7 @@ from helpers.state import PodRow
 FATAL_POD_STATUSES = (
     "ImagePullBackOff",
     "ErrImagePull",
+    "ErrImageNeverPull",
     "CrashLoopBackOff",
     "InvalidImageName",
     "CreateContainerConfigError",

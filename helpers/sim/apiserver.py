@@ -8,7 +8,6 @@ Deployment manifest without spec.replicas keeps the current replica count (an HP
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 from helpers import labels, manifests
@@ -62,8 +61,6 @@ class ApiServer:
             >>> cluster.apply("cluster/manifests/model-deployment.yaml")
             ['deployment/model']
         """
-        if isinstance(source, str) and "\n" not in source and Path(source).is_dir():
-            source = Path(source)  # helpers.manifests.load reads a str only as a file or YAML
         docs = manifests.load(source)
         with self._lock, paused_gc():
             out = [self._apply_one(doc, namespace) for doc in docs]

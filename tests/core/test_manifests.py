@@ -31,6 +31,7 @@ def test_path_and_folder(tmp_path: Path):
     assert len(manifests.load(tmp_path / "a.yaml")) == 2
     assert len(manifests.load(str(tmp_path / "a.yaml"))) == 2
     assert [o["kind"] for o in manifests.load(tmp_path)] == ["Deployment", "Service", "Namespace"]
+    assert len(manifests.load(str(tmp_path) + "/")) == 3  # a folder named as text
 
 
 def test_dict_and_list_are_copied_not_shared():
