@@ -198,3 +198,31 @@ def hpa(cluster, name: str, min_replicas: int, max_replicas: int, cpu_percent: i
     ]
     hint = f"Fix {', '.join(wrong)} in the manifest and apply it again." if wrong else ""
     return CheckResult(goal, not wrong, seen, hint)
+
+
+def placed(cluster, selector: str, node: str) -> CheckResult:
+    """Every Ready pod matching ``selector`` runs on ``node`` (and there is at least one).
+
+    Example:
+        >>> helpers.checks.placed(cluster, "app=model", "orchestra-worker2")
+        ✓ every app=model pod runs on orchestra-worker2
+    """
+    reqs = labels.parse(selector)
+
+    def look(c) -> Verdict:
+        pods = [
+            p
+            for p in c.snapshot()["pods"]
+            if labels.matches(reqs, p["labels"]) and p["status"] != "Terminating"
+        ]
+        elsewhere = sorted({p["node"] or "nowhere (Pending)" for p in pods if p["node"] != node})
+        seen = f"{len(pods)} pod(s)" + (f", also on {', '.join(elsewhere)}" if elsewhere else "")
+        hint = (
+            f"Give the pod template a nodeSelector that only {node} matches (see "
+            f"helpers.lab.node_labels(cluster)), then apply it; kubectl: kubectl patch "
+            f'deployment ... -p \'{{"spec":{{"template":{{"spec":{{"nodeSelector": ...}}}}}}}}\'.'
+        )
+        ready = bool(pods) and all(p["ready"] for p in pods)
+        return Verdict(not elsewhere and ready, seen, hint, settling=True)
+
+    return converge(cluster, f"every {selector} pod runs on {node}", look)

@@ -19,6 +19,7 @@ from helpers.lab_container import build_image, run_container
 from helpers.lab_experiments import chaos, rollout_experiment
 from helpers.lab_kubectl import kubectl
 from helpers.lab_model import releases
+from helpers.lab_nodes import LAB_NODE_LABELS, label_node, node_labels, one_per_node
 from helpers.lab_ops import (
     MANIFESTS,
     node_loss_timeline,
@@ -47,9 +48,13 @@ LAB_OBJECTS = [
     ("HorizontalPodAutoscaler", "model"),
     ("PodDisruptionBudget", "model"),
     ("Deployment", "model-canary"),
+    ("Deployment", "model-spread"),
     ("Deployment", "model"),
     ("Service", "model"),
+    ("Pod", "lonely-model"),
 ]
+# Pods of these apps are the labs' own; reset waits until none is left.
+LAB_APPS = ("model", "model-spread", "lonely")
 # 300 s: a real cluster needs up to the pods' 30 s grace period plus image and probe time.
 SETTLE_S = 300.0
 
@@ -107,16 +112,20 @@ def reset(cluster) -> None:
                 cluster.start_node(node["name"])
         if not node["schedulable"]:
             cluster.uncordon(node["name"])
+    for node in cluster.snapshot()["nodes"]:
+        own = cluster.get("Node", node["name"], namespace=None)["metadata"].get("labels") or {}
+        if any(key in own for key in LAB_NODE_LABELS):
+            label_node(cluster, node["name"], **dict.fromkeys(LAB_NODE_LABELS))
     for kind, name in LAB_OBJECTS:
         with contextlib.suppress(NotFound):  # absent already: nothing to clean
             cluster.delete(kind, name)
     cluster.wait(
         lambda c: (
-            not any(p["labels"].get("app") == "model" for p in c.snapshot()["pods"])
+            not any(p["labels"].get("app") in LAB_APPS for p in c.snapshot()["pods"])
             and all(n["ready"] == "True" for n in c.snapshot()["nodes"])
         ),
         timeout=SETTLE_S,
-        what="the model pods of earlier runs to go and every node to be Ready",
+        what="the lab pods of earlier runs to go and every node to be Ready",
     )
 
 
@@ -175,9 +184,12 @@ __all__ = [
     "current",
     "exercise",
     "kubectl",
+    "label_node",
     "local_server",
     "manifest",
+    "node_labels",
     "node_loss_timeline",
+    "one_per_node",
     "read_manifest",
     "recover",
     "releases",

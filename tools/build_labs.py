@@ -71,7 +71,11 @@ def execute(nb, timeout: int = CELL_TIMEOUT_S):
 
     os.environ.update(LAB_BACKEND="sim", LAB_AUTOSOLVE="1")
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(LABS)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(LABS)}},
+        record_timing=False,  # timestamps would change every cell on every rebuild
     )
     client.execute()
     nb.metadata.pop("widgets", None)  # widget state is per run and large; the HTML stays

@@ -97,3 +97,15 @@ def test_hpa_missing_wrong_and_right(deployed):
         wrong.hint
         == "Fix minReplicas, maxReplicas, averageUtilization in the manifest and apply it again."
     )
+
+
+def test_placed_follows_a_node_selector(deployed):
+    """nodeSelector filters nodes by label (assign-pod-node docs:
+    https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/)."""
+    before = checks.placed(deployed, "app=model", "orchestra-worker2")
+    assert not before and "also on orchestra-worker" in before.seen
+    assert "nodeSelector" in before.hint
+    helpers.lab.label_node(deployed, "orchestra-worker2", accelerator="gpu")
+    patch = {"spec": {"template": {"spec": {"nodeSelector": {"accelerator": "gpu"}}}}}
+    deployed.patch("deployment", "model", patch)
+    assert checks.placed(deployed, "app=model", "orchestra-worker2")

@@ -130,3 +130,32 @@ def test_show_file_and_read_manifest():
     assert shown.data.startswith("`cluster/manifests/model-service.yaml`")
     assert "```yaml\nkind: Service" in shown.data
     assert helpers.lab.read_manifest("model-deployment.yaml")["kind"] == "Deployment"
+
+
+def test_one_per_node_leaves_one_pending_until_the_taint_is_tolerated(deployed):
+    """Required anti-affinity and the control-plane taint both filter nodes
+    (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/)."""
+    spread = helpers.lab.one_per_node("model-spread", replicas=3)
+    deployed.apply(spread)
+    deployed.sleep(30)
+    assert sorted(deployed.pods("app=model-spread")["status"]) == ["Pending", "Running", "Running"]
+    message = deployed.events().query("reason == 'FailedScheduling'")["message"].iloc[-1]
+    assert "anti-affinity" in message and "untolerated taint" in message
+    deployed.delete("deployment", "model-spread")
+    spread["spec"]["template"]["spec"]["tolerations"] = [
+        {
+            "key": "node-role.kubernetes.io/control-plane",
+            "operator": "Exists",
+            "effect": "NoSchedule",
+        }
+    ]
+    deployed.apply(spread)
+    pods = helpers.lab.wait_pods(deployed, "app=model-spread", 3)
+    assert pods["node"].nunique() == 3
+
+
+def test_reset_removes_lab_node_labels(deployed):
+    helpers.lab.label_node(deployed, "orchestra-worker", accelerator="gpu")
+    assert helpers.lab.node_labels(deployed).set_index("name").loc["orchestra-worker", "labels"]
+    helpers.lab.reset(deployed)
+    assert not any(helpers.lab.node_labels(deployed)["labels"])

@@ -52,7 +52,7 @@ def helper_calls(source: str) -> list[str]:
     return calls
 
 
-def test_there_are_six_numbered_labs_in_order():
+def test_there_are_seven_numbered_labs_in_order():
     assert IDS[:6] == [
         "00_setup",
         "01_containers",
