@@ -96,6 +96,26 @@ def check_object(obj: Any, where: str = "the object") -> None:
         )
 
 
+def merge_patch(target: Any, patch: Any) -> Any:
+    """JSON merge patch (RFC 7386): maps merge, None deletes, everything else replaces.
+
+    The semantics of ``Cluster.patch`` on both backends (lists replace whole).
+
+    Example:
+        >>> merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": None, "d": 3}})
+        {'a': 1, 'b': {'d': 3}}
+    """
+    if not isinstance(patch, Mapping):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
 def ref(obj: Mapping[str, Any]) -> str:
     """The kubectl-style reference of an object: ``deployment/model``."""
     return f"{obj['kind'].lower()}/{obj['metadata']['name']}"

@@ -7,7 +7,6 @@ Deployment manifest without spec.replicas keeps the current replica count (an HP
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from helpers import labels, manifests
@@ -24,19 +23,6 @@ RESOURCE = {
     "PodDisruptionBudget": "poddisruptionbudgets.policy",
 }  # fmt: skip
 SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """JSON merge patch (RFC 7386): dicts merge, None deletes, everything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
 
 
 class ApiServer:
@@ -212,7 +198,7 @@ class ApiServer:
                     "metadata": obj.meta,
                     "spec": obj.spec,
                 }
-                doc = merge_patch(base, patch)
+                doc = manifests.merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
                 self._update(obj, doc["metadata"], spec)
             self._settle()
@@ -225,7 +211,7 @@ class ApiServer:
                 "Only spec.unschedulable (cordon) and labels of a node can change here."
             )
         if "metadata" in patch:
-            node.meta["labels"] = merge_patch(
+            node.meta["labels"] = manifests.merge_patch(
                 node.labels, (patch["metadata"] or {}).get("labels") or {}
             )
         if "unschedulable" in spec:

@@ -14,7 +14,6 @@ import copy
 import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 # plural -> (group/version, kind, namespaced): independent of helpers.kube.resources on
 # purpose, so a wrong path in the backend shows up as a 404 here.
@@ -32,19 +31,6 @@ KINDS = {
     ("discovery.k8s.io/v1", "endpointslices"): ("EndpointSlice", True),
 }
 PLURAL_OF = {kind: key for key, (kind, _) in KINDS.items()}
-
-
-def merge(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: maps merge, anything else replaces, null deletes."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge(out.get(key), value)
-    return out
 
 
 def status(code: int, reason: str, message: str, details: dict | None = None) -> dict:

@@ -6,7 +6,8 @@ as the API server does: 422 with a Status whose causes name the field.
 
 from __future__ import annotations
 
-from tests.kube.fakestate import KINDS, merge, selected, status
+from helpers.manifests import merge_patch
+from tests.kube.fakestate import KINDS, selected, status
 
 
 def _invalid(kind: str, obj: dict) -> dict | None:
@@ -80,11 +81,11 @@ def dispatch(h, method: str, where: tuple, query: dict, body, ctype: str) -> Non
         if ctype.startswith("application/apply-patch+yaml"):
             if query.get("fieldManager") != "orchestra-labs":
                 return h._send(400, status(400, "BadRequest", "fieldManager is required for apply"))
-            new = merge(old or {}, body)  # applied fields win; fields set by others stay
+            new = merge_patch(old or {}, body)  # applied fields win; fields set by others stay
         elif ctype.startswith("application/merge-patch+json"):
             if old is None:
                 return h._send(404, missing)
-            new = merge(old, body)
+            new = merge_patch(old, body)
         else:
             return h._send(415, status(415, "UnsupportedMediaType", f"unsupported {ctype}"))
         if err := _invalid(kind, new):
