@@ -74,6 +74,8 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         self.seed = seed
         self.realtime = realtime
         self._lock = threading.RLock()
+        # The one lock: in realtime the clock's thread runs controllers and traffic under it.
+        self.lock = self._lock
         self._cond = threading.Condition(self._lock)
         self.clock = Clock()
         self.store = self._make_store()

@@ -46,11 +46,6 @@ def model(version: str):
         return artifacts.load(version)
 
 
-def _lock(sim):
-    # The cluster's one lock: in realtime mode the clock's thread runs requests meanwhile.
-    return sim._lock
-
-
 class ServiceClient:
     """A client of one simulated Service: ``predict`` runs the serving pod's real model.
 
@@ -75,7 +70,7 @@ class ServiceClient:
                 still loading (HTTP 503) — with what to look at next.
         """
         rows = _check_rows(rows)
-        with _lock(self._sim):
+        with self._sim.lock:
             router = Router.of(self._sim, self.service, self.namespace)
             outcome = router.send(self._sim.now(), len(rows))
         ref = f"service/{self.service}"
@@ -148,7 +143,7 @@ class SimTrafficRun(TrafficRun):
         super().__init__(service, schedule)
         self._sim = sim
         self._n_rows = len(_check_rows(rows)) if rows is not None else 1
-        with _lock(sim):
+        with sim.lock:
             self._router = Router.of(sim, service, namespace)
         self._next = 0
         self._limit = schedule.limit
@@ -159,13 +154,13 @@ class SimTrafficRun(TrafficRun):
         return self._sim.now()
 
     def _begin(self) -> None:
-        with _lock(self._sim):
+        with self._sim.lock:
             if self._handle is None and not self._stopped and self.schedule.limit > 0:
                 t = self.schedule.time_of(0)
                 self._handle = self._sim.clock.call_at(t, self._fire)
 
     def _end(self) -> None:
-        with _lock(self._sim):
+        with self._sim.lock:
             self._sim.clock.cancel(self._handle)
             self._handle = None
 
