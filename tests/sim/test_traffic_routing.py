@@ -30,7 +30,7 @@ class Hooks:
 
     def __init__(self, pods=("a", "b"), seed=0):
         self.clock = Clock()
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self.seed = seed
         self._endpoints = list(pods)
         self.servers = {p: self.up() for p in pods}
