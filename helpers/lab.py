@@ -28,6 +28,7 @@ from helpers.lab_ops import (
     room_for,
     set_env,
     set_probe_path,
+    set_requests,
     set_tolerations,
     wait_pods,
 )
@@ -200,6 +201,7 @@ __all__ = [
     "run_container",
     "set_env",
     "set_probe_path",
+    "set_requests",
     "set_tolerations",
     "show_file",
     "start",

@@ -164,3 +164,15 @@ def wait_pods(cluster, selector: str, count: int, timeout: float = 300):
 
     cluster.wait(settled, timeout=timeout, what=f"{count} Ready pod(s) matching {selector}")
     return cluster.pods(selector)[["name", "node", "status", "ready", "image"]]
+
+
+def set_requests(cluster, deployment: str, **requests: str) -> None:
+    """Change the first container's resource requests (kubectl set resources --requests=...).
+
+    Example:
+        >>> helpers.lab.set_requests(cluster, "model", cpu="50m")
+    """
+    containers = _containers(cluster, deployment)
+    resources = containers[0].setdefault("resources", {})
+    resources["requests"] = {**(resources.get("requests") or {}), **requests}
+    _put(cluster, deployment, {"containers": containers})

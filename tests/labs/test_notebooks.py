@@ -161,3 +161,17 @@ def test_builder_splits_markdown_and_python_fences_with_stable_ids():
     assert cells[1].source == "x = 1"
     assert "```py\nnot a cell" in cells[2].source
     assert [c["id"] for c in cells] == ["09-demo-000", "09-demo-001", "09-demo-002"]
+
+
+def test_every_check_has_tests_and_is_used_in_a_lab():
+    """Each public check is exercised by tests/labs (pass and fail) and by some notebook."""
+    from helpers import checks
+
+    tests = "".join(p.read_text() for p in (ROOT / "tests" / "labs").glob("test_checks_*.py"))
+    tests += (ROOT / "tests" / "labs" / "test_on_kube_backend.py").read_text()
+    labs = "".join((ROOT / "labs" / "src").joinpath(f"{p.stem}.md").read_text() for p in NOTEBOOKS)
+    for name in checks.__all__:
+        if name == "CheckResult":
+            continue
+        assert f"checks.{name}(" in tests, f"helpers.checks.{name} has no test"
+        assert f"helpers.checks.{name}(" in labs, f"helpers.checks.{name} is used in no lab"
