@@ -175,3 +175,22 @@ def test_every_check_has_tests_and_is_used_in_a_lab():
             continue
         assert f"checks.{name}(" in tests, f"helpers.checks.{name} has no test"
         assert f"helpers.checks.{name}(" in labs, f"helpers.checks.{name} is used in no lab"
+
+
+# Outputs nbval may skip: widgets, figures, this machine's doctor report, and repository
+# files others edit. Everything else is compared.
+IGNORABLE = ("helpers.ClusterView(", "helpers.plots.", "helpers.lab.show_file(", "doctor()")
+# Calls whose output must be ignored: live widgets, plotly figures, others' files.
+MUST_IGNORE = (
+    "helpers.ClusterView(", "traffic_timeline(", "pods_per_version(", "compare_rollouts(",
+    "helpers.lab.show_file(",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_only_widgets_figures_and_machine_specific_outputs_are_ignored(path):
+    for cell in _read(path).cells:
+        if cell.cell_type == "code" and "NBVAL_IGNORE_OUTPUT" in cell.source:
+            assert any(k in cell.source for k in IGNORABLE), cell.source
+        if cell.cell_type == "code" and any(k in cell.source for k in MUST_IGNORE):
+            assert "NBVAL_IGNORE_OUTPUT" in cell.source, cell.source
