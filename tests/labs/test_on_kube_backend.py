@@ -52,3 +52,8 @@ def test_kubectl_translator_on_kube(cluster, fake):  # noqa: F811 (fixtures)
     assert len(helpers.lab.kubectl("get pods -l app=model", cluster)) == 3
     helpers.lab.kubectl("scale deployment/model --replicas=5", cluster)
     assert cluster.get("deployment", "model")["spec"]["replicas"] == 5
+
+
+def test_reset_on_a_clean_kube_cluster_returns_at_once(cluster):  # noqa: F811 (fixtures)
+    helpers.lab.reset(cluster)  # nothing to delete: every NotFound is expected
+    assert list(helpers.lab.node_labels(cluster)["role"]) == ["control-plane", "worker", "worker"]
