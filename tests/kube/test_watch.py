@@ -104,6 +104,8 @@ def test_subscribe_changes_rebuild_the_snapshot(cluster, fake):
     fake.put(objects.event("e1", "Started", "model-6d4b9c7f5-aaaaa", "Started container model"))
     cluster.wait(endpoints, timeout=10, what="endpoints")
     cluster.wait(lambda c: c.event_rows(), timeout=10, what="the event")
+    # Each kind has its own watch stream: the pod may arrive after the slice and the event.
+    cluster.wait(lambda c: c.snapshot()["pods"], timeout=10, what="the pod")
     unsubscribe()
     rebuilt = base
     for change in changes:
