@@ -87,10 +87,6 @@ def start(lab: str, backend: str | None = None):
     import helpers
 
     cluster = helpers.connect(backend)
-    if cluster.simulated:
-        from helpers.lab_simfix import guard
-
-        guard(cluster)  # temporary: see helpers/lab_simfix.py
     _current["cluster"] = cluster
     reset(cluster)
     files = PREREQUISITES.get(lab, [])

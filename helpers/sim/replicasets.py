@@ -40,7 +40,9 @@ def deletion_order(pods: list) -> list:
 
 def available(pod, min_ready: float, now: float) -> bool:
     """Ready for at least ``min_ready`` seconds (what "available" means)."""
-    return pod.is_ready and pod.ready_since is not None and now - pod.ready_since >= min_ready
+    # Compared as now >= ready_since + min_ready, the very sum the controller re-queues at:
+    # ``now - ready_since`` can fall 1e-16 short of min_ready at that instant.
+    return pod.is_ready and pod.ready_since is not None and now >= pod.ready_since + min_ready
 
 
 class ReplicaSetController:
@@ -122,7 +124,7 @@ class ReplicaSetController:
         for p in active:
             if p.ready and p.node_ready and p.cstate == "running":
                 ready += 1
-                if now - p.ready_since >= min_ready:
+                if now >= p.ready_since + min_ready:  # the same sum as the wake-up below
                     avail += 1
                 elif soonest is None or p.ready_since < soonest:
                     soonest = p.ready_since

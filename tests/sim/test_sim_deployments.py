@@ -138,6 +138,20 @@ def test_min_ready_seconds_delays_availability(sim):
     assert sim.now() - ready_at == pytest.approx(20, abs=0.01)
 
 
+@pytest.mark.parametrize("start", [0.7, 0.1, 1 / 3])
+def test_min_ready_seconds_at_fractional_times_completes(start):
+    """Availability is reached at exactly ready_since + minReadySeconds, even when the float
+    subtraction would fall 1e-16 short (a regression: the controller re-queued forever).
+
+    https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#min-ready-seconds
+    """
+    sim = SimCluster(seed=0)
+    sim.sleep(start)
+    sim.apply(MANIFESTS / "model-deployment.yaml")
+    state = sim.wait_rollout("model", timeout=120)
+    assert state.state == "complete" and state.available == state.desired
+
+
 def test_status_fields_and_conditions_of_a_complete_rollout(sim):
     sim.apply(deployment(replicas=2))
     sim.wait_rollout("web")
