@@ -70,7 +70,8 @@ class Scheduler:
         self.unschedulable: dict[str, object] = {}
         self.anti_pods = 0  # bound pods with required anti-affinity (others must respect it)
         self._scheduled = False
-        self._retry = None
+        self._retry = None  # the pending flush's clock handle
+        self._retry_at = float("inf")  # and when it is due
         sim.store.watch("Node", lambda node, _type: self.node_changed(node))
 
     # ---- node bookkeeping ------------------------------------------------------------------
@@ -103,12 +104,21 @@ class Scheduler:
             self.clock.call_at(self.clock.now, self._run)
 
     def retry_soon(self) -> None:
-        """Move unschedulable pods back to the queue after the scheduler's back-off."""
-        if self.unschedulable and self._retry is None:
-            self._retry = self.clock.call_at(self.clock.now + RETRY_S, self._flush)
+        """Room may have appeared (a pod left, a node changed): retry after the back-off.
+
+        An earlier retry replaces the periodic 300 s flush; the real queue likewise moves
+        unschedulable pods back on cluster events, not only on its timer.
+        """
+        if self.unschedulable:
+            self._schedule_flush(self.clock.now + RETRY_S)
+
+    def _schedule_flush(self, when: float) -> None:
+        if when < self._retry_at:
+            self.clock.cancel(self._retry)
+            self._retry, self._retry_at = self.clock.call_at(when, self._flush), when
 
     def _flush(self) -> None:
-        self._retry = None
+        self._retry, self._retry_at = None, float("inf")
         pods, self.unschedulable = self.unschedulable, {}
         for pod in pods.values():
             if not pod.deleted and pod.node is None and not pod.terminating:
@@ -243,8 +253,7 @@ class Scheduler:
             f"pod/{pod.name}", "Warning", "FailedScheduling", message, pod.namespace
         )
         self.sim.store.changed(pod)
-        if self._retry is None:
-            self._retry = self.clock.call_at(self.clock.now + FLUSH_S, self._flush)
+        self._schedule_flush(self.clock.now + FLUSH_S)
 
     def explain(self, pod) -> str:
         """The FailedScheduling message: why each node was filtered out, as the real one says."""

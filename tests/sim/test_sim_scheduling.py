@@ -60,6 +60,29 @@ def test_pending_pod_is_scheduled_when_room_appears(sim):
     assert all(p["status"] == "Running" for p in pods_of(sim, "other"))
 
 
+def test_a_pod_that_failed_scheduling_is_retried_when_a_pod_leaves(sim):
+    """An unschedulable pod goes back to the active queue on cluster events (a pod deleted),
+    not only on the 5-minute flush of the unschedulable queue.
+
+    https://kubernetes.io/docs/concepts/scheduling-eviction/pod-scheduling-readiness/
+    """
+    sim.apply(deployment(replicas=5, container={"resources": {"requests": {"cpu": "700m"}}}))
+    sim.sleep(5)
+    sim.apply(
+        deployment("other", replicas=1, container={"resources": {"requests": {"cpu": "900m"}}})
+    )
+    sim.sleep(5)
+    assert [p["status"] for p in pods_of(sim, "other")] == ["Pending"]
+    freed_at = sim.now()
+    sim.scale("web", 2)  # pods terminate (grace period) and free a node's worth of cores
+    sim.wait(
+        lambda c: all(p["status"] == "Running" for p in pods_of(c, "other")),
+        60,
+        "the pending pod to start",
+    )
+    assert sim.now() - freed_at < 60  # well before the 300 s periodic flush
+
+
 def test_node_selector_and_tolerations_can_target_the_control_plane(sim):
     pod = {
         "nodeSelector": {"node-role.kubernetes.io/control-plane": ""},
