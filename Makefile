@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STRICT ?= 0
 
-.PHONY: help lab test lint format unit nbval doctor bench cluster cluster-delete tools images clean
+.PHONY: help lab labs test lint format unit nbval doctor bench cluster cluster-delete tools images clean
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
@@ -16,6 +16,7 @@ help:
 	@echo "make images          build the model images and load them into the kind cluster"
 	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
+	@echo "make labs            rebuild the notebooks from labs/src and refill their outputs"
 	@echo "make clean           remove .venv, caches and test artifacts"
 
 # The venv is rebuilt when the pinned requirements or the package metadata change.
@@ -49,12 +50,17 @@ unit: $(STAMP)
 # filled with the instructor solutions (LAB_AUTOSOLVE=1) so their checks must pass.
 nbval: $(STAMP)
 	LAB_BACKEND=sim LAB_AUTOSOLVE=1 $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
+		--nbval-cell-timeout=300 \
 		--nbval-sanitize-with labs/nbval-sanitize.cfg labs/ -o testpaths=labs
+
+# Rebuild the notebooks from labs/src/*.md and refill their outputs on the simulator.
+labs: $(STAMP)
+	$(BIN)/python tools/build_labs.py --execute
 
 test: lint unit nbval
 
 doctor: $(STAMP)
-	$(BIN)/python -m helpers.doctor $(if $(filter 1,$(STRICT)),--strict,)
+	$(BIN)/python -m helpers.diagnosis $(if $(filter 1,$(STRICT)),--strict,)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

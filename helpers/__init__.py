@@ -15,12 +15,13 @@ from helpers.connect import choose, connect
 
 _LAZY = {
     "ClusterView": ("helpers.views.clusterview", "ClusterView"),
-    "doctor": ("helpers.doctor", "doctor"),
+    "doctor": ("helpers.diagnosis", "doctor"),
     "checks": ("helpers.checks", None),
     "plots": ("helpers.views.plots", None),
     "kindcluster": ("helpers.kindcluster", None),
     "Progress": ("helpers.views.progress", "Progress"),
     "watch_rollout": ("helpers.views.progress", "watch_rollout"),
+    "lab": ("helpers.lab", None),
 }
 
 
@@ -31,7 +32,10 @@ def __getattr__(name: str):
 
     module_name, attr = _LAZY[name]
     module = importlib.import_module(module_name)
-    return getattr(module, attr) if attr else module
+    value = getattr(module, attr) if attr else module
+    # Cache it: later lookups skip __getattr__ and keep naming what this table promised.
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -43,6 +47,7 @@ __all__ = [
     "doctor",
     "errors",
     "kindcluster",
+    "lab",
     "plots",
     "watch_rollout",
 ]

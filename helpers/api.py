@@ -341,7 +341,8 @@ class Cluster(abc.ABC):
         state = seen["last"]
         if state.state == "stuck":
             raise RolloutStuck(
-                f"Rollout of deployment/{deployment} is stuck: {state.message}.", state.reason
+                f"Rollout of deployment/{deployment} is stuck: {state.message.rstrip('.')}.",
+                state.reason,
             )
         return state
 

@@ -1,8 +1,11 @@
 """The doctor: every check, present and missing, and the exit codes of `make doctor`."""
 
+import importlib
 import json
 import socket
 import stat
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -12,10 +15,10 @@ from typing import ClassVar
 import docker
 import pytest
 
-from helpers import doctor as doctor_mod
 from helpers import doctor_checks as checks
 
 GIB = 1024**3
+doctor_mod = importlib.import_module("helpers.diagnosis")
 
 
 class FakeDocker(BaseHTTPRequestHandler):
@@ -216,3 +219,16 @@ def test_exit_code_is_nonzero_only_when_strict_and_kind_is_unavailable(
     monkeypatch.setattr(doctor_mod, "run_checks", lambda: report)
     assert doctor_mod.main(["--strict"] if strict else []) == code
     assert "docker daemon" in capsys.readouterr().out
+
+
+def test_helpers_doctor_stays_callable_after_its_module_is_imported():
+    """helpers.doctor is the function, also after its module (helpers.diagnosis) and every
+    other helpers module was imported: a second helpers.doctor() in a kernel still works."""
+    code = (
+        "import helpers, helpers.diagnosis, helpers.doctor_checks\n"
+        "assert callable(helpers.doctor), helpers.doctor\n"
+        "from helpers import doctor\n"
+        "assert callable(doctor)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr

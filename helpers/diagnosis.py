@@ -141,7 +141,7 @@ def doctor(show: bool = True, **fakes) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     """`make doctor`: print the report; exit 1 only with --strict when kind is unavailable."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.doctor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m helpers.diagnosis", description=__doc__)
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when the kind cluster path is unavailable"
     )
