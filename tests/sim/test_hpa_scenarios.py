@@ -4,22 +4,12 @@ https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
 """
 
 import itertools
-from pathlib import Path
 
 import pytest
 
 import helpers
 from helpers.errors import ManifestError
-
-MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
-
-
-@pytest.fixture
-def cluster():
-    c = helpers.connect("sim", seed=0)
-    yield c
-    c.close()
-    assert c.store.callback_errors == []  # a failing subscriber is kept there, not raised
+from tests.sim.simkit import MANIFESTS
 
 
 def replicas(cluster):

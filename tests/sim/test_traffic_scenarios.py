@@ -6,23 +6,12 @@ https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-terminatio
 https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment
 """
 
-from pathlib import Path
-
 import pytest
 
 import helpers
 from helpers.errors import LabError
 from helpers.sim.routing import STATUS_LOADING, STATUS_REFUSED
-
-MANIFESTS = Path(__file__).resolve().parents[2] / "cluster" / "manifests"
-
-
-@pytest.fixture
-def cluster():
-    c = helpers.connect("sim", seed=0)
-    yield c
-    c.close()
-    assert c.store.callback_errors == []  # a failing subscriber is kept there, not raised
+from tests.sim.simkit import MANIFESTS
 
 
 def deploy(cluster, naive=False):
