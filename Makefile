@@ -38,6 +38,7 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -66,16 +67,16 @@ bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 cluster: $(STAMP)
-	$(BIN)/python -m helpers.kindcluster create
+	$(BIN)/python -m helpers.kind create
 
 tools: $(STAMP)
-	$(BIN)/python -m helpers.kindcluster tools
+	$(BIN)/python -m helpers.kind tools
 
 cluster-delete: $(STAMP)
-	$(BIN)/python -m helpers.kindcluster delete
+	$(BIN)/python -m helpers.kind delete
 
 images: $(STAMP)
-	$(BIN)/python -m helpers.images build --load
+	$(BIN)/python -m helpers.kind images build --load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info

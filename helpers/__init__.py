@@ -18,7 +18,7 @@ _LAZY = {
     "doctor": ("helpers.diagnosis", "doctor"),
     "checks": ("helpers.checks", None),
     "plots": ("helpers.views.plots", None),
-    "kindcluster": ("helpers.kindcluster", None),
+    "kindcluster": ("helpers.kind", None),
     "Progress": ("helpers.views.progress", "Progress"),
     "watch_rollout": ("helpers.views.progress", "watch_rollout"),
     "lab": ("helpers.lab", None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from helpers.api import Cluster
+from helpers.core.api import Cluster
 from helpers.errors import LabError
 
 KIND_CLUSTER = "orchestra"

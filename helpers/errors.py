@@ -85,7 +85,7 @@ class RolloutStuck(LabError):
 class ServiceUnavailable(LabError):
     """A Service could not answer a request; ``status`` is what the client saw.
 
-    ``status`` follows helpers.traffic: 0 (no endpoint / not sent), 502 (refused or reset),
+    ``status`` follows helpers.core.traffic: 0 (no endpoint / not sent), 502 (refused or reset),
     503 (the pod's model is still loading), 504 (no answer in time), or the HTTP status.
     """
 

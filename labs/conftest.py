@@ -1,7 +1,7 @@
 """pytest settings for the notebooks (make nbval): run them as CI does.
 
 The exercise cells fill in the instructors' answers (``LAB_AUTOSOLVE=1``, see
-helpers/lab_solutions.py) and the simulator is the backend, unless the environment
+helpers/lab/solutions.py) and the simulator is the backend, unless the environment
 already says otherwise, so the committed outputs (made the same way by
 ``tools/build_labs.py --execute``) can be compared.
 """

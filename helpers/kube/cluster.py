@@ -3,7 +3,7 @@
 The primitives are plain REST calls (helpers.kube.apiserver); the state views come from
 a watch cache (helpers.kube.store) fed by one informer thread per watched kind. The verbs
 people type (scale, set_image, rollout_undo, drain, wait_rollout...) are inherited from
-helpers.api.Cluster, so they behave the same as on the simulator.
+helpers.core.api.Cluster, so they behave the same as on the simulator.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import urllib3
 from kubernetes.client import CoreV1Api, V1DeleteOptions, V1Eviction, V1ObjectMeta
 from kubernetes.client.exceptions import ApiException
 
-from helpers import labels, manifests
-from helpers.api import Cluster
+from helpers.core import labels, manifests
+from helpers.core.api import Cluster
 from helpers.errors import ClusterUnavailable, LabError, LabTimeout
 from helpers.kube.apiserver import ApiServer, why_unreachable
 from helpers.kube.config import open_client

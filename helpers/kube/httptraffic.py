@@ -19,10 +19,16 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from helpers.traffic import STATUS_NOT_SENT, STATUS_REFUSED, STATUS_TIMEOUT, Schedule, TrafficRun
+from helpers.core.traffic import (
+    STATUS_NOT_SENT,
+    STATUS_REFUSED,
+    STATUS_TIMEOUT,
+    Schedule,
+    TrafficRun,
+)
 
 if TYPE_CHECKING:
-    from helpers.kube.cluster import KubeCluster
+    from helpers.core.api import Cluster
 
 MAX_IN_FLIGHT = 256  # a laptop keeps this many sockets open without trouble
 REQUEST_TIMEOUT_S = 5.0  # well above the model's p99 (tens of ms), well below a lab's patience
@@ -144,7 +150,7 @@ class HttpTrafficRun(TrafficRun):
 
 
 def start_traffic(
-    cluster: KubeCluster,
+    cluster: Cluster,
     service: str,
     rps: float = 50,
     duration: float | None = None,

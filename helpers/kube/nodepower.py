@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from helpers.errors import DockerUnavailable, LabError, NotFound, UnsupportedOnBackend
 
 if TYPE_CHECKING:
-    from helpers.kube.cluster import KubeCluster
+    from helpers.core.api import Cluster
 
 # Seconds Docker waits after SIGTERM before SIGKILL when stopping a node container.
 STOP_GRACE_SECONDS = 10
@@ -48,7 +48,7 @@ def node_container(node: str):
         raise DockerUnavailable("The Docker daemon is not reachable.") from None
 
 
-def set_node_power(cluster: KubeCluster, node: str, on: bool) -> None:
+def set_node_power(cluster: Cluster, node: str, on: bool) -> None:
     """Start (``on``) or stop a kind worker node's container.
 
     Raises:

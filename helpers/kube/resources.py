@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from helpers.api import canonical_kind
+from helpers.core.api import canonical_kind
 from helpers.errors import ManifestError
 
 

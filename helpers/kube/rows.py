@@ -1,4 +1,4 @@
-"""Kubernetes JSON objects turned into the rows of helpers.state (pure functions).
+"""Kubernetes JSON objects turned into the rows of helpers.core.state (pure functions).
 
 The watch cache calls these on every change; they read only the objects given, so each
 row is a function of the cluster's objects and nothing else.
@@ -11,8 +11,8 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
+from helpers.core.state import DeploymentRow, EventRow, NodeRow, PodRow, ServiceRow, version_of
 from helpers.kube.podstatus import pod_status, restarts
-from helpers.state import DeploymentRow, EventRow, NodeRow, PodRow, ServiceRow, version_of
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # links an EndpointSlice to its Service

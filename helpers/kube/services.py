@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from helpers.core.traffic import STATUS_REFUSED, STATUS_TIMEOUT
 from helpers.errors import LabError, ServiceUnavailable
-from helpers.traffic import STATUS_REFUSED, STATUS_TIMEOUT
 
 if TYPE_CHECKING:
-    from helpers.kube.cluster import KubeCluster
+    from helpers.core.api import Cluster
 
 KIND_NODE_PORT = 30080  # the only NodePort `make cluster` maps to the host
 PREDICT_TIMEOUT_S = 10.0
@@ -29,7 +29,7 @@ def _port_forward_hint(name: str, port: int) -> str:
     )
 
 
-def service_url(cluster: KubeCluster, name: str, namespace: str = "default") -> str:
+def service_url(cluster: Cluster, name: str, namespace: str = "default") -> str:
     """The base URL at which this machine reaches Service ``name``.
 
     Example:

@@ -2,7 +2,7 @@
 
 Every change recomputes the rows (a course cluster holds tens of objects, so this costs
 microseconds) and diffs them against the previous ones; each differing row becomes one
-change record (helpers.state) for the subscribers. So the rows are always exactly a
+change record (helpers.core.state) for the subscribers. So the rows are always exactly a
 function of the cached objects: a pod's ``endpoint`` flag follows its EndpointSlice, a
 node's requested CPU follows the pods bound to it.
 """
@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from helpers.core.state import RECENT_EVENTS, row_key
 from helpers.kube import rows
-from helpers.state import RECENT_EVENTS, row_key
 
 WATCHED = ("Node", "Pod", "Deployment", "Service", "EndpointSlice", "Event")
 ROW_KINDS = ("Node", "Pod", "Deployment", "Service")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import labels, manifests
-from helpers.api import canonical_kind
+from helpers.core import labels, manifests
+from helpers.core.api import canonical_kind
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, podspec
 from helpers.sim.clock import paused_gc

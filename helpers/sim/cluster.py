@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from helpers.api import Cluster
+from helpers.core.api import Cluster
+from helpers.core.state import RECENT_EVENTS
 from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
 from helpers.sim.apiserver import ApiServer
 from helpers.sim.clock import Clock, RealtimeDriver, paused_gc
@@ -37,7 +38,6 @@ from helpers.sim.scheduler import Scheduler
 from helpers.sim.services import EndpointsController, eviction_allowed
 from helpers.sim.store import Store
 from helpers.sim.topology import IMAGES, build_nodes, image_key, set_cordon
-from helpers.state import RECENT_EVENTS
 
 
 class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
@@ -128,7 +128,7 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
             return True
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything as plain rows (helpers.state), ``simulated: True``."""
+        """Everything as plain rows (helpers.core.state), ``simulated: True``."""
         with self._lock:
             s = self.store
             return {
@@ -264,7 +264,7 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
                 f"traffic() got unexpected options {sorted(kwargs)}.",
                 "Use rps=, duration=, max_requests= or rows=.",
             )
-        from helpers.traffic import Schedule
+        from helpers.core.traffic import Schedule
 
         with self._lock:
             self._find("Service", service, namespace)

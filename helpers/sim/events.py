@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from helpers.api import canonical_kind
+from helpers.core.api import canonical_kind
 from helpers.sim.clock import iso
 
 # 3600 s: the API server's default --event-ttl (1 h).
@@ -40,7 +40,7 @@ class EventLog:
                 items.popleft()
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every event held, oldest first, as helpers.state EventRow dicts."""
+        """Every event held, oldest first, as helpers.core.state EventRow dicts."""
         return [
             {"time": t, "type": ty, "object": o, "reason": r, "message": m}
             for t, ty, o, r, m, _ in self._items

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers import labels
+from helpers.core import labels
 from helpers.errors import ManifestError
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -21,7 +21,7 @@ SPREAD_KEYS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector"}
 
 @dataclass(frozen=True)
 class InterPod:
-    """Parsed rules; each selector is a tuple of helpers.labels requirements."""
+    """Parsed rules; each selector is a tuple of helpers.core.labels requirements."""
 
     anti_required: tuple = ()
     affinity_required: tuple = ()

@@ -14,13 +14,13 @@ from typing import Any
 
 from orchestra_model.faults import FaultConfigError, Faults
 
+from helpers.core.state import version_of
 from helpers.errors import ManifestError
 from helpers.sim import interpod
 from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
 from helpers.sim.quantity import parse as parse_quantity
 from helpers.sim.server import LAME_DUCK_S
-from helpers.state import version_of
 
 POD_KEYS = {
     "containers", "terminationGracePeriodSeconds", "restartPolicy", "nodeSelector",

@@ -8,7 +8,7 @@ doubled up on a node first; more recently Ready first; more restarts first; newe
 
 from __future__ import annotations
 
-from helpers import labels
+from helpers.core import labels
 from helpers.sim.store import Obj, owner_ref
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}

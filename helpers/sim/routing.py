@@ -14,8 +14,8 @@ import weakref
 from collections import deque
 from typing import NamedTuple
 
-from helpers import traffic
-from helpers.traffic import STATUS_NOT_SENT
+from helpers.core import traffic
+from helpers.core.traffic import STATUS_NOT_SENT
 
 # 1 s: kube-proxy applies Endpoints changes at most once per --iptables-min-sync-period
 # (default 1 s), after the EndpointSlice controller's own short batching; about 1 s is what

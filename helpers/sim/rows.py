@@ -1,10 +1,10 @@
-"""Rows for views (helpers.state): nodes, pods, deployments, services, from simulator objects."""
+"""Rows for views (helpers.core.state): nodes, pods, deployments, services, from simulator objects."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from helpers.state import version_of
+from helpers.core.state import version_of
 
 
 def node_row(node) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from helpers import labels
+from helpers.core import labels
 from helpers.sim.store import Obj
 
 

@@ -3,7 +3,7 @@
 Objects keep their Kubernetes JSON body (apiVersion, kind, metadata, spec) as given after
 defaulting; status is either a dict the controllers set or, for pods and nodes, rendered
 from runtime state on read. Controllers watch kinds through ``watch`` (called synchronously,
-under the cluster lock); people and views get ``subscribe`` change records (helpers.state).
+under the cluster lock); people and views get ``subscribe`` change records (helpers.core.state).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-# Kinds whose changes reach helpers.state subscribers as rows.
+# Kinds whose changes reach helpers.core.state subscribers as rows.
 ROW_KINDS = ("Node", "Pod", "Deployment", "Service")
 
 

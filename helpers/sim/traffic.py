@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from functools import lru_cache
 
+from helpers.core.traffic import STATUS_NOT_SENT, Schedule, TrafficRun
 from helpers.errors import LabError, ServiceUnavailable
 from helpers.sim.routing import (
     CLIENT_TIMEOUT_S,
@@ -20,7 +21,6 @@ from helpers.sim.routing import (
     STATUS_TIMEOUT,
     Router,
 )
-from helpers.traffic import STATUS_NOT_SENT, Schedule, TrafficRun
 
 # A request held longer than this (queued, or a fault's delay) is checked again when it
 # ends: if the server died meanwhile, its connection was reset. Shorter ones are not (a

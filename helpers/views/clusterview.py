@@ -36,7 +36,7 @@ class ClusterView(anywidget.AnyWidget):
     """Live nodes and pods of a cluster: chips coloured by model version, inside their node.
 
     Args:
-        cluster: any ``helpers.api.Cluster`` (the simulator or a real cluster).
+        cluster: any ``helpers.core.api.Cluster`` (the simulator or a real cluster).
         interval: seconds over which changes are coalesced into one message.
         background: flush from a background thread (default); False leaves it to ``flush()``.
         replace: stop older live views of the same cluster (a re-run cell replaces its

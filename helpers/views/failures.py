@@ -1,6 +1,6 @@
 """What each injected fault cost: requests lost, availability, time to recover.
 
-Computed from a traffic run's results (helpers.traffic schema: t, latency_ms, ok, status,
+Computed from a traffic run's results (helpers.core.traffic schema: t, latency_ms, ok, status,
 version, pod) and the cluster-clock times at which faults were injected. Each fault owns
 the window from its injection to the next fault (or the end of the run).
 """

@@ -44,7 +44,7 @@ class Progress:
 
     Example:
         >>> progress = Progress("building images")
-        >>> helpers.images.build(progress=progress)
+        >>> helpers.kind.images.build(progress=progress)
         >>> progress.done()
     """
 

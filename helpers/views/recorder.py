@@ -24,7 +24,7 @@ class Recorder:
     """Counts of pods and Ready pods per version, one row each time a count moves.
 
     Args:
-        cluster: any ``helpers.api.Cluster``.
+        cluster: any ``helpers.core.api.Cluster``.
         deployment: count only that Deployment's pods (default: every pod).
 
     Example:

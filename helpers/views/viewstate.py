@@ -1,4 +1,4 @@
-"""Pure functions from snapshot rows (helpers.state) to the dicts ClusterView draws.
+"""Pure functions from snapshot rows (helpers.core.state) to the dicts ClusterView draws.
 
 The widget, its static HTML and the tests all read these dicts, so what a student sees is
 decided here once, without a browser. Every function is pure: rows in, plain JSON out.
@@ -219,7 +219,7 @@ def versions_of(pods: Iterable[dict[str, Any]], deployments: Iterable[dict[str, 
 
 
 def view_state(snapshot: dict[str, Any], seq: int = 0) -> dict[str, Any]:
-    """The whole widget state from a snapshot (see helpers.state).
+    """The whole widget state from a snapshot (see helpers.core.state).
 
     Example:
         >>> view_state(cluster.snapshot())["header"]["title"]

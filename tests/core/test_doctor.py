@@ -15,10 +15,10 @@ from typing import ClassVar
 import docker
 import pytest
 
-from helpers import doctor_checks as checks
+from helpers.diagnosis import checks
 
 GIB = 1024**3
-doctor_mod = importlib.import_module("helpers.diagnosis")
+doctor_mod = importlib.import_module("helpers.diagnosis.report")
 
 
 class FakeDocker(BaseHTTPRequestHandler):
@@ -225,7 +225,7 @@ def test_helpers_doctor_stays_callable_after_its_module_is_imported():
     """helpers.doctor is the function, also after its module (helpers.diagnosis) and every
     other helpers module was imported: a second helpers.doctor() in a kernel still works."""
     code = (
-        "import helpers, helpers.diagnosis, helpers.doctor_checks\n"
+        "import helpers, helpers.diagnosis, helpers.diagnosis.checks\n"
         "assert callable(helpers.doctor), helpers.doctor\n"
         "from helpers import doctor\n"
         "assert callable(doctor)\n"

@@ -5,7 +5,7 @@ https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-
 
 import pytest
 
-from helpers import labels
+from helpers.core import labels
 from helpers.errors import ManifestError
 
 POD = {"app": "model", "version": "v2", "canary": "true"}

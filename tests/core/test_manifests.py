@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import manifests
+from helpers.core import manifests
 from helpers.errors import ManifestError
 
 DEPLOY = """\

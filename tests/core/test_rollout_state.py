@@ -3,7 +3,7 @@
 https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status
 """
 
-from helpers.rollout import rollout_state
+from helpers.core.rollout import rollout_state
 
 
 def deployment(

@@ -1,6 +1,6 @@
 """Snapshot rows, change records and the tables people read."""
 
-from helpers.state import POD_COLUMNS, apply_change, pods_table, version_of
+from helpers.core.state import POD_COLUMNS, apply_change, pods_table, version_of
 
 
 def pod(name, **kw):

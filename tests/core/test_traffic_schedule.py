@@ -2,8 +2,8 @@
 
 import pytest
 
+from helpers.core.traffic import MAX_REQUESTS, RESULT_COLUMNS, Schedule, TrafficRun
 from helpers.errors import LabError
-from helpers.traffic import MAX_REQUESTS, RESULT_COLUMNS, Schedule, TrafficRun
 
 
 class ListRun(TrafficRun):

@@ -6,7 +6,7 @@ as the API server does: 422 with a Status whose causes name the field.
 
 from __future__ import annotations
 
-from helpers.manifests import merge_patch
+from helpers.core.manifests import merge_patch
 from tests.kube.fakestate import KINDS, selected, status
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-import helpers.api
+import helpers.core.api
 from helpers.errors import LabTimeout, NotFound, RolloutStuck
 from tests.kube import objects
 
@@ -87,7 +87,7 @@ def test_evict_answers_false_on_429_and_not_found_when_gone(cluster, fake):
 
 def test_drain_retries_pdb_refusals_then_evicts(cluster, fake, monkeypatch):
     # kubectl drain waits 5 s between refused evictions; the behaviour, not the wait, is tested.
-    monkeypatch.setattr(helpers.api, "EVICTION_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(helpers.core.api, "EVICTION_RETRY_SECONDS", 0.05)
     for name in ("model-aaa-11111", "model-aaa-22222"):
         fake.put(objects.pod(name, template_hash="aaa", node_name="orchestra-worker"))
     fake.put(objects.pod("model-aaa-33333", template_hash="aaa", node_name="orchestra-worker2"))
@@ -101,7 +101,7 @@ def test_drain_retries_pdb_refusals_then_evicts(cluster, fake, monkeypatch):
 
 
 def test_drain_gives_up_when_the_pdb_keeps_refusing(cluster, fake, monkeypatch):
-    monkeypatch.setattr(helpers.api, "EVICTION_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(helpers.core.api, "EVICTION_RETRY_SECONDS", 0.05)
     fake.put(objects.pod("model-aaa-11111", template_hash="aaa"))
     fake.evict_refusals["default/model-aaa-11111"] = 10**6
     cluster.wait(lambda c: len(c.snapshot()["pods"]) == 1, timeout=10, what="pods")

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from helpers.core.traffic import STATUS_REFUSED
 from helpers.errors import DockerUnavailable, LabError, UnsupportedOnBackend
 from helpers.kube import KubeCluster
-from helpers.traffic import STATUS_REFUSED
 from tests.kube import objects
 from tests.kube.modelstub import ModelStub
 
@@ -102,7 +102,7 @@ def test_traffic_to_nothing_fails_visibly(cluster):
     run = cluster.traffic("model", rps=20, duration=0.25, url="http://127.0.0.1:9").start()
     until(lambda: len(run.results) == 5)
     run.stop()
-    # A refused connection is recorded as 502, as the simulator records it (helpers.traffic).
+    # A refused connection is recorded as 502, as the simulator records it (helpers.core.traffic).
     assert not run.results["ok"].any() and set(run.results["status"]) == {STATUS_REFUSED}
 
 

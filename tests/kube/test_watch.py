@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from helpers.state import apply_change
+from helpers.core.state import apply_change
 from tests.kube import objects
 
 

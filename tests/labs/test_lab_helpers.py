@@ -10,7 +10,7 @@ import pytest
 
 import helpers.lab
 from helpers.errors import LabError
-from helpers.lab_solutions import solution_code, solutions_of
+from helpers.lab.solutions import solution_code, solutions_of
 
 
 def test_start_deploys_prerequisites_and_reset_removes_them(deployed):
@@ -48,7 +48,7 @@ def test_kubectl_refuses_what_it_does_not_know(deployed):
 def test_exercise_is_silent_for_students_and_solves_in_ci(monkeypatch, capsys):
     monkeypatch.delenv("LAB_AUTOSOLVE", raising=False)
     namespace = {"cluster": None}
-    monkeypatch.setattr("helpers.lab_solutions._namespace", lambda depth=2: namespace)
+    monkeypatch.setattr("helpers.lab.solutions._namespace", lambda depth=2: namespace)
     helpers.lab.exercise("00-setup-1")
     assert "answer" not in namespace and capsys.readouterr().out == ""
     with pytest.raises(LabError, match="not an exercise id"):
@@ -58,7 +58,7 @@ def test_exercise_is_silent_for_students_and_solves_in_ci(monkeypatch, capsys):
 def test_exercise_runs_the_instructor_answer_under_autosolve(monkeypatch, capsys, sim):
     monkeypatch.setenv("LAB_AUTOSOLVE", "1")
     namespace = {"cluster": sim}
-    monkeypatch.setattr("helpers.lab_solutions._namespace", lambda depth=2: namespace)
+    monkeypatch.setattr("helpers.lab.solutions._namespace", lambda depth=2: namespace)
     helpers.lab.exercise("00-setup-1")
     assert namespace["answer"] == 2
     assert "[LAB_AUTOSOLVE=1] ran the instructor's answer to 00-setup-1" in capsys.readouterr().out

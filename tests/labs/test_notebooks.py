@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from helpers.lab_solutions import solutions_of
+from helpers.lab.solutions import solutions_of
 from tests.labs.conftest import NOTEBOOKS, ROOT
 
 _spec = importlib.util.spec_from_file_location("build_labs", ROOT / "tools" / "build_labs.py")

@@ -11,9 +11,9 @@ import socket
 
 import pytest
 
-from helpers import kindcluster
 from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError, LabTimeout, ToolMissing
-from helpers.kindcluster_tools import host_platform
+from helpers.kind import cluster as kindcluster
+from helpers.kind.tools import host_platform
 
 
 def _create(fakes, proc, port, steps=None, **kw):
@@ -205,7 +205,7 @@ def test_a_kind_of_another_release_is_not_used_with_the_pinned_node_image(
 
 
 def test_status_command_line_exit_code_follows_readiness(fakes, capsys):
-    from helpers.kindcluster_tools import BIN_DIR
+    from helpers.kind.tools import BIN_DIR
 
     if (BIN_DIR / "kind").exists():
         pytest.skip("./bin/kind exists: the command line would ask the real kind, not the fake")

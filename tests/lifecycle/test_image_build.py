@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from helpers.errors import LabError
-from helpers.kube import images
+from helpers.kind import images
 from tests import tiers
 
 pytestmark = pytest.mark.docker

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from helpers.errors import LabError
-from helpers.kube import images
-from helpers.kube.kind import CommandFailed
+from helpers.kind import images
+from helpers.kind.cli import CommandFailed
 
 IMAGES = ["orchestra/model:v1", "orchestra/model:v2"]
 
@@ -70,8 +70,8 @@ def test_latest_is_never_built():
 
 
 def test_make_images_load_entry_point(fakes, capsys, monkeypatch):
-    from helpers.images import main
-    from helpers.kindcluster_tools import BIN_DIR
+    from helpers.kind.imagecli import main
+    from helpers.kind.tools import BIN_DIR
 
     if (BIN_DIR / "kind").exists():
         pytest.skip("./bin/kind exists: the entry point would drive the real kind, not the fake")

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from helpers.kindcluster_tools import LOCK_PATH, REPO, load_lock
+from helpers.kind.tools import LOCK_PATH, REPO, load_lock
 
 KIND_YAML = REPO / "cluster" / "kind.yaml"
 METRICS_YAML = REPO / "cluster" / "metrics-server.yaml"
@@ -196,8 +196,8 @@ def test_importing_the_lifecycle_modules_prints_and_starts_nothing():
     import sys
 
     code = (
-        "import sys, helpers.kindcluster, helpers.images, helpers.kube.images, "
-        "helpers.kindcluster_preflight; "
+        "import sys, helpers.kind, helpers.kind.cluster, helpers.kind.imagecli, helpers.kind.images, "
+        "helpers.kind.preflight; "
         "assert 'ipywidgets' not in sys.modules and 'anywidget' not in sys.modules"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

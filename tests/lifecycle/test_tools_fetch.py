@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from helpers.errors import ToolMissing
-from helpers.kindcluster_tools import (
+from helpers.kind.tools import (
     ChecksumMismatch,
     ensure_tool,
     fetch_tool,

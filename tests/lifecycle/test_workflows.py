@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from helpers.kindcluster_tools import REPO
+from helpers.kind.tools import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
@@ -54,7 +54,7 @@ def test_kind_workflow_creates_loads_then_tests_in_order():
     workflow = _load("kind.yml")
     runs = _runs(workflow)
     order = [
-        _index(runs, "python -m helpers.kindcluster tools"),
+        _index(runs, "python -m helpers.kind tools"),
         runs.index("make cluster"),
         runs.index("make images"),
         runs.index("make test"),
@@ -81,5 +81,5 @@ def test_devcontainer_has_docker_in_docker_python_and_a_labelled_lab_port():
     assert 8888 in config["forwardPorts"]
     assert "JupyterLab" in config["portsAttributes"]["8888"]["label"]
     assert "make doctor" in config["postCreateCommand"]
-    assert "helpers.kindcluster tools" in config["postCreateCommand"]  # pinned kind/kubectl
+    assert "helpers.kind tools" in config["postCreateCommand"]  # pinned kind/kubectl
     assert config["remoteEnv"]["PATH"].startswith("${containerWorkspaceFolder}/bin:")

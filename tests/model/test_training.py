@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from orchestra_model import artifacts, data, train
+from orchestra_model import artifacts, data, evaluate, train
 
 
 def test_artifacts_are_byte_identical_across_runs(tmp_path):
@@ -18,8 +18,8 @@ def test_artifacts_are_byte_identical_across_runs(tmp_path):
 
 
 def test_v2_is_measurably_better_than_v1(artifact_root):
-    v1 = train.accuracy("v1", artifact_root)
-    v2 = train.accuracy("v2", artifact_root)
+    v1 = evaluate.accuracy("v1", artifact_root)
+    v2 = evaluate.accuracy("v2", artifact_root)
     assert 0.85 < v1 < v2
     assert v2 - v1 > 0.03  # measurably: more than 13 of the 450 held-out digits
     assert v2 > 0.95
@@ -36,7 +36,7 @@ def test_v3_fails_its_integrity_check_with_a_clear_message(artifact_root):
     with pytest.raises(artifacts.ArtifactError, match=r"integrity check.*rollout undo"):
         artifacts.load("v3", artifact_root)
     with pytest.raises(artifacts.ArtifactError):
-        train.accuracy("v3", artifact_root)
+        evaluate.accuracy("v3", artifact_root)
 
 
 def test_tampering_with_any_artifact_is_detected(artifact_root, tmp_path):

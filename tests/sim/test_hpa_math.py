@@ -9,8 +9,8 @@ import re
 import pytest
 
 from helpers.errors import ManifestError
-from helpers.sim.hpa_replicas import MetricError, PodSample, replicas_for_cpu
-from helpers.sim.hpa_rules import (
+from helpers.sim.hpa.replicas import MetricError, PodSample, replicas_for_cpu
+from helpers.sim.hpa.rules import (
     DEFAULT_SCALE_DOWN,
     DEFAULT_SCALE_UP,
     History,
@@ -18,7 +18,7 @@ from helpers.sim.hpa_rules import (
     scaling_rules,
     stabilize,
 )
-from helpers.sim.hpa_validate import validate
+from helpers.sim.hpa.validate import validate
 
 
 def ready(name, usage_m, request_m=100):

@@ -10,8 +10,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.sim.hpa_replicas import PodSample, replicas_for_cpu
-from helpers.sim.hpa_rules import History, limit_rate, scaling_rules, stabilize
+from helpers.sim.hpa.replicas import PodSample, replicas_for_cpu
+from helpers.sim.hpa.rules import History, limit_rate, scaling_rules, stabilize
 
 usage = st.integers(min_value=0, max_value=2000)
 request = st.integers(min_value=10, max_value=1000)

@@ -1,6 +1,6 @@
-"""Snapshots and change records follow helpers.state: replaying changes yields the snapshot."""
+"""Snapshots and change records follow helpers.core.state: replaying changes yields the snapshot."""
 
-from helpers.state import apply_change
+from helpers.core.state import apply_change
 from tests.sim.simkit import MANIFESTS, deployment
 
 

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from helpers.core.traffic import Schedule
 from helpers.sim.clock import Clock
 from helpers.sim.routing import (
     CLIENT_TIMEOUT_S,
@@ -22,7 +23,6 @@ from helpers.sim.routing import (
 )
 from helpers.sim.server import Serving
 from helpers.sim.traffic import STATUS_CLIENT_BUSY, SimTrafficRun
-from helpers.traffic import Schedule
 
 
 class Hooks:

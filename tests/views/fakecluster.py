@@ -1,7 +1,7 @@
 """A small in-test Cluster that feeds hand-made rows and changes to the views.
 
 It speaks the real protocol (``snapshot()``, ``subscribe(callback)`` with change dicts as
-helpers.state defines them) and nothing of a backend's internals. ``scale`` works as a
+helpers.core.state defines them) and nothing of a backend's internals. ``scale`` works as a
 tiny controller would (new pods Ready at once, endpoints updated), enough to see chips
 come and go; everything else about Kubernetes is the simulator's job, not this fake's.
 """
@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from helpers.api import Cluster
+from helpers.core.api import Cluster
 from helpers.errors import LabTimeout, NotFound, UnsupportedOnBackend
 
 GIB = 1024**3

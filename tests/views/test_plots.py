@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.traffic import RESULT_COLUMNS
+from helpers.core.traffic import RESULT_COLUMNS
 from helpers.views import plots
 from helpers.views.figure import PLOTLY_MIMETYPE, embed_plotlyjs_again, offline_html
 from tests.views.fakecluster import FakeCluster

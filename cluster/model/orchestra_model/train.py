@@ -11,7 +11,6 @@ Both releases are linear scorers, so the server needs only numpy at run time:
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,22 +79,3 @@ def fit(version: str) -> dict[str, Any]:
     if version in ("v2", "v3"):
         return _fit_v2(x_train, y_train)
     raise ValueError(f"unknown model version {version!r}; choose v1, v2 or v3")
-
-
-def accuracy(version: str, root: Path | None = None) -> float:
-    """Held-out accuracy of the released artifact (what the server would answer).
-
-    Loading goes through the artifact and its hash check, so `accuracy("v3")` raises
-    `ArtifactError`: a broken release has no accuracy.
-
-    Example:
-        >>> accuracy("v2") > accuracy("v1")
-        True
-    """
-    from orchestra_model import artifacts
-
-    artifacts.ensure(version, root)
-    model = artifacts.load(version, root)
-    _, x_test, _, y_test = data.split()
-    predicted = np.asarray(model.predict(x_test.tolist()))
-    return float(np.mean(predicted == y_test))

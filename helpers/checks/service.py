@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 import pandas as pd
 
-from helpers import labels
-from helpers.checks_result import CheckResult, Verdict, converge, need
-from helpers.checks_workloads import pods_of
+from helpers.checks.result import CheckResult, Verdict, converge, need
+from helpers.checks.workloads import pods_of
+from helpers.core import labels
 
 # 2 s: a local server on 127.0.0.1 answers /version in milliseconds once it is up.
 HTTP_TIMEOUT_S = 2.0

@@ -4,8 +4,8 @@ scheduling failures, drains, PodDisruptionBudgets and autoscalers.
 
 from __future__ import annotations
 
-from helpers import labels
-from helpers.checks_result import CheckResult, Verdict, converge, need
+from helpers.checks.result import CheckResult, Verdict, converge, need
+from helpers.core import labels
 from helpers.errors import NotFound
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 
+from helpers.core.paths import MANIFESTS
 from helpers.errors import LabError
+from helpers.lab.session import reset
 
 # 10 s of steady traffic before and after a change: a baseline to compare against, and
 # time for the last old pods' termination to show in the results.
@@ -57,8 +59,6 @@ def rollout_experiment(
         >>> naive = helpers.lab.rollout_experiment(cluster, "naive/model-naive.yaml")
         >>> naive.summary()["failed"]
     """
-    from helpers.lab import MANIFESTS, reset
-
     reset(cluster)
     source = MANIFESTS / manifest if isinstance(manifest, str) else manifest
     cluster.apply(source)

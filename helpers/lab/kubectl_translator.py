@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from helpers.errors import LabError
+from helpers.lab.session import current
 
 # What `kubectl get <kind>` shows for kinds the cluster API has no table for.
 _TABLES = {
@@ -149,8 +150,6 @@ def kubectl(command: str, cluster=None):
         >>> helpers.lab.kubectl("get pods -l app=model")
     """
     if cluster is None:
-        from helpers.lab import current
-
         cluster = current()
     words, flags = _split(command)
     if not words or words[0] not in _VERBS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.lab_ops import read_manifest
+from helpers.lab.ops import read_manifest
 
 # Labels the labs put on nodes; helpers.lab.reset removes them again.
 LAB_NODE_LABELS = ("accelerator",)

@@ -9,7 +9,7 @@ cluster: it retags for the registry named in ``LAB_REGISTRY`` and pushes.
 Tags are always pinned (``orchestra/model:v1``), never ``latest``.
 
 Example:
-    >>> from helpers.kube import images
+    >>> from helpers.kind import images
     >>> images.build(progress=lambda line, fraction: None)
     ['orchestra/model:v1', 'orchestra/model:v2', 'orchestra/model:v3']
     >>> images.load_into_kind(["orchestra/model:v1"])
@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from helpers.errors import DockerUnavailable, LabError
-from helpers.kindcluster_tools import ARCH_NAMES, BIN_DIR, REPO, ensure_tool
-from helpers.kube.kind import CLUSTER, MULTIARCH_FAILURE, CommandFailed, KindCli
+from helpers.kind.cli import CLUSTER, MULTIARCH_FAILURE, CommandFailed, KindCli
+from helpers.kind.tools import ARCH_NAMES, BIN_DIR, REPO, ensure_tool
 
 MODEL_DIR = REPO / "cluster" / "model"
 REPOSITORY = "orchestra/model"

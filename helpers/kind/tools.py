@@ -6,7 +6,7 @@ the file, and a platform with no checksum in the lock is refused: the kit never 
 binary it could not verify.
 
 Example:
-    >>> from helpers.kindcluster_tools import ensure_tool
+    >>> from helpers.kind.tools import ensure_tool
     >>> ensure_tool("kind")              # ./bin/kind, or kind on PATH, or a verified download
     '/home/me/orchestra/bin/kind'
 """
@@ -24,11 +24,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from helpers.core.paths import BIN_DIR, REPO
 from helpers.errors import ChecksumMismatch, ToolMissing
 
-REPO = Path(__file__).resolve().parent.parent
 LOCK_PATH = REPO / "cluster" / "tools.lock"
-BIN_DIR = REPO / "bin"
 TOOLS = ("kind", "kubectl")
 # 120 s: kind (~10 MB) and kubectl (~60 MB) on a slow classroom Wi-Fi.
 DOWNLOAD_TIMEOUT = 120.0

@@ -20,10 +20,10 @@ from pathlib import Path
 
 # The same limits `make cluster` enforces before creating anything (one source of truth):
 # inotify limits from kind's Known Issues page, and Docker memory for three kind nodes.
-from helpers.kindcluster_preflight import INOTIFY_MIN
-from helpers.kindcluster_preflight import MIN_DOCKER_MEMORY as DOCKER_MIN_MEMORY
+from helpers.core.paths import REPO
+from helpers.kind.preflight import INOTIFY_MIN
+from helpers.kind.preflight import MIN_DOCKER_MEMORY as DOCKER_MIN_MEMORY
 
-REPO = Path(__file__).resolve().parent.parent
 GIB = 1024**3
 
 # The node image (~1 GB unpacked per node is shared), the model images and the venv.

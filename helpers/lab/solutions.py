@@ -18,9 +18,9 @@ import os
 import re
 from pathlib import Path
 
+from helpers.core.paths import SOLUTIONS
 from helpers.errors import LabError
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "labs" / "solutions"
 AUTOSOLVE_ENV = "LAB_AUTOSOLVE"
 _ID = re.compile(r"^(\d\d)-[a-z0-9-]+$")
 _SECTION = re.compile(r"^# %% (\S+)\s*$", re.MULTILINE)

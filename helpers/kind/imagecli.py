@@ -1,15 +1,15 @@
 """`make images`: build the model images, then load them into kind or push them.
 
-    python -m helpers.images build --load              # build v1-v3, load into kind "orchestra"
-    python -m helpers.images build --versions v1 v2    # build some only
-    python -m helpers.images build --push              # push to $LAB_REGISTRY instead
-    python -m helpers.images load                      # load already built images
+    python -m helpers.kind images build --load              # build v1-v3, load into kind "orchestra"
+    python -m helpers.kind images build --versions v1 v2    # build some only
+    python -m helpers.kind images build --push              # push to $LAB_REGISTRY instead
+    python -m helpers.kind images load                      # load already built images
 
 Offline (no registry for the base image) set ``LAB_BASE_IMAGE`` to a local base image and,
 on an engine without bridge networking, ``LAB_BUILD_NETWORK=host``.
 
 Example:
-    >>> from helpers.images import main
+    >>> from helpers.kind.imagecli import main
     >>> main(["build", "--versions", "v1"])
     0
 """
@@ -29,9 +29,9 @@ def _print(line: str, fraction: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; exit 1 with the next step on failure."""
-    from helpers.kube import images
+    from helpers.kind import images
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.images", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m helpers.kind images", description=__doc__)
     parser.add_argument("command", choices=["build", "load", "push"])
     parser.add_argument("--versions", nargs="+", default=list(images.VERSIONS))
     parser.add_argument("--base-image", default=os.environ.get("LAB_BASE_IMAGE") or None)
@@ -54,7 +54,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err.what}\nnext: {err.hint}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,10 +6,10 @@ the same on the simulator and on kind.
 
 from __future__ import annotations
 
-from helpers.checks_result import CheckResult, Verdict, converge, need
+from helpers.checks.result import CheckResult, Verdict, converge, need
+from helpers.core.rollout import template_image
+from helpers.core.state import version_of
 from helpers.errors import NotFound
-from helpers.rollout import template_image
-from helpers.state import version_of
 
 # Pod statuses that a person must fix (they do not clear by waiting).
 # Values the model server reads as "off" (orchestra_model.faults).

@@ -4,18 +4,17 @@
 (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details)
 every 15 s to each HorizontalPodAutoscaler of a simulated cluster and writes the status,
 conditions and events the real one writes. The arithmetic is pure functions, tested
-alone: the cpu formula in hpa_replicas, the ``behavior`` rules in hpa_rules; the
-manifest's validation (``validate``, re-exported here) is in hpa_validate.
+alone: the cpu formula in ``replicas``, the ``behavior`` rules in ``rules``; the
+manifest's validation in ``validate``.
 """
 
 from __future__ import annotations
 
 from helpers.sim.clock import iso
-from helpers.sim.hpa_replicas import MetricError, cpu_target, pod_samples, replicas_for_cpu
-from helpers.sim.hpa_rules import History, limit_rate, scaling_rules, stabilize
-from helpers.sim.hpa_validate import validate
+from helpers.sim.hpa.replicas import MetricError, cpu_target, pod_samples, replicas_for_cpu
+from helpers.sim.hpa.rules import History, limit_rate, scaling_rules, stabilize
 
-__all__ = ["SYNC_PERIOD_S", "HPAController", "validate"]
+__all__ = ["SYNC_PERIOD_S", "HPAController"]
 
 # 15 s: --horizontal-pod-autoscaler-sync-period default.
 SYNC_PERIOD_S = 15.0

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import html
-import sys
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers import doctor_checks as checks
 from helpers.connect import KIND_CONTEXT, Choice, choose
+from helpers.diagnosis import checks
 
 MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "info": "info"}
 
@@ -151,7 +150,3 @@ def main(argv: list[str] | None = None) -> int:
         print("STRICT: failing because the kind path is unavailable (see FAIL lines above).")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

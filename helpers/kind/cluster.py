@@ -7,7 +7,7 @@ Ready and metrics-server is installed. Progress goes to a ``progress(step, fract
 callback (a notebook can drive a bar with it); the command line prints it as lines.
 
 Example:
-    >>> from helpers import kindcluster
+    >>> from helpers.kind import cluster as kindcluster
     >>> kindcluster.create(progress=lambda step, fraction: print(f"{fraction:4.0%} {step}"))
     >>> kindcluster.status()["ready"]
     True
@@ -21,9 +21,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers import kindcluster_preflight as preflight
 from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError
-from helpers.kindcluster_tools import (
+from helpers.kind import preflight
+from helpers.kind.cli import CLUSTER, KindCli
+from helpers.kind.tools import (
     BIN_DIR,
     REPO,
     ensure_pinned_kind,
@@ -31,7 +32,6 @@ from helpers.kindcluster_tools import (
     find_tool,
     install_pinned,
 )
-from helpers.kube.kind import CLUSTER, KindCli
 
 KIND_CONFIG = REPO / "cluster" / "kind.yaml"
 METRICS_SERVER = REPO / "cluster" / "metrics-server.yaml"
@@ -212,11 +212,11 @@ def delete(progress: Progress | None = None, *, bin_dir: Path = BIN_DIR) -> bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m helpers.kindcluster create|delete|status|tools`; exit 1 with the fix on failure.
+    """`python -m helpers.kind create|delete|status|tools`; exit 1 with the fix on failure.
 
     ``tools`` installs the pinned, verified kind and kubectl into ./bin (CI, Codespaces).
     """
-    parser = argparse.ArgumentParser(prog="python -m helpers.kindcluster", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m helpers.kind", description=__doc__)
     parser.add_argument("command", choices=["create", "delete", "status", "tools"])
     args = parser.parse_args(argv)
     try:
@@ -244,7 +244,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err.what}\nnext: {err.hint}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

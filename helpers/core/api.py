@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import labels
+from helpers.core import labels
+from helpers.core.rollout import RolloutState, rollout_state
+from helpers.core.state import events_table, nodes_table, pods_table
 from helpers.errors import LabError, LabTimeout, ManifestError, NotFound, RolloutStuck
-from helpers.rollout import RolloutState, rollout_state
-from helpers.state import events_table, nodes_table, pods_table
 
 # kubectl drain retries an eviction refused by a PodDisruptionBudget every 5 s.
 EVICTION_RETRY_SECONDS = 5.0
@@ -98,7 +98,7 @@ class Cluster(abc.ABC):
 
     @abc.abstractmethod
     def snapshot(self) -> dict[str, Any]:
-        """The whole state as plain dicts (see helpers.state)."""
+        """The whole state as plain dicts (see helpers.core.state)."""
 
     @abc.abstractmethod
     def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
@@ -106,7 +106,7 @@ class Cluster(abc.ABC):
 
     @abc.abstractmethod
     def event_rows(self) -> list[dict[str, Any]]:
-        """Every event the cluster still holds, oldest first (rows of helpers.state.EventRow)."""
+        """Every event the cluster still holds, oldest first (rows of helpers.core.state.EventRow)."""
 
     @abc.abstractmethod
     def wait(self, predicate: Callable[[Cluster], bool], timeout: float, what: str) -> None:
@@ -156,7 +156,7 @@ class Cluster(abc.ABC):
 
     # ---- tables for people -----------------------------------------------------------
     def pods(self, selector=None, namespace: str | None = "default") -> pd.DataFrame:
-        """Pods as `kubectl get pods -o wide` shows them (columns in helpers.state)."""
+        """Pods as `kubectl get pods -o wide` shows them (columns in helpers.core.state)."""
         reqs = labels.parse(selector)
         rows = [
             p

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from helpers.lab_server import LocalServer, _free_port
+from helpers.lab.server import LocalServer, _free_port
 
 IMAGE = "orchestra/model"
 
@@ -29,7 +29,7 @@ def build_image(cluster, version: str = "v1") -> str:
     """
     if cluster.simulated:
         return SIMULATED_BUILD.format(version=version)
-    from helpers.kube import images
+    from helpers.kind import images
 
     steps: list[str] = []
     tags = images.build([version], progress=lambda line, fraction: steps.append(line))

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from helpers.checks_placement import (
+from helpers.checks.placement import (
     drained,
     hpa,
     pdb,
@@ -25,9 +25,9 @@ from helpers.checks_placement import (
     spread,
     worker_count,
 )
-from helpers.checks_result import CheckResult
-from helpers.checks_service import canary, endpoints, no_failed_requests, selector, served_version
-from helpers.checks_workloads import healthy, replicas, rolled_out
+from helpers.checks.result import CheckResult
+from helpers.checks.service import canary, endpoints, no_failed_requests, selector, served_version
+from helpers.checks.workloads import healthy, replicas, rolled_out
 
 __all__ = [
     "CheckResult",

@@ -5,7 +5,7 @@ limits: sudo sysctl ..." instead of a node that never becomes Ready ten minutes 
 `make doctor` reports the same things without raising; these are the blocking versions.
 
 Example:
-    >>> from helpers.kindcluster_preflight import docker_info, check_memory
+    >>> from helpers.kind.preflight import docker_info, check_memory
     >>> check_memory(docker_info("docker"))
 """
 

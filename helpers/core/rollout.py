@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.state import PodRow
+from helpers.core.state import PodRow
 
 # Pod statuses that mean the new pods will not become Ready without a change by a person.
 FATAL_POD_STATUSES = (

@@ -1,4 +1,4 @@
-"""Thin glue the notebooks call: open a lab's cluster, show files, run kubectl, clean up.
+"""A lab's session: open its cluster, bring it to the lab's starting state, clean up.
 
 Everything here is a few lines on top of the shared cluster API, so a notebook cell stays
 one to three calls and runs unchanged on the simulator and on kind.
@@ -14,28 +14,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from helpers.core.paths import MANIFESTS, REPO
 from helpers.errors import LabError, NotFound
-from helpers.lab_container import build_image, run_container
-from helpers.lab_experiments import chaos, rollout_experiment
-from helpers.lab_kubectl import kubectl
-from helpers.lab_model import releases
-from helpers.lab_nodes import LAB_NODE_LABELS, label_node, node_labels, one_per_node
-from helpers.lab_ops import (
-    MANIFESTS,
-    node_loss_timeline,
-    read_manifest,
-    recover,
-    room_for,
-    set_env,
-    set_probe_path,
-    set_requests,
-    set_tolerations,
-    wait_pods,
-)
-from helpers.lab_server import LocalServer, local_server
-from helpers.lab_solutions import exercise, reveal
-
-REPO = Path(__file__).resolve().parent.parent
+from helpers.lab.nodes import LAB_NODE_LABELS, label_node
 
 # What a lab needs before its first cell of its own: the model Deployment and Service.
 PREREQUISITES = {
@@ -171,35 +152,3 @@ def show_file(path: str, start: int | None = None, stop: int | None = None, grep
     chunk = lines[(start or 1) - 1 : stop]
     language = {".py": "python", ".yaml": "yaml", ".yml": "yaml"}.get(full.suffix, "dockerfile")
     return Markdown(f"`{path}`\n\n```{language}\n" + "\n".join(chunk) + "\n```")
-
-
-__all__ = [
-    "LocalServer",
-    "build_image",
-    "chaos",
-    "cleanup",
-    "current",
-    "exercise",
-    "kubectl",
-    "label_node",
-    "local_server",
-    "manifest",
-    "node_labels",
-    "node_loss_timeline",
-    "one_per_node",
-    "read_manifest",
-    "recover",
-    "releases",
-    "reset",
-    "reveal",
-    "rollout_experiment",
-    "room_for",
-    "run_container",
-    "set_env",
-    "set_probe_path",
-    "set_requests",
-    "set_tolerations",
-    "show_file",
-    "start",
-    "wait_pods",
-]

@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import yaml
 
+from helpers.core.paths import MANIFESTS
 from helpers.errors import LabError, NotFound
 
-MANIFESTS = Path(__file__).resolve().parent.parent / "cluster" / "manifests"
 # The two taints the node lifecycle controller puts on a lost node (DefaultTolerationSeconds
 # gives every pod 300 s for each; kubernetes.io/docs/concepts/scheduling-eviction/
 # taint-and-toleration/#taint-based-evictions).

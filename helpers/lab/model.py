@@ -20,7 +20,7 @@ def releases(versions=RELEASES) -> pd.DataFrame:
         >>> helpers.lab.releases()[["version", "loads"]].to_dict("records")[0]
         {'version': 'v1', 'loads': True}
     """
-    from orchestra_model import artifacts, train
+    from orchestra_model import artifacts, evaluate
 
     rows = []
     for version in versions:
@@ -31,5 +31,5 @@ def releases(versions=RELEASES) -> pd.DataFrame:
             problem = str(err).replace(str(path.parent), "<artifacts>")
             rows.append([version, False, None, None, problem])
             continue
-        rows.append([version, True, model.sha256[:16], round(train.accuracy(version), 4), ""])
+        rows.append([version, True, model.sha256[:16], round(evaluate.accuracy(version), 4), ""])
     return pd.DataFrame(rows, columns=COLUMNS)
