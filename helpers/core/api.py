@@ -22,40 +22,6 @@ from helpers.errors import LabError, LabTimeout, ManifestError, NotFound, Rollou
 # kubectl drain retries an eviction refused by a PodDisruptionBudget every 5 s.
 EVICTION_RETRY_SECONDS = 5.0
 
-KIND_ALIASES = {
-    "deploy": "Deployment",
-    "deployment": "Deployment",
-    "deployments": "Deployment",
-    "rs": "ReplicaSet",
-    "replicaset": "ReplicaSet",
-    "replicasets": "ReplicaSet",
-    "po": "Pod",
-    "pod": "Pod",
-    "pods": "Pod",
-    "svc": "Service",
-    "service": "Service",
-    "services": "Service",
-    "no": "Node",
-    "node": "Node",
-    "nodes": "Node",
-    "ns": "Namespace",
-    "namespace": "Namespace",
-    "hpa": "HorizontalPodAutoscaler",
-    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
-    "pdb": "PodDisruptionBudget",
-    "poddisruptionbudget": "PodDisruptionBudget",
-    "ep": "Endpoints",
-    "endpoints": "Endpoints",
-    "ev": "Event",
-    "event": "Event",
-    "events": "Event",
-}
-
-
-def canonical_kind(kind: str) -> str:
-    """``"deploy"``, ``"deployment"`` or ``"Deployment"`` -> ``"Deployment"``."""
-    return KIND_ALIASES.get(kind.lower(), kind[:1].upper() + kind[1:])
-
 
 class Cluster(abc.ABC):
     """A Kubernetes cluster the labs drive: the simulator or a real one.

@@ -20,12 +20,13 @@ from kubernetes.client.exceptions import ApiException
 
 from helpers.core import labels, manifests
 from helpers.core.api import Cluster
+from helpers.core.kinds import KINDS
 from helpers.errors import ClusterUnavailable, LabError, LabTimeout
 from helpers.kube.apiserver import ApiServer, why_unreachable
 from helpers.kube.config import open_client
 from helpers.kube.informer import Informer
 from helpers.kube.nodepower import set_node_power
-from helpers.kube.resources import RESOURCES, resource_for
+from helpers.kube.resources import resource_for
 from helpers.kube.services import ServiceClient, service_url
 from helpers.kube.statuses import Request, error_for, parse_status, unreachable
 from helpers.kube.store import WATCHED, Store
@@ -73,7 +74,7 @@ class KubeCluster(Cluster):
 
     def _start_informers(self) -> None:
         for kind in WATCHED:
-            inf = Informer(self.api, RESOURCES[kind], self.store.replace, self.store.event)
+            inf = Informer(self.api, KINDS[kind], self.store.replace, self.store.event)
             self._informers.append(inf.start())
         deadline = time.monotonic() + SYNC_SECONDS
         for inf in self._informers:

@@ -21,9 +21,9 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch import Watch
 
+from helpers.core.kinds import Kind
 from helpers.errors import ClusterUnavailable, LabError
 from helpers.kube.apiserver import ApiServer
-from helpers.kube.resources import Resource
 from helpers.kube.statuses import Gone, Request, error_for, parse_status
 
 # Back-off after a dropped connection: 0.2 s doubling to 10 s, so a restarted API
@@ -48,7 +48,7 @@ class Informer:
         on_event: ``on_event(kind, type, obj)`` for ADDED, MODIFIED and DELETED.
 
     Example:
-        >>> inf = Informer(api, RESOURCES["Pod"], store.replace, store.event).start()
+        >>> inf = Informer(api, KINDS["Pod"], store.replace, store.event).start()
         >>> inf.synced.wait(10)
         True
     """
@@ -56,7 +56,7 @@ class Informer:
     def __init__(
         self,
         api: ApiServer,
-        resource: Resource,
+        resource: Kind,
         on_replace: Callable[[str, list[dict[str, Any]]], None],
         on_event: Callable[[str, str, dict[str, Any]], None],
     ):

@@ -14,19 +14,15 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import LabError
 from helpers.lab.session import current
 
 # What `kubectl get <kind>` shows for kinds the cluster API has no table for.
 _TABLES = {
-    "deployment": ("Deployment", ["name", "replicas", "ready", "updated", "available", "image"]),
-    "service": ("Service", ["name", "type", "selector", "port", "node_port", "endpoints"]),
+    "Deployment": ["name", "replicas", "ready", "updated", "available", "image"],
+    "Service": ["name", "type", "selector", "port", "node_port", "endpoints"],
 }
-_ALIASES = {
-    "po": "pods", "pod": "pods", "no": "nodes", "node": "nodes", "ev": "events",
-    "event": "events", "deploy": "deployment", "deployments": "deployment",
-    "svc": "service", "services": "service", "rs": "replicasets", "replicaset": "replicasets",
-}  # fmt: skip
 
 
 def _split(command: str) -> tuple[list[str], dict[str, str]]:
@@ -52,22 +48,21 @@ def _target(ref: str, default_kind: str) -> tuple[str, str]:
 
 
 def _get(cluster, args: list[str], flags: dict[str, str]):
-    what = _ALIASES.get(args[0], args[0]) if args else ""
+    what = canonical_kind(args[0]) if args else ""
     selector = flags.get("l") or flags.get("selector")
-    if what == "pods":
+    if what == "Pod" and len(args) == 1:
         return cluster.pods(selector)
-    if what == "nodes":
+    if what == "Node" and len(args) == 1:
         return cluster.nodes()
-    if what == "events":
+    if what == "Event":
         return cluster.events()
-    if what == "replicasets":
+    if what == "ReplicaSet":
         return _replicasets(cluster, selector)
     if what in _TABLES:
-        section = what + "s"
-        rows = cluster.snapshot()[section]
+        rows = cluster.snapshot()[KINDS[what].plural]
         if len(args) > 1:
             rows = [r for r in rows if r["name"] == args[1]]
-        columns = _TABLES[what][1]
+        columns = _TABLES[what]
         return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)
     if len(args) >= 2:
         return cluster.get(args[0], args[1])

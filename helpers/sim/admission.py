@@ -13,27 +13,22 @@ import copy
 from typing import Any
 
 from helpers.core import labels
+from helpers.core.kinds import KINDS
 from helpers.errors import ManifestError
 from helpers.sim import podspec, rolling
 
-API_VERSIONS = {
-    "Namespace": ("v1",),
-    "Pod": ("v1",),
-    "Service": ("v1",),
-    "Deployment": ("apps/v1",),
-    "ReplicaSet": ("apps/v1",),
-    "HorizontalPodAutoscaler": ("autoscaling/v2",),
-    "PodDisruptionBudget": ("policy/v1",),
-}
-NAMESPACED = {
+# The kinds the simulator serves; their apiVersion and scope come from the one kinds table.
+SIM_KINDS = (
+    "Namespace",
     "Pod",
     "Service",
     "Deployment",
     "ReplicaSet",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
-    "Endpoints",
-}
+)
+API_VERSIONS = {kind: (KINDS[kind].group_version,) for kind in SIM_KINDS}
+NAMESPACED = {kind for kind, row in KINDS.items() if row.namespaced}
 DEPLOYMENT_KEYS = {
     "replicas",
     "selector",

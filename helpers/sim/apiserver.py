@@ -10,18 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.core import labels, manifests
-from helpers.core.api import canonical_kind
+from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, podspec
 from helpers.sim.clock import paused_gc
 from helpers.sim.services import budget
 
-RESOURCE = {
-    "Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps", "Pod": "pods",
-    "Service": "services", "Node": "nodes", "Namespace": "namespaces", "Endpoints": "endpoints",
-    "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
-    "PodDisruptionBudget": "poddisruptionbudgets.policy",
-}  # fmt: skip
 SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 
 
@@ -34,7 +28,7 @@ class ApiServer:
         obj = self.store.find(kind, name, ns)
         if obj is None:
             raise NotFound(
-                f'{RESOURCE.get(kind, kind.lower())} "{name}" not found'
+                f'{KINDS[kind].resource if kind in KINDS else kind.lower()} "{name}" not found'
                 + (f" in namespace {ns}" if ns else "")
                 + "."
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from helpers.core.api import canonical_kind
+from helpers.core.kinds import canonical_kind
 from helpers.sim.clock import iso
 
 # 3600 s: the API server's default --event-ttl (1 h).

@@ -15,21 +15,12 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-# plural -> (group/version, kind, namespaced): independent of helpers.kube.resources on
-# purpose, so a wrong path in the backend shows up as a 404 here.
-KINDS = {
-    ("v1", "namespaces"): ("Namespace", False),
-    ("v1", "nodes"): ("Node", False),
-    ("v1", "pods"): ("Pod", True),
-    ("v1", "services"): ("Service", True),
-    ("v1", "configmaps"): ("ConfigMap", True),
-    ("v1", "events"): ("Event", True),
-    ("apps/v1", "deployments"): ("Deployment", True),
-    ("apps/v1", "replicasets"): ("ReplicaSet", True),
-    ("autoscaling/v2", "horizontalpodautoscalers"): ("HorizontalPodAutoscaler", True),
-    ("policy/v1", "poddisruptionbudgets"): ("PodDisruptionBudget", True),
-    ("discovery.k8s.io/v1", "endpointslices"): ("EndpointSlice", True),
-}
+from helpers.core.kinds import KINDS as TABLE
+
+# (group/version, plural) -> (kind, namespaced), from the kit's one kinds table; the table
+# itself is checked against the official client's request paths (tests/core/test_kinds.py),
+# so a wrong path in the backend still shows up here as a 404.
+KINDS = {(k.group_version, k.plural): (k.kind, k.namespaced) for k in TABLE.values()}
 PLURAL_OF = {kind: key for key, (kind, _) in KINDS.items()}
 
 

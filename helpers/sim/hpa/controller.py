@@ -10,6 +10,7 @@ manifest's validation in ``validate``.
 
 from __future__ import annotations
 
+from helpers.core.kinds import KINDS
 from helpers.sim.clock import iso
 from helpers.sim.hpa.replicas import MetricError, cpu_target, pod_samples, replicas_for_cpu
 from helpers.sim.hpa.rules import History, limit_rate, scaling_rules, stabilize
@@ -101,7 +102,7 @@ class HPAController:
         target = spec["scaleTargetRef"]["name"]
         found = [d for d in sim.list_objects("Deployment", ns) if d["metadata"]["name"] == target]
         if not found:
-            missing = f'deployments.apps "{target}" not found'
+            missing = f'{KINDS["Deployment"].resource} "{target}" not found'
             condition(
                 "AbleToScale",
                 "False",
