@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,12 +56,6 @@ class Step:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def pin(cores: set[int]) -> None:
     """Pin the calling process to `cores` when the machine has them (Linux only)."""
     if hasattr(os, "sched_setaffinity") and max(cores) < (os.cpu_count() or 1):
@@ -79,21 +72,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(root: Path, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "MODEL_VERSION": "v2",
-        "ORCHESTRA_ARTIFACTS": str(root),
-        "SHUTDOWN_DRAIN_SECONDS": "0",
-        "PYTHONPATH": str(REPO / "cluster" / "model"),
-    }
-    return subprocess.Popen(
-        [SERVER_PYTHON, "-m", "orchestra_model.server"],
-        env=env,
+    from orchestra_model import local
+
+    return local.spawn(
+        "v2",
+        port,
+        artifacts=root,
+        python=SERVER_PYTHON,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
         preexec_fn=lambda: pin({0}),
+        SHUTDOWN_DRAIN_SECONDS="0",
     )
 
 
@@ -191,6 +179,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         artifacts.ensure("v2", root)
+        from orchestra_model.local import free_port
+
         port = free_port()
         proc = start_server(root, port)
         pin({1})

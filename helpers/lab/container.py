@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 
-from helpers.lab.server import LocalServer, _free_port
+from orchestra_model.local import free_port
+
+from helpers.lab.server import LocalServer
 
 IMAGE = "orchestra/model"
 
@@ -44,7 +46,7 @@ class DockerServer(LocalServer):
         import docker
 
         self.version = version
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.container = docker.from_env().containers.run(
             f"{IMAGE}:{version}",

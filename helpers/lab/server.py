@@ -7,10 +7,7 @@ container exists. It listens on 127.0.0.1 only and on a free port chosen by the 
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,12 +25,6 @@ POLL_S = 0.1
 STOP_TIMEOUT_S = 10.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LocalServer:
     """One model-server process on 127.0.0.1; stop() (or the with-block) ends it.
 
@@ -44,30 +35,16 @@ class LocalServer:
     """
 
     def __init__(self, version: str = "v1", **env: str):
-        from orchestra_model import artifacts
+        from orchestra_model import artifacts, local
 
         if version in ("v1", "v2", "v3"):
             artifacts.ensure(version)  # trains once, then reads the cached file
         self.version = version
-        self.port = _free_port()
+        self.port = local.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Closed by stop(); the file outlives this call because the child writes to it.
         self._log = tempfile.NamedTemporaryFile(prefix="model-server-", suffix=".log")  # noqa: SIM115
-        child_env = {
-            **os.environ,
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "MODEL_VERSION": version,
-            "POD_NAME": f"local-{version}",  # what a pod name would be; not the hostname
-            "NODE_NAME": "this-computer",
-            **{k: str(v) for k, v in env.items()},
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestra_model.server"],
-            env=child_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self.process = local.spawn(version, self.port, stdout=self._log, **env)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> LocalServer:
         """Return once /readyz answers 200 (what a readinessProbe waits for)."""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from orchestra_model import artifacts
+from orchestra_model import artifacts, local
 from orchestra_model.faults import Faults
 from orchestra_model.server import PodInfo, create_app
 
@@ -67,32 +64,6 @@ def ready_client(make_client) -> TestClient:
     return client
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(artifact_root: Path, port: int, **env: str) -> subprocess.Popen:
-    """Run `python -m orchestra_model.server` on 127.0.0.1:port in a child process."""
-    child_env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "ORCHESTRA_ARTIFACTS": str(artifact_root),
-        "MODEL_VERSION": "v2",
-        "POD_NAME": POD.pod,
-        **env,
-    }
-    # The package is installed editable; the path also covers a checkout without it.
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(MODEL_DIR), os.environ.get("PYTHONPATH")])
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestra_model.server"],
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """The real server (v2, as pod POD) on 127.0.0.1:port, through the one local runner."""
+    return local.spawn("v2", port, artifacts=artifact_root, POD_NAME=POD.pod, **env)

@@ -17,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from orchestra_model import data, faults
+from orchestra_model.local import free_port
 
 from tests import tiers
 
-from .conftest import MODEL_DIR, free_port, wait_until
+from .conftest import MODEL_DIR, wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 

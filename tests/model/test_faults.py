@@ -105,7 +105,9 @@ def test_fault_exit_exits_with_code_1_after_answering(make_client):
 
 
 def test_crash_at_start_exits_1_before_serving(artifact_root):
-    from .conftest import free_port, start_server
+    from orchestra_model.local import free_port
+
+    from .conftest import start_server
 
     proc = start_server(artifact_root, free_port(), **{faults.CRASH_AT_START: "1"})
     try:
@@ -117,7 +119,9 @@ def test_crash_at_start_exits_1_before_serving(artifact_root):
 
 
 def test_bad_fault_value_stops_the_server_with_code_2(artifact_root):
-    from .conftest import free_port, start_server
+    from orchestra_model.local import free_port
+
+    from .conftest import start_server
 
     proc = start_server(artifact_root, free_port(), **{faults.LATENCY_MS: "slow"})
     try:

@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from orchestra_model import faults
+from orchestra_model.local import free_port
 
-from .conftest import free_port, start_server, wait_until
+from .conftest import start_server, wait_until
 
 ROW = [[1.0] * 64]
 
