@@ -89,6 +89,11 @@ def error_for(code: int, status: dict, req: Request, context: str) -> Exception:
                     f"The cluster does not serve kind {req.kind} ({message}).",
                     "Check apiVersion and kind against `kubectl api-resources`.",
                 )
+        # The API server's own words, as kubectl prints them: deployments.apps "x" not found.
+        found = status.get("message")
+        if found:
+            where = f" in namespace {req.namespace}" if req.namespace else ""
+            return NotFound(f"{found}{where}.")
         return NotFound(f"{what} does not exist.")
     if code == 409:
         return LabError(f"Conflict on {what}: {message}.", "Read the object again and retry.")

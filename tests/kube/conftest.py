@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.kube import KubeCluster
-from tests.kube import objects
+from tests import manifests
 from tests.kube.fakeapi import FakeApiServer
 
 WORKERS = ("orchestra-worker", "orchestra-worker2")
@@ -14,10 +14,10 @@ WORKERS = ("orchestra-worker", "orchestra-worker2")
 @pytest.fixture
 def fake():
     with FakeApiServer() as api:
-        api.put(objects.namespace("default"))
-        api.put(objects.node("orchestra-control-plane", control_plane=True))
+        api.put(manifests.namespace("default"))
+        api.put(manifests.node("orchestra-control-plane", control_plane=True))
         for name in WORKERS:
-            api.put(objects.node(name))
+            api.put(manifests.node(name))
         yield api
 
 

@@ -6,6 +6,7 @@ as the API server does: 422 with a Status whose causes name the field.
 
 from __future__ import annotations
 
+from helpers.core.kinds import by_path
 from helpers.core.manifests import merge_patch
 from tests.kube.fakestate import KINDS, selected, status
 
@@ -32,9 +33,14 @@ def dispatch(h, method: str, where: tuple, query: dict, body, ctype: str) -> Non
     kind, namespaced = KINDS[res]
     if not namespaced:
         ns = None
-    missing = status(
-        404, "NotFound", f'{plural} "{name}" not found', {"name": name, "kind": plural}
+    # As the API server words it: deployments.apps "x" not found (details: group, kind).
+    row = by_path(gv, plural)
+    details = (
+        {"name": name, "group": row.group, "kind": plural}
+        if row.group
+        else {"name": name, "kind": plural}
     )
+    missing = status(404, "NotFound", f'{row.resource} "{name}" not found', details)
     if method == "GET" and name is None:
         if query.get("watch") in ("true", "1"):
             return h.watch(res, ns, query)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.errors import ManifestError, NotFound
-from tests.kube import objects
+from tests import manifests
 
 MANIFESTS = """
 apiVersion: apps/v1
@@ -85,7 +85,7 @@ def test_apply_of_a_changed_spec_bumps_the_generation(cluster, fake):
 
 
 def test_apply_into_a_namespace(cluster, fake):
-    cluster.apply(objects.namespace("lab3"))
+    cluster.apply(manifests.namespace("lab3"))
     cluster.apply(MANIFESTS, namespace="lab3")
     assert fake.obj("Deployment", "model", "lab3") is not None
     assert fake.obj("Deployment", "model", "default") is None
@@ -121,7 +121,7 @@ def test_get_list_and_not_found(cluster, fake):
     items = cluster.list_objects("Deployment", "default", {"matchLabels": {"app": "model"}})
     assert [(i["kind"], i["apiVersion"]) for i in items] == [("Deployment", "apps/v1")]
     assert cluster.list_objects("Deployment", "default", "app=other") == []
-    with pytest.raises(NotFound, match="deployment/absent"):
+    with pytest.raises(NotFound, match='deployments.apps "absent" not found'):
         cluster.get("Deployment", "absent")
 
 
@@ -149,7 +149,7 @@ def test_rollout_undo_restores_the_previous_template(cluster, fake):
     """
     cluster.apply(MANIFESTS)
     for rev, (tag, template_hash) in enumerate([("v1", "aaa"), ("v2", "bbb")], start=1):
-        dep = objects.deployment(image=f"orchestra/model:{tag}")
+        dep = manifests.deployment("model", namespace="default", image=f"orchestra/model:{tag}")
         fake.put({
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {

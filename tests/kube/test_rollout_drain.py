@@ -13,11 +13,11 @@ import pytest
 
 import helpers.core.api
 from helpers.errors import LabTimeout, NotFound, RolloutStuck
-from tests.kube import objects
+from tests import manifests
 
 
 def progressing(fake, image="orchestra/model:v2", conditions=(), generation_seen=True):
-    dep = fake.put(objects.deployment(image=image))
+    dep = fake.put(manifests.deployment("model", namespace="default", image=image))
     generation = dep["metadata"]["generation"]
     dep["status"] = {
         "observedGeneration": generation if generation_seen else generation - 1,
@@ -55,8 +55,8 @@ def test_progress_deadline_exceeded_ends_the_wait_early(cluster, fake):
 def test_image_pull_back_off_of_a_new_pod_ends_the_wait_early(cluster, fake):
     progressing(fake, image="orchestra/model:v9")
     pod = dict(name="model-bbb-xxxxx", image="orchestra/model:v9", template_hash="bbb")
-    fake.put(objects.pod(**pod, waiting="ContainerCreating"))
-    bad = objects.pod(**pod, waiting="ImagePullBackOff")
+    fake.put(manifests.pod(**pod, waiting="ContainerCreating"))
+    bad = manifests.pod(**pod, waiting="ImagePullBackOff")
     later(0.3, lambda: fake.put(bad))
     with pytest.raises(RolloutStuck) as err:
         cluster.wait_rollout("model", timeout=30)
@@ -76,7 +76,7 @@ def test_complete_rollout_returns_and_a_slow_one_times_out(cluster, fake):
 
 
 def test_evict_answers_false_on_429_and_not_found_when_gone(cluster, fake):
-    fake.put(objects.pod("model-aaa-11111", template_hash="aaa"))
+    fake.put(manifests.pod("model-aaa-11111", template_hash="aaa"))
     fake.evict_refusals["default/model-aaa-11111"] = 1
     assert cluster.evict("model-aaa-11111") is False
     assert cluster.evict("model-aaa-11111") is True
@@ -89,8 +89,8 @@ def test_drain_retries_pdb_refusals_then_evicts(cluster, fake, monkeypatch):
     # kubectl drain waits 5 s between refused evictions; the behaviour, not the wait, is tested.
     monkeypatch.setattr(helpers.core.api, "EVICTION_RETRY_SECONDS", 0.05)
     for name in ("model-aaa-11111", "model-aaa-22222"):
-        fake.put(objects.pod(name, template_hash="aaa", node_name="orchestra-worker"))
-    fake.put(objects.pod("model-aaa-33333", template_hash="aaa", node_name="orchestra-worker2"))
+        fake.put(manifests.pod(name, template_hash="aaa", node_name="orchestra-worker"))
+    fake.put(manifests.pod("model-aaa-33333", template_hash="aaa", node_name="orchestra-worker2"))
     fake.evict_refusals["default/model-aaa-22222"] = 2  # the PDB refuses twice
     cluster.wait(lambda c: len(c.snapshot()["pods"]) == 3, timeout=10, what="pods")
     evicted = cluster.drain("orchestra-worker", timeout=30)
@@ -102,7 +102,7 @@ def test_drain_retries_pdb_refusals_then_evicts(cluster, fake, monkeypatch):
 
 def test_drain_gives_up_when_the_pdb_keeps_refusing(cluster, fake, monkeypatch):
     monkeypatch.setattr(helpers.core.api, "EVICTION_RETRY_SECONDS", 0.05)
-    fake.put(objects.pod("model-aaa-11111", template_hash="aaa"))
+    fake.put(manifests.pod("model-aaa-11111", template_hash="aaa"))
     fake.evict_refusals["default/model-aaa-11111"] = 10**6
     cluster.wait(lambda c: len(c.snapshot()["pods"]) == 1, timeout=10, what="pods")
     with pytest.raises(LabTimeout, match="PodDisruptionBudget still refuses"):

@@ -14,7 +14,7 @@ import pytest
 from helpers.core.traffic import STATUS_REFUSED
 from helpers.errors import DockerUnavailable, LabError, UnsupportedOnBackend
 from helpers.kube import KubeCluster
-from tests.kube import objects
+from tests import manifests
 from tests.kube.modelstub import ModelStub
 
 
@@ -40,21 +40,23 @@ def stub():
 
 
 def test_kind_uses_the_mapped_node_port(kind_cluster, fake):
-    fake.put(objects.service())
+    fake.put(manifests.service("model", port=8080, node_port=30080, namespace="default"))
     assert kind_cluster.service("model").url == "http://127.0.0.1:30080"
-    fake.put(objects.service(node_port=30081))
+    fake.put(manifests.service("model", port=8080, namespace="default", node_port=30081))
     with pytest.raises(LabError, match="not on NodePort 30080") as err:
         kind_cluster.service("model")
     assert "kubectl port-forward svc/model" in err.value.hint
 
 
 def test_other_contexts_use_a_node_address_or_ask_for_port_forward(cluster, fake, stub):
-    fake.put(objects.service(node_port=stub.port))  # node InternalIP is 127.0.0.1
+    fake.put(
+        manifests.service("model", port=8080, namespace="default", node_port=stub.port)
+    )  # node InternalIP is 127.0.0.1
     svc = cluster.service("model")
     assert svc.url == stub.url
     answer = svc.predict([[0.0] * 64])
     assert answer["version"] == "v1" and answer["pod"] == "model-aaa-11111"
-    clusterip = objects.service()
+    clusterip = manifests.service("model", port=8080, node_port=30080, namespace="default")
     clusterip["spec"] = {"type": "ClusterIP", "selector": {"app": "model"}, "ports": [{"port": 80}]}
     fake.put(clusterip)
     with pytest.raises(LabError, match="no address reachable"):

@@ -1,4 +1,4 @@
-from tests.kube import objects
+from tests import manifests
 
 
 def test_snapshot_lists_nodes(cluster):
@@ -7,7 +7,7 @@ def test_snapshot_lists_nodes(cluster):
 
 
 def test_watch_sees_new_pod(cluster, fake):
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
     cluster.wait(lambda c: len(c.snapshot()["pods"]) == 1, timeout=5, what="pod")
     row = cluster.snapshot()["pods"][0]
     assert row["owner"] == "model" and row["status"] == "Running"

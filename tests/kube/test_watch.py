@@ -1,5 +1,5 @@
 """The watch cache: list then watch, re-list after 410 Gone, resume after a dropped
-connection, and rows that stay a function of the cached objects.
+connection, and rows that stay a function of the cached manifests.
 
 https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from helpers.core.state import apply_change
-from tests.kube import objects
+from tests import manifests
 
 
 def pod_names(cluster) -> list[str]:
@@ -29,10 +29,10 @@ def informer(cluster, kind):
 
 
 def test_pods_added_modified_deleted_through_the_watch(cluster, fake):
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
-    fake.put(objects.pod("model-6d4b9c7f5-bbbbb", waiting="ContainerCreating"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.pod("model-6d4b9c7f5-bbbbb", waiting="ContainerCreating"))
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa", "model-6d4b9c7f5-bbbbb"])
-    fake.put(objects.pod("model-6d4b9c7f5-bbbbb", waiting="ImagePullBackOff"))
+    fake.put(manifests.pod("model-6d4b9c7f5-bbbbb", waiting="ImagePullBackOff"))
     cluster.wait(
         lambda c: "ImagePullBackOff" in [p["status"] for p in c.snapshot()["pods"]],
         timeout=10,
@@ -44,23 +44,23 @@ def test_pods_added_modified_deleted_through_the_watch(cluster, fake):
 
 
 def test_watch_expired_by_error_event_relists_and_cache_stays_correct(cluster, fake):
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
     lists_before = fake.count("GET", "/api/v1/pods")
     fake.expire_watches()  # every open watch gets an ERROR event with code 410
     fake.remove("Pod", "model-6d4b9c7f5-aaaaa")
-    fake.put(objects.pod("model-6d4b9c7f5-ccccc"))
+    fake.put(manifests.pod("model-6d4b9c7f5-ccccc"))
     wait_names(cluster, ["model-6d4b9c7f5-ccccc"], "the re-listed pods")
     assert informer(cluster, "Pod").relists >= 1
     assert fake.count("GET", "/api/v1/pods") > lists_before
     # the watch resumed after the re-list: later changes still arrive
-    fake.put(objects.pod("model-6d4b9c7f5-ddddd"))
+    fake.put(manifests.pod("model-6d4b9c7f5-ddddd"))
     wait_names(cluster, ["model-6d4b9c7f5-ccccc", "model-6d4b9c7f5-ddddd"])
 
 
 def test_watch_expired_with_http_410_relists(cluster, fake):
     fake.watch_gone_http = True
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
     fake.expire_watches()  # open watches end; re-watching from the old version answers 410
     fake.remove("Pod", "model-6d4b9c7f5-aaaaa")
@@ -69,13 +69,13 @@ def test_watch_expired_with_http_410_relists(cluster, fake):
 
 
 def test_dropped_connection_resumes_from_the_last_resource_version(cluster, fake):
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
     inf = informer(cluster, "Pod")
     seen_version = inf.resource_version
     lists = [r for r in fake.requests if r["path"] == "/api/v1/pods" and "watch" not in r["query"]]
     fake.drop_watches()
-    fake.put(objects.pod("model-6d4b9c7f5-bbbbb"))
+    fake.put(manifests.pod("model-6d4b9c7f5-bbbbb"))
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa", "model-6d4b9c7f5-bbbbb"])
     assert inf.reconnects >= 1 and inf.relists == 0
     # the reconnect asked for the changes after the version it had seen, not a re-list
@@ -98,10 +98,10 @@ def test_subscribe_changes_rebuild_the_snapshot(cluster, fake):
     base = cluster.snapshot()
     changes = []
     unsubscribe = cluster.subscribe(changes.append)
-    fake.put(objects.service())
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))
-    fake.put(objects.endpointslice("model", ["model-6d4b9c7f5-aaaaa"]))
-    fake.put(objects.event("e1", "Started", "model-6d4b9c7f5-aaaaa", "Started container model"))
+    fake.put(manifests.service("model", port=8080, node_port=30080, namespace="default"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))
+    fake.put(manifests.endpointslice("model", ["model-6d4b9c7f5-aaaaa"]))
+    fake.put(manifests.event("e1", "Started", "model-6d4b9c7f5-aaaaa", "Started container model"))
     cluster.wait(endpoints, timeout=10, what="endpoints")
     cluster.wait(lambda c: c.event_rows(), timeout=10, what="the event")
     # Each kind has its own watch stream: the pod may arrive after the slice and the event.
@@ -125,10 +125,10 @@ def test_rows_follow_endpoints_and_node_requests(cluster, fake):
 
     https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
     """
-    fake.put(objects.service())
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa", cpu="250m", memory="256Mi"))
-    fake.put(objects.pod("model-6d4b9c7f5-bbbbb", cpu="500m", memory="1Gi", ready=False))
-    fake.put(objects.endpointslice("model", ["model-6d4b9c7f5-aaaaa"], ["model-6d4b9c7f5-bbbbb"]))
+    fake.put(manifests.service("model", port=8080, node_port=30080, namespace="default"))
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa", cpu="250m", memory="256Mi"))
+    fake.put(manifests.pod("model-6d4b9c7f5-bbbbb", cpu="500m", memory="1Gi", ready=False))
+    fake.put(manifests.endpointslice("model", ["model-6d4b9c7f5-aaaaa"], ["model-6d4b9c7f5-bbbbb"]))
     cluster.wait(
         lambda c: endpoints(c) and len(c.snapshot()["pods"]) == 2,
         timeout=10,
@@ -151,8 +151,8 @@ def test_rows_follow_endpoints_and_node_requests(cluster, fake):
 
 
 def test_system_namespaces_stay_out_of_the_tables_but_count_on_nodes(cluster, fake):
-    fake.put(objects.namespace("kube-system"))
-    fake.put(objects.pod("kube-proxy-x1", deployment=None, namespace="kube-system", cpu="100m"))
+    fake.put(manifests.namespace("kube-system"))
+    fake.put(manifests.pod("kube-proxy-x1", deployment=None, namespace="kube-system", cpu="100m"))
     cluster.wait(
         lambda c: c.nodes().set_index("name").loc["orchestra-worker", "cpu_requested"] == 0.1,
         timeout=10,
@@ -162,7 +162,7 @@ def test_system_namespaces_stay_out_of_the_tables_but_count_on_nodes(cluster, fa
 
 
 def test_events_table_on_the_cluster_clock(cluster, fake):
-    fake.put(objects.event("e1", "BackOff", "model-x", "Back-off pulling image"))
+    fake.put(manifests.event("e1", "BackOff", "model-x", "Back-off pulling image"))
     cluster.wait(lambda c: len(c.event_rows()) == 1, timeout=10, what="the event")
     table = cluster.events()
     assert list(table.columns) == ["time", "type", "object", "reason", "message"]
@@ -176,7 +176,7 @@ def test_deployment_row_and_a_broken_subscriber(cluster, fake):
         raise RuntimeError("a view with a bug")
 
     cluster.subscribe(broken)
-    dep = objects.deployment(image="orchestra/model:v2")
+    dep = manifests.deployment("model", namespace="default", image="orchestra/model:v2")
     dep["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}
     dep["status"] = {
         "replicas": 4,
@@ -190,7 +190,7 @@ def test_deployment_row_and_a_broken_subscriber(cluster, fake):
     row = cluster.snapshot()["deployments"][0]
     assert (row["version"], row["revision"], row["replicas"], row["total"]) == ("v2", 2, 3, 4)
     assert row["conditions"]["Progressing"]["reason"] == "ReplicaSetUpdated"
-    fake.put(objects.pod("model-6d4b9c7f5-aaaaa"))  # the watch thread survived the bug
+    fake.put(manifests.pod("model-6d4b9c7f5-aaaaa"))  # the watch thread survived the bug
     wait_names(cluster, ["model-6d4b9c7f5-aaaaa"])
     assert cluster.store.callback_errors >= 2
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import helpers.lab
 from helpers import checks
-from tests.kube import objects
+from tests import manifests
 from tests.kube.conftest import cluster, fake, kubeconfig  # noqa: F401 (pytest fixtures)
 
 PODS = ("model-6d4b9c7f5-aaaaa", "model-6d4b9c7f5-bbbbb", "model-6d4b9c7f5-ccccc")
 
 
 def _deploy(api, ready: int = 3) -> None:
-    dep = objects.deployment()
+    dep = manifests.deployment("model", namespace="default")
     dep["status"] = {"replicas": 3, "readyReplicas": ready, "updatedReplicas": 3}
     api.put(dep)
     for i, name in enumerate(PODS):
-        api.put(objects.pod(name, node_name=f"orchestra-worker{'2' if i else ''}"))
-    api.put(objects.service())
-    api.put(objects.endpointslice("model", list(PODS)))
+        api.put(manifests.pod(name, node_name=f"orchestra-worker{'2' if i else ''}"))
+    api.put(manifests.service("model", port=8080, node_port=30080, namespace="default"))
+    api.put(manifests.endpointslice("model", list(PODS)))
 
 
 def _seen(kube, count: int) -> None:
@@ -39,7 +39,7 @@ def test_checks_read_the_real_api(cluster, fake):  # noqa: F811 (fixtures)
 
 def test_pending_reason_reads_kube_events(cluster, fake):  # noqa: F811 (fixtures)
     message = "0/3 nodes are available: 1 node(s) had untolerated taint, 2 Insufficient cpu."
-    fake.put(objects.event("model-x.1", "FailedScheduling", "model-x", message))
+    fake.put(manifests.event("model-x.1", "FailedScheduling", "model-x", message))
     cluster.wait(lambda c: len(c.events()) == 1, timeout=5, what="the event")
     assert checks.pending_reason(cluster, "Insufficient cpu")
     assert not checks.pending_reason(cluster, "Insufficient memory")

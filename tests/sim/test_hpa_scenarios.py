@@ -9,7 +9,7 @@ import pytest
 
 import helpers
 from helpers.errors import ManifestError
-from tests.sim.simkit import MANIFESTS
+from tests.manifests import MANIFESTS
 
 
 def replicas(cluster):

@@ -10,7 +10,7 @@ import pytest
 
 import helpers
 from helpers.errors import LabTimeout, NotFound
-from tests.sim.simkit import MANIFESTS, deployment
+from tests.manifests import MANIFESTS, deployment
 
 
 def test_topology_is_kinds_with_a_tainted_control_plane(sim):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers.sim import SimCluster
-from tests.sim.simkit import MANIFESTS
+from tests.manifests import MANIFESTS
 
 WORKERS = ["orchestra-worker", "orchestra-worker2", "orchestra-worker3"]
 

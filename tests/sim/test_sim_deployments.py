@@ -12,7 +12,8 @@ from helpers.errors import RolloutStuck
 from helpers.sim import SimCluster
 from helpers.sim.names import ALPHABET
 from helpers.sim.replicasets import deletion_order
-from tests.sim.simkit import MANIFESTS, deployment, pods_of
+from tests.manifests import MANIFESTS, deployment
+from tests.sim.simkit import pods_of
 
 
 def rs_names(sim):

@@ -10,7 +10,8 @@ import itertools
 import pytest
 
 from helpers.sim import SimCluster
-from tests.sim.simkit import MANIFESTS, deployment, pods_of
+from tests.manifests import MANIFESTS, deployment
+from tests.sim.simkit import pods_of
 
 
 def one_pod(sim):

@@ -7,7 +7,7 @@ and https://kubernetes.io/docs/concepts/configuration/manage-resources-container
 import pytest
 
 from helpers.errors import ManifestError, NotFound
-from tests.sim.simkit import MANIFESTS, deployment, service, with_path
+from tests.manifests import MANIFESTS, deployment, service, with_path
 
 T = "spec.template.spec"
 C = "spec.template.spec.containers.0"

@@ -10,7 +10,8 @@ import pytest
 
 from helpers.errors import LabTimeout, UnsupportedOnBackend
 from helpers.sim import SimCluster
-from tests.sim.simkit import MANIFESTS, deployment, pods_of, service
+from tests.manifests import MANIFESTS, deployment, service
+from tests.sim.simkit import pods_of
 
 W1 = "orchestra-worker"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers.sim import SimCluster
 from helpers.sim.rolling import fenceposts
-from tests.sim.simkit import MANIFESTS, deployment
+from tests.manifests import MANIFESTS, deployment
 
 bound = st.one_of(st.integers(0, 3), st.sampled_from(["0%", "10%", "25%", "50%", "100%"]))
 

@@ -4,7 +4,7 @@ import threading
 import time
 
 from helpers.sim import SimCluster
-from tests.sim.simkit import deployment
+from tests.manifests import deployment
 
 
 def test_realtime_clock_follows_the_wall_clock_and_close_stops_it():

@@ -8,7 +8,8 @@ https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/
 from collections import Counter
 
 from helpers.sim import SimCluster
-from tests.sim.simkit import deployment, pods_of
+from tests.manifests import deployment
+from tests.sim.simkit import pods_of
 
 CP = "orchestra-control-plane"
 

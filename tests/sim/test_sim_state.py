@@ -1,7 +1,7 @@
 """Snapshots and change records follow helpers.core.state: replaying changes yields the snapshot."""
 
 from helpers.core.state import apply_change
-from tests.sim.simkit import MANIFESTS, deployment
+from tests.manifests import MANIFESTS, deployment
 
 
 def test_replaying_changes_reproduces_the_snapshot(sim):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers.sim import SimCluster
-from tests.sim.simkit import MANIFESTS
+from tests.manifests import MANIFESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

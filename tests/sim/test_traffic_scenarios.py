@@ -11,7 +11,7 @@ import pytest
 import helpers
 from helpers.errors import LabError
 from helpers.sim.routing import STATUS_LOADING, STATUS_REFUSED
-from tests.sim.simkit import MANIFESTS
+from tests.manifests import MANIFESTS
 
 
 def deploy(cluster, naive=False):

@@ -1,8 +1,18 @@
-"""Kubernetes JSON for the kube backend tests, shaped as a kind cluster serves it."""
+"""The tests' one module of manifest builders: Kubernetes objects as dicts.
+
+Objects a student applies (``deployment``, ``service``) and objects as a kind cluster
+serves them with their status (``node``, ``pod``, ``endpointslice``, ``event``), for the
+simulator's tests, the kube backend's HTTP fake and the backend contract suite.
+"""
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 from tests.kube.fakestate import stamp
+
+MANIFESTS = Path(__file__).resolve().parents[1] / "cluster" / "manifests"
 
 
 def namespace(name: str = "default") -> dict:
@@ -76,33 +86,51 @@ def pod(
     }
 
 
-def deployment(name: str = "model", image: str = "orchestra/model:v1", replicas: int = 3) -> dict:
+def deployment(
+    name="web", replicas=3, image="orchestra/model:v1", namespace=None, **spec_extra
+) -> dict:
+    """A minimal Deployment (no probes); ``container=`` and ``pod=`` extend the pod template,
+    other keywords the Deployment spec."""
+    container = {"name": "model", "image": image, "ports": [{"containerPort": 8080}]}
+    container.update(spec_extra.pop("container", {}))
+    pod_spec = {"containers": [container], **spec_extra.pop("pod", {})}
+    meta = {"name": name, "labels": {"app": name}}
+    if namespace:
+        meta["namespace"] = namespace
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+        "metadata": meta,
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "model", "image": image}]},
-            },
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec},
+            **spec_extra,
         },
     }
 
 
-def service(name: str = "model", node_port: int = 30080) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "type": "NodePort",
-            "selector": {"app": name},
-            "ports": [{"port": 8080, "targetPort": 8080, "nodePort": node_port}],
-        },
-    }
+def service(name="web", app=None, port=80, node_port=None, namespace=None) -> dict:
+    """A Service selecting app=<app or name> on targetPort 8080; NodePort if ``node_port``."""
+    spec = {"selector": {"app": app or name}, "ports": [{"port": port, "targetPort": 8080}]}
+    if node_port is not None:
+        spec["type"] = "NodePort"
+        spec["ports"][0]["nodePort"] = node_port
+    meta = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}
+
+
+def with_path(obj, path, value):
+    """A deep copy of ``obj`` with ``path`` ("spec.template.spec.x") set to ``value``."""
+    out = copy.deepcopy(obj)
+    cur = out
+    keys = path.split(".")
+    for key in keys[:-1]:
+        cur = cur[int(key)] if isinstance(cur, list) else cur.setdefault(key, {})
+    cur[keys[-1]] = value
+    return out
 
 
 def endpointslice(service_name: str, ready_pods: list[str], unready: list[str] = ()) -> dict:

@@ -1,0 +1,146 @@
+"""The shared Cluster API's contract, the same tests on every backend (see conftest).
+
+Each test states what a notebook relies on, whatever runs the cluster: apply/get/delete
+with kubectl's results and errors, the tables' columns, the imperative verbs, waits,
+subscriptions. The wording of errors follows the API server's Status messages
+(kubernetes.io/docs/reference/using-api/api-concepts/#api-verbs) and kubectl's output.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.core.state import EVENT_COLUMNS, NODE_COLUMNS, POD_COLUMNS
+from helpers.errors import LabError, LabTimeout, ManifestError, NotFound
+from tests import manifests
+from tests.contract.backends import SETTLE_S
+
+
+def test_nodes_table_is_the_course_cluster(backend):
+    nodes = backend.cluster.nodes()
+    assert list(nodes.columns) == NODE_COLUMNS
+    roles = dict(zip(nodes["name"], nodes["role"], strict=True))
+    assert roles["orchestra-control-plane"] == "control-plane"
+    assert sorted(n for n, r in roles.items() if r == "worker") == [
+        "orchestra-worker",
+        "orchestra-worker2",
+    ]
+    assert set(nodes["ready"]) == {"True"}
+
+
+def test_a_deployed_model_shows_in_every_table(backend):
+    backend.deploy_model()
+    cluster = backend.cluster
+    pods = cluster.pods("app=model")
+    assert list(pods.columns) == POD_COLUMNS
+    assert len(pods) == 3 and set(pods["status"]) == {"Running"}
+    assert set(pods["version"]) == {"v1"}
+    assert set(pods["node"]) <= {"orchestra-worker", "orchestra-worker2"}
+    assert list(cluster.events().columns) == EVENT_COLUMNS
+    snap = cluster.snapshot()
+    assert {"nodes", "pods", "deployments", "services", "events"} <= set(snap)
+    (dep,) = [d for d in snap["deployments"] if d["name"] == "model"]
+    assert dep["replicas"] == 3 and dep["ready"] == 3
+    (svc,) = [s for s in snap["services"] if s["name"] == "model"]
+    assert len(svc["endpoints"]) == 3
+
+
+def test_get_by_any_kubectl_name_returns_the_object_with_status(backend):
+    backend.deploy_model()
+    by_kind = backend.cluster.get("Deployment", "model")
+    assert by_kind["kind"] == "Deployment" and by_kind["apiVersion"] == "apps/v1"
+    assert by_kind["metadata"]["name"] == "model"
+    assert by_kind["status"]["readyReplicas"] == 3
+    for alias in ("deploy", "deployment", "deployments"):
+        assert backend.cluster.get(alias, "model")["metadata"]["uid"] == by_kind["metadata"]["uid"]
+
+
+def test_get_of_a_missing_object_is_not_found_in_the_api_servers_words(backend):
+    with pytest.raises(NotFound, match=r'deployments\.apps "nope" not found'):
+        backend.cluster.get("deploy", "nope")
+    with pytest.raises(NotFound, match=r'pods "nope" not found'):
+        backend.cluster.get("pod", "nope")
+
+
+def test_apply_returns_kubectl_style_names_and_delete_removes(backend):
+    cluster = backend.cluster
+    assert cluster.apply(manifests.service("web")) == ["service/web"]
+    assert cluster.get("svc", "web")["spec"]["selector"] == {"app": "web"}
+    cluster.delete("service", "web")
+    cluster.wait(lambda c: _absent(c, "Service", "web"), timeout=SETTLE_S, what="svc/web gone")
+    with pytest.raises(NotFound):
+        cluster.delete("service", "web")
+
+
+def test_apply_refuses_a_manifest_without_kind(backend):
+    broken = manifests.service("web")
+    del broken["kind"]
+    with pytest.raises(ManifestError):
+        backend.cluster.apply(broken)
+
+
+def test_scale_and_set_image_change_the_spec(backend):
+    backend.deploy_model()
+    cluster = backend.cluster
+    cluster.scale("model", 4)
+    assert cluster.get("deploy", "model")["spec"]["replicas"] == 4
+    cluster.set_image("model", "orchestra/model:v2")
+    template = cluster.get("deploy", "model")["spec"]["template"]
+    assert template["spec"]["containers"][0]["image"] == "orchestra/model:v2"
+
+
+def test_scale_refuses_negative_replicas(backend):
+    backend.deploy_model()
+    with pytest.raises(LabError):
+        backend.cluster.scale("model", -1)
+
+
+def test_cordon_and_uncordon(backend):
+    cluster = backend.cluster
+
+    def schedulable(c) -> bool:
+        return bool(c.nodes().set_index("name").loc["orchestra-worker", "schedulable"])
+
+    cluster.cordon("orchestra-worker")
+    cluster.wait(lambda c: not schedulable(c), timeout=SETTLE_S, what="the node cordoned")
+    assert cluster.get("Node", "orchestra-worker", namespace=None)["spec"]["unschedulable"]
+    cluster.uncordon("orchestra-worker")
+    cluster.wait(schedulable, timeout=SETTLE_S, what="the node uncordoned")
+
+
+def test_wait_returns_when_the_predicate_holds_and_times_out_naming_what(backend):
+    cluster = backend.cluster
+    cluster.wait(lambda c: len(c.nodes()) == 3, timeout=5, what="three nodes")
+    with pytest.raises(LabTimeout, match="a fourth node"):
+        cluster.wait(lambda c: len(c.nodes()) == 4, timeout=0.5, what="a fourth node")
+
+
+def test_wait_rollout_of_a_complete_deployment_returns(backend):
+    backend.deploy_model()
+    backend.cluster.wait_rollout("model", timeout=SETTLE_S)
+    assert backend.cluster.rollout_status("model").state == "complete"
+
+
+def test_subscribe_tells_of_a_change_and_unsubscribe_stops(backend):
+    cluster = backend.cluster
+    seen: list[dict] = []
+    unsubscribe = cluster.subscribe(seen.append)
+    cluster.apply(manifests.service("web"))
+    cluster.wait(
+        lambda c: any(ch.get("kind") == "Service" for ch in seen),
+        timeout=SETTLE_S,
+        what="a Service change delivered",
+    )
+    unsubscribe()
+    count = len(seen)
+    cluster.delete("service", "web")
+    cluster.wait(lambda c: _absent(c, "Service", "web"), timeout=SETTLE_S, what="svc/web gone")
+    assert len(seen) == count
+
+
+def _absent(cluster, kind: str, name: str) -> bool:
+    try:
+        cluster.get(kind, name)
+    except NotFound:
+        return True
+    return False
