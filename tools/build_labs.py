@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(f"wrote {path.relative_to(REPO)}")
     if not written:
-        print("unchanged: every notebook already matches its source")
+        print("nothing rewritten: each notebook built is byte for byte the one in labs/")
     return 0
 
 
