@@ -1,21 +1,17 @@
-"""A plotly Figure that also leaves offline HTML in a saved notebook.
+"""A plotly Figure whose notebook output is plotly's mimetype and a one-line text.
 
-JupyterLab draws plotly's own mimetype with the plotly.js it ships (no network). A saved
-notebook opened elsewhere (nbviewer, nbconvert) has no such renderer, so each figure also
-carries a ``text/html`` part. plotly 7's ``to_html`` either inlines the whole plotly.js
-bundle (``include_plotlyjs=True``, about 4.7 MB) or none (``False``) or points at a CDN;
-we inline it in the first figure a kernel displays and leave it out of the rest, and never
-add MathJax (its default is a CDN script).
+JupyterLab draws plotly's own mimetype (``application/vnd.plotly.v1+json``) with the
+plotly.js it ships (no network), live and in a saved notebook. We add no ``text/html``:
+plotly's HTML either inlines the whole plotly.js bundle (about 4.7 MB per notebook) or
+fetches it from a CDN. Viewers without a plotly renderer (GitHub) show the ``text/plain``
+line, which says what the figure is and where to see it.
 """
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -39,44 +35,26 @@ def time_bins(t: pd.Series, bin_s: float) -> pd.Series:
     return (np.floor(t / bin_s) * bin_s).round(6)
 
 
-_embedded = threading.Event()  # set once this kernel has sent plotly.js in some output
-
-
-def offline_html(fig: go.Figure, force_plotlyjs: bool = False) -> str:
-    """The figure as an HTML fragment, plotly.js inlined the first time (or when forced).
+def describe(fig: go.Figure) -> str:
+    """The figure in one line of text, for viewers that cannot draw plotly.
 
     Example:
-        >>> html = offline_html(traffic_timeline(run.results), force_plotlyjs=True)
+        >>> describe(go.Figure(layout_title_text="pods"))
+        'Figure: pods (an interactive plotly chart: JupyterLab shows it)'
     """
-    include = force_plotlyjs or not _embedded.is_set()
-    html = pio.to_html(
-        fig,
-        include_plotlyjs=include,
-        include_mathjax=False,
-        full_html=False,
-        config={"displaylogo": False},
-    )
-    _embedded.set()
-    return html
-
-
-def embed_plotlyjs_again() -> None:
-    """Inline plotly.js in the next figure shown (after clearing the output that held it).
-
-    Example:
-        >>> helpers.plots.embed_plotlyjs_again()
-    """
-    _embedded.clear()
+    title = fig.layout.title.text or " / ".join(a.text for a in fig.layout.annotations if a.text)
+    return f"Figure: {title or 'plotly'} (an interactive plotly chart: JupyterLab shows it)"
 
 
 class LabFigure(go.Figure):
-    """A ``go.Figure`` whose notebook output works live in JupyterLab and saved offline."""
+    """A ``go.Figure`` shown as plotly's mimetype (JupyterLab draws it) and one line of text."""
 
     def _repr_mimebundle_(self, include=None, exclude=None, validate=True, **kwargs):
         bundle = super()._repr_mimebundle_(include, exclude, validate, **kwargs) or {}
-        if PLOTLY_MIMETYPE in bundle and "text/html" not in bundle:
-            bundle = {**bundle, "text/html": offline_html(self)}
-        return bundle
+        if PLOTLY_MIMETYPE not in bundle:
+            return bundle  # another renderer was chosen (pio.renderers.default): keep it
+        # Only the mimetype and a line: an HTML part would carry or fetch plotly.js.
+        return {PLOTLY_MIMETYPE: bundle[PLOTLY_MIMETYPE], "text/plain": describe(self)}
 
     def _ipython_display_(self):
         # plotly's own _ipython_display_ would bypass _repr_mimebundle_ (IPython prefers it).

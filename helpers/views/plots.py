@@ -23,7 +23,6 @@ from helpers.views.figure import (
     FAILED_COLOR,
     LAYOUT,
     LabFigure,
-    embed_plotlyjs_again,
     time_bins,
 )
 from helpers.views.recorder import Recorder
@@ -32,7 +31,6 @@ from helpers.views.viewstate import version_color
 __all__ = [
     "Recorder",
     "compare_rollouts",
-    "embed_plotlyjs_again",
     "failure_summary",
     "pods_per_version",
     "traffic_timeline",

@@ -1,11 +1,13 @@
 """The lab notebooks' shape: numbered, goals and time first, thin cells, kubectl twins,
-docs links, exercises with solutions and checks, a cleanup, clean committed outputs."""
+docs links, exercises with solutions and checks, a cleanup, clean and small committed
+outputs; and their builder (jupytext sources, deterministic rebuilds, one lab at a time)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -69,9 +71,9 @@ def test_there_are_seven_numbered_labs_in_order():
 def test_committed_notebook_matches_its_source(path):
     built = build_labs.notebook_of(ROOT / "labs" / "src" / f"{path.stem}.md")
     committed = _read(path)
-    assert [(c.cell_type, c.source) for c in committed.cells] == [
-        (c.cell_type, c.source) for c in built.cells
-    ], "run: python tools/build_labs.py --execute " + path.stem[:2]
+    assert [(c.id, c.cell_type, c.source, c.metadata) for c in committed.cells] == [
+        (c.id, c.cell_type, c.source, c.metadata) for c in built.cells
+    ], f"run: make labs LAB={path.stem[:2]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -154,13 +156,85 @@ def test_leak_detector_catches_paths_and_kubeconfig():
     assert "<repo>/labs" in build_labs.scrub(nb).cells[0].outputs[0]["text"]
 
 
-def test_builder_splits_markdown_and_python_fences_with_stable_ids():
-    text = "# T\n\ntext\n\n```python\nx = 1\n```\n\nmore\n\n```py\nnot a cell\n```\n"
+def test_builder_reads_jupytext_markdown_with_stable_ids():
+    text = (
+        "# T\n\ntext\n\n```python\nx = 1\n```\n\nmore\n\n```py\nnot a cell\n```\n\n"
+        '```python tags=["machine-specific"]\nhelpers.doctor();\n```\n'
+    )
     cells = build_labs.cells_of(text, "09_demo")
-    assert [c.cell_type for c in cells] == ["markdown", "code", "markdown"]
+    assert [c.cell_type for c in cells] == ["markdown", "code", "markdown", "code"]
     assert cells[1].source == "x = 1"
     assert "```py\nnot a cell" in cells[2].source
-    assert [c["id"] for c in cells] == ["09-demo-000", "09-demo-001", "09-demo-002"]
+    assert cells[3].metadata == {"tags": ["machine-specific"]}
+    assert [c["id"] for c in cells] == [f"09-demo-00{i}" for i in range(4)]
+    assert build_labs.cells_of(text, "09_demo") == cells  # no random ids
+
+
+def test_settle_drops_run_specific_parts_and_keeps_what_nbval_compares():
+    nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python", "version": "3.x"}})
+    doctor = nbformat.v4.new_code_cell("helpers.doctor();", metadata={"tags": ["machine-specific"]})
+    doctor.outputs = [nbformat.v4.new_output("stream", text="75.7 GiB free")]
+    view, table = nbformat.v4.new_code_cell("view"), nbformat.v4.new_code_cell("pods")
+    view.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                build_labs.WIDGET_VIEW: {"model_id": "1b51"},
+                "text/html": "<div>",
+                "text/plain": "v",
+            },
+        )
+    ]
+    table.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "3 pods"})]
+    stuck = nbformat.v4.new_code_cell('print(reason, "-", what)')
+    stuck.outputs = [nbformat.v4.new_output("stream", text=t) for t in ("Stuck", " - why\n")]
+    nb.cells = [doctor, view, table, stuck]
+    settled = build_labs.settle(nb)
+    assert settled.cells[0].outputs[0]["text"] == build_labs.MACHINE_NOTE
+    assert set(settled.cells[1].outputs[0]["data"]) == {"text/html", "text/plain"}
+    assert settled.cells[2].outputs[0]["data"] == {"text/plain": "3 pods"}
+    assert [o["text"] for o in settled.cells[3].outputs] == ["Stuck - why\n"]
+    assert settled.metadata["language_info"] == {"name": "python"}
+
+
+def test_bloat_detector_catches_an_inlined_plotlyjs():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("fig")
+    html = "<script>/**\n* plotly.js v3.1.0\n* Copyright 2012-2025, Plotly, Inc.\n*/</script>"
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+    nb.cells = [cell]
+    assert build_labs.bloat(nb) == ["cell 0: an inlined plotly.js"]
+
+
+# Committed notebooks are read in every review and clone: figures travel as plotly's
+# mimetype (about 20 kB each), never with plotly.js (4.7 MB) inlined.
+MAX_COMMITTED_BYTES = 2_000_000
+
+
+def test_committed_notebooks_are_small_and_inline_no_library():
+    total = sum(p.stat().st_size for p in NOTEBOOKS)
+    assert total < MAX_COMMITTED_BYTES, f"labs/*.ipynb total {total} bytes"
+    for path in NOTEBOOKS:
+        assert build_labs.bloat(_read(path)) == [], path.name
+
+
+@pytest.mark.slow  # runs lab 00 twice in a kernel: about 40 s
+def test_rebuilding_one_lab_is_deterministic_and_touches_no_other(tmp_path):
+    for path in NOTEBOOKS:
+        shutil.copy2(path, tmp_path / path.name)
+    others = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
+    target = tmp_path / "00_setup.ipynb"
+    target.unlink()
+    del others[target.name]
+    assert build_labs.build("00", run=True, out=tmp_path) == [target]
+    first = target.read_bytes()
+    # Same source, same run: the file is not even rewritten.
+    assert build_labs.build("00", run=True, out=tmp_path) == []
+    assert target.read_bytes() == first
+    assert {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir() if p != target
+    } == others
+    assert _read(target).cells[1].outputs[0]["text"] == build_labs.MACHINE_NOTE
 
 
 def test_every_check_has_tests_and_is_used_in_a_lab():
