@@ -54,6 +54,7 @@ class Backend:
             fake.put(manifests.pod(name, node_name=f"orchestra-worker{'2' if i else ''}"))
         fake.put(manifests.service("model", node_port=30080))
         fake.put(manifests.endpointslice("model", list(PODS)))
+
         def seen(c) -> bool:
             snap = c.snapshot()
             services = [s for s in snap["services"] if s["name"] == "model"]

@@ -121,7 +121,7 @@ def test_get_list_and_not_found(cluster, fake):
     items = cluster.list_objects("Deployment", "default", {"matchLabels": {"app": "model"}})
     assert [(i["kind"], i["apiVersion"]) for i in items] == [("Deployment", "apps/v1")]
     assert cluster.list_objects("Deployment", "default", "app=other") == []
-    with pytest.raises(NotFound, match='deployments.apps "absent" not found'):
+    with pytest.raises(NotFound, match=r'deployments\.apps "absent" not found'):
         cluster.get("Deployment", "absent")
 
 
