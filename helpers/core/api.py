@@ -15,12 +15,14 @@ from typing import Any
 import pandas as pd
 
 from helpers.core import labels
-from helpers.core.rollout import RolloutState, rollout_state
+from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
 from helpers.core.state import events_table, nodes_table, pods_table
 from helpers.errors import LabError, LabTimeout, ManifestError, NotFound, RolloutStuck
 
 # kubectl drain retries an eviction refused by a PodDisruptionBudget every 5 s.
 EVICTION_RETRY_SECONDS = 5.0
+# The revision a Deployment and each of its ReplicaSets carry (the deployment controller).
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
 
 class Cluster(abc.ABC):
@@ -183,7 +185,7 @@ class Cluster(abc.ABC):
                 o.get("kind") == "Deployment" and o.get("name") == deployment for o in owners
             ):
                 continue
-            rev = rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision")
+            rev = rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION)
             if rev is not None:
                 out[int(rev)] = rs
         return dict(sorted(out.items()))
@@ -281,7 +283,24 @@ class Cluster(abc.ABC):
         """Where the Deployment's rollout stands (kubectl rollout status, without waiting)."""
         dep = self.get("Deployment", deployment, namespace)
         pods = [p for p in self.snapshot()["pods"] if p["namespace"] == namespace]
-        return rollout_state(dep, pods)
+        new_hash = None
+        if new_revision_candidates(dep, pods):  # rare: only then look up the ReplicaSets
+            new_hash = self._new_replicaset_hash(dep, namespace)
+        return rollout_state(dep, pods, new_hash)
+
+    def _new_replicaset_hash(self, dep: dict, namespace: str) -> str | None:
+        """The pod-template-hash of the Deployment's newest ReplicaSet: the one whose
+        ``deployment.kubernetes.io/revision`` equals the Deployment's own."""
+        revision = (dep["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION)
+        selector = dep["spec"].get("selector")
+        for rs in self.list_objects("ReplicaSet", namespace, selector):
+            meta = rs["metadata"]
+            owned = any(
+                o.get("name") == dep["metadata"]["name"] for o in meta.get("ownerReferences") or []
+            )
+            if owned and (meta.get("annotations") or {}).get(REVISION_ANNOTATION) == revision:
+                return (meta.get("labels") or {}).get("pod-template-hash")
+        return None
 
     def wait_rollout(self, deployment: str, timeout: float = 300, namespace: str = "default"):
         """Wait until the rollout completes; fail early with the reason when it cannot.

@@ -45,8 +45,35 @@ def template_image(deployment: dict[str, Any], container: str | None = None) -> 
     return containers[0]["image"]
 
 
-def rollout_state(deployment: dict[str, Any], pods: list[PodRow]) -> RolloutState:
+def new_revision_candidates(deployment: dict[str, Any], pods: list[PodRow]) -> list[PodRow]:
+    """Pods that may belong to the Deployment's newest revision and are in a fatal state.
+
+    Only these need the (costlier) ReplicaSet look-up that tells the new revision apart:
+    a leftover crash-looping pod of an older ReplicaSet with the same image, or a pod
+    already terminating, says nothing about the rollout under way.
+    """
+    name, image = deployment["metadata"]["name"], template_image(deployment)
+    return [
+        p
+        for p in pods
+        if p.get("owner") == name
+        and p["image"] == image
+        and p["status"] in FATAL_POD_STATUSES
+        and p["status"] != "Terminating"
+    ]
+
+
+def rollout_state(
+    deployment: dict[str, Any], pods: list[PodRow], new_hash: str | None = None
+) -> RolloutState:
     """Classify a rollout from the Deployment (Kubernetes JSON) and its pods' rows.
+
+    The order is kubectl's (kubectl/pkg/polymorphichelpers/rollout_status.go): nothing is
+    read from status until ``status.observedGeneration`` has caught up with
+    ``metadata.generation``, so a condition left from the previous spec (a passed progress
+    deadline before an undo) never ends a wait early. Before kubectl would time out, a pod
+    of the new revision that cannot start (``new_hash``: its ReplicaSet's
+    pod-template-hash; None matches by image) ends the wait with its reason.
 
     Example:
         >>> rollout_state(cluster.get("deployment", "model"), cluster.snapshot()["pods"]).state
@@ -59,6 +86,12 @@ def rollout_state(deployment: dict[str, Any], pods: list[PodRow]) -> RolloutStat
     available = int(status.get("availableReplicas", 0) or 0)
     total = int(status.get("replicas", 0) or 0)
     counts = dict(desired=desired, updated=updated, available=available, total=total)
+    generation = deployment.get("metadata", {}).get("generation", 0)
+    observed = status.get("observedGeneration", 0) or 0
+    if observed < generation:
+        return RolloutState(
+            "progressing", "Waiting", "waiting for the new spec to be observed", **counts
+        )
     for cond in status.get("conditions", []) or []:
         if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
             return RolloutState(
@@ -68,21 +101,14 @@ def rollout_state(deployment: dict[str, Any], pods: list[PodRow]) -> RolloutStat
                 **counts,
             )
     image = template_image(deployment)
-    for pod in pods:
-        new = pod.get("owner") == name and pod["image"] == image
-        if new and pod["status"] in FATAL_POD_STATUSES:
+    for pod in new_revision_candidates(deployment, pods):
+        if new_hash is None or (pod.get("labels") or {}).get("pod-template-hash") == new_hash:
             return RolloutState(
                 "stuck",
                 pod["status"],
                 f"pod {pod['name']} of the new revision is in {pod['status']} ({image})",
                 **counts,
             )
-    generation = deployment.get("metadata", {}).get("generation", 0)
-    observed = status.get("observedGeneration", 0) or 0
-    if observed < generation:
-        return RolloutState(
-            "progressing", "Waiting", "waiting for the new spec to be observed", **counts
-        )
     if updated < desired:
         msg = f"{updated} out of {desired} new replicas have been updated"
     elif total > updated:

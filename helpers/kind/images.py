@@ -83,6 +83,9 @@ def build(
     """
     versions = list(versions)
     report = progress or _quiet
+    # Offline classrooms and CI set these once for every build (README, "Offline image builds").
+    base_image = base_image or os.environ.get("LAB_BASE_IMAGE") or None
+    network_mode = network_mode or os.environ.get("LAB_BUILD_NETWORK") or None
     for version in versions:
         if not version or version == "latest":
             raise LabError(

@@ -124,11 +124,14 @@ def recover(
         ready = [
             p
             for p in c.snapshot()["pods"]
-            if p.get("owner") == deployment and p["ready"] and p["node"] != away_from
+            if p.get("owner") == deployment
+            and p["ready"]
+            and p["status"] != "Terminating"  # a killed pod stays Ready while it shuts down
+            and p["node"] != away_from
         ]
         if away_from is not None:
             return len(ready) >= want
-        return len(ready) >= want and (dep.get("status") or {}).get("readyReplicas") == want
+        return len(ready) >= want
 
     cluster.wait(whole, timeout=timeout, what=f"every replica of deployment/{deployment} Ready")
     return round(cluster.now() - since, 1)

@@ -87,7 +87,13 @@ def test_roll_forward_under_traffic_then_roll_back(kube, namespace, node_port_fr
     assert set(tail["version"]) == {"v2"}
     assert kube.rollout_undo("model", namespace=namespace) == 1
     kube.wait_rollout("model", timeout=300, namespace=namespace)
-    assert set(kube.pods(namespace=namespace)["version"]) == {"v1"}
+    # The rollout is complete once the v1 pods are available; the v2 pods may still be
+    # terminating (their 30 s grace period), so wait for them to go, not assume it.
+    kube.wait(
+        lambda c: set(c.pods(namespace=namespace)["version"]) == {"v1"},
+        timeout=120,
+        what="the v2 pods to finish terminating",
+    )
     assert sorted(kube.revisions("model", namespace)) == [2, 3]  # rev 1's template is rev 3 now
 
 
@@ -152,11 +158,16 @@ def test_stopped_worker_goes_not_ready_and_comes_back(kube):
 
     kube.stop_node(node)
     try:
-        # node-monitor-grace-period (40-50 s) before the controller marks it Unknown
+        # node-monitor-grace-period (20 s in cluster/kind.yaml) before the node lifecycle
+        # controller marks it Unknown; the unreachable taint is a separate, later write.
         kube.wait(lambda c: ready(c) != "True", timeout=180, what=f"{node} to go NotReady")
         assert ready(kube) == "Unknown"
-        taints = next(n["taints"] for n in kube.snapshot()["nodes"] if n["name"] == node)
-        assert any(t.startswith("node.kubernetes.io/unreachable") for t in taints)
+
+        def tainted(c) -> bool:
+            taints = next(n["taints"] for n in c.snapshot()["nodes"] if n["name"] == node)
+            return any(t.startswith("node.kubernetes.io/unreachable") for t in taints)
+
+        kube.wait(tainted, timeout=60, what=f"the unreachable taint on {node}")
     finally:
         kube.start_node(node)
     kube.wait(lambda c: ready(c) == "True", timeout=240, what=f"{node} to be Ready again")

@@ -107,3 +107,35 @@ def test_drain_gives_up_when_the_pdb_keeps_refusing(cluster, fake, monkeypatch):
     cluster.wait(lambda c: len(c.snapshot()["pods"]) == 1, timeout=10, what="pods")
     with pytest.raises(LabTimeout, match="PodDisruptionBudget still refuses"):
         cluster.drain("orchestra-worker", timeout=0.3)
+
+
+def test_after_an_undo_a_stale_deadline_waits_for_the_controller(cluster, fake):
+    # Real kind, measured: after `rollout undo` of a stuck rollout the Deployment's
+    # generation moves at once while its Progressing condition still says
+    # ProgressDeadlineExceeded until the controller observes the new spec. kubectl's
+    # rollout status reads nothing before observedGeneration catches up; neither do we.
+    deadline = {
+        "type": "Progressing",
+        "status": "False",
+        "reason": "ProgressDeadlineExceeded",
+        "message": 'ReplicaSet "model-bbb" has timed out progressing.',
+    }
+    progressing(fake, conditions=[deadline], generation_seen=False)
+
+    def controller_observes() -> None:
+        dep = fake.obj("Deployment", "model")
+        generation = dep["metadata"]["generation"]
+        dep["status"] = {
+            "observedGeneration": generation,
+            "replicas": 3,
+            "updatedReplicas": 3,
+            "readyReplicas": 3,
+            "availableReplicas": 3,
+            "conditions": [
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
+            ],
+        }
+        fake.put(dep)
+
+    later(0.5, controller_observes)
+    assert cluster.wait_rollout("model", timeout=30).state == "complete"

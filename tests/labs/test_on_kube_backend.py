@@ -57,3 +57,28 @@ def test_kubectl_translator_on_kube(cluster, fake):  # noqa: F811 (fixtures)
 def test_reset_on_a_clean_kube_cluster_returns_at_once(cluster):  # noqa: F811 (fixtures)
     helpers.lab.reset(cluster)  # nothing to delete: every NotFound is expected
     assert list(helpers.lab.node_labels(cluster)["role"]) == ["control-plane", "worker", "worker"]
+
+
+def test_recover_does_not_count_a_terminating_pod(cluster, fake):  # noqa: F811 (fixtures)
+    # Real kind, measured: right after delete_pod the killed pod is still Ready while it
+    # shuts down (deletionTimestamp set, 30 s grace), and readyReplicas is not yet lower.
+    import threading
+
+    _deploy(fake)
+    _seen(cluster, 3)
+    killed = fake.obj("Pod", PODS[0])
+    killed["metadata"]["deletionTimestamp"] = killed["metadata"]["creationTimestamp"]
+    fake.put(killed)
+    cluster.wait(
+        lambda c: "Terminating" in set(c.pods()["status"]), timeout=5, what="the pod terminating"
+    )
+    t0 = cluster.now()
+
+    def replacement() -> None:
+        fake.remove("Pod", PODS[0])
+        fake.put(manifests.pod("model-6d4b9c7f5-ddddd", node_name="orchestra-worker2"))
+
+    threading.Timer(0.5, replacement).start()
+    took = helpers.lab.recover(cluster, "model", since=t0, timeout=10)
+    assert took >= 0.4  # it waited for the replacement, not 0.0 s
+    assert "model-6d4b9c7f5-ddddd" in set(cluster.pods()["name"])

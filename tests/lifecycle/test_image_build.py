@@ -92,3 +92,13 @@ def test_a_failing_build_raises_with_the_engine_error(engine, repository, tmp_pa
         )
     assert "Building" in caught.value.what and "returned a non-zero code: 3" in caught.value.what
     assert engine.images.list(name=repository) == []
+
+
+def test_every_build_honours_lab_base_image_and_network(engine, repository, tmp_path, monkeypatch):
+    # Lab 01's build_image calls images.build with no base image: offline, the hint
+    # "set LAB_BASE_IMAGE" must work there too (measured on kind: it was ignored).
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)  # FROM scratch unless BASE_IMAGE is set
+    monkeypatch.setenv("LAB_BASE_IMAGE", BASE_IMAGE)
+    monkeypatch.setenv("LAB_BUILD_NETWORK", "host")
+    tags = images.build(["v1"], context=tmp_path, repository=repository, client=engine)
+    assert tags == [f"{repository}:v1"]
