@@ -5,6 +5,12 @@ failing service shows up as latency and errors instead of a lower send rate. At 
 ``max_in_flight`` requests are outstanding; a request that finds no free slot is recorded
 as failed (status 0) so overload stays visible. Latency counts from the scheduled send
 time, so a client that falls behind shows up as latency too (no coordinated omission).
+
+Each request comes from an independent user on a connection of its own (``Connection:
+close``, as ``curl`` in a loop sends): a Service balances connections, not requests (kube-
+proxy picks an endpoint when a connection opens), so one client that keeps its connections
+alive talks to one or two pods for minutes. ``keep_alive=True`` models that client instead.
+(kubernetes.io/docs/reference/networking/virtual-ips/)
 """
 
 from __future__ import annotations
@@ -63,11 +69,13 @@ class HttpTrafficRun(TrafficRun):
         rows: list[list[float]] | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         timeout: float = REQUEST_TIMEOUT_S,
+        keep_alive: bool = False,
     ):
         super().__init__(service, schedule)
         self.url = url.rstrip("/")
         self.rows = rows if rows is not None else default_rows()
         self.max_in_flight, self.timeout = max_in_flight, timeout
+        self.keep_alive = keep_alive
         self._clock = clock
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,9 +108,13 @@ class HttpTrafficRun(TrafficRun):
     async def _send_all(self) -> None:
         self._loop, self._halt = asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
-        limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=64)
+        keep = 64 if self.keep_alive else 0
+        limits = httpx.Limits(max_connections=self.max_in_flight, max_keepalive_connections=keep)
+        headers = {} if self.keep_alive else {"Connection": "close"}
         in_flight: set[asyncio.Task] = set()
-        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, limits=limits, headers=headers
+        ) as client:
             for i in range(self.schedule.limit):
                 due = self.schedule.time_of(i)
                 delay = due - self._now()

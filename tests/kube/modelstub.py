@@ -19,6 +19,7 @@ class ModelStub:
     def __init__(self, delay: float = 0.0, version: str = "v1", pod: str = "model-aaa-11111"):
         self.delay, self.version, self.pod = delay, version, pod
         self.bodies: list[dict] = []
+        self.peers: list[int] = []  # the client port of each request: one per connection
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,6 +32,7 @@ class ModelStub:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.bodies.append(body)
+                stub.peers.append(self.client_address[1])
                 time.sleep(stub.delay)  # the model's latency, on the server side
                 data = json.dumps(
                     {

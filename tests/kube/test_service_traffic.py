@@ -126,3 +126,20 @@ def test_traffic_waits_for_the_with_block(cluster, stub):
     with run:
         until(lambda: len(run.results) == 10)
     assert run.results["t"].min() >= run.schedule.start > 0
+
+
+@pytest.mark.parametrize(("keep_alive", "most_connections"), [(False, 20), (True, 5)])
+def test_each_user_opens_a_connection_unless_keep_alive(
+    cluster, stub, keep_alive, most_connections
+):
+    # A Service balances connections, not requests (kube-proxy picks an endpoint per new
+    # connection), so the default load models independent users (curl in a loop): one
+    # connection per request. keep_alive=True is one client reusing a few connections.
+    with cluster.traffic("model", rps=20, duration=1.0, url=stub.url, keep_alive=keep_alive) as run:
+        until(lambda: len(run.results) == 20)
+    assert run.results["ok"].all()
+    connections = len(set(stub.peers))
+    if keep_alive:
+        assert connections <= most_connections
+    else:
+        assert connections == most_connections
