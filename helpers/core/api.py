@@ -17,7 +17,14 @@ import pandas as pd
 from helpers.core import labels
 from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
 from helpers.core.state import events_table, nodes_table, pods_table
-from helpers.errors import LabError, LabTimeout, ManifestError, NotFound, RolloutStuck
+from helpers.errors import (
+    LabError,
+    LabTimeout,
+    ManifestError,
+    NotFound,
+    RolloutStuck,
+    UnsupportedOnBackend,
+)
 
 # kubectl drain retries an eviction refused by a PodDisruptionBudget every 5 s.
 EVICTION_RETRY_SECONDS = 5.0
@@ -293,7 +300,11 @@ class Cluster(abc.ABC):
         ``deployment.kubernetes.io/revision`` equals the Deployment's own."""
         revision = (dep["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION)
         selector = dep["spec"].get("selector")
-        for rs in self.list_objects("ReplicaSet", namespace, selector):
+        try:
+            replicasets = self.list_objects("ReplicaSet", namespace, selector)
+        except UnsupportedOnBackend:  # a cluster that lists no objects: match by image
+            return None
+        for rs in replicasets:
             meta = rs["metadata"]
             owned = any(
                 o.get("name") == dep["metadata"]["name"] for o in meta.get("ownerReferences") or []

@@ -89,7 +89,7 @@ def error_for(code: int, status: dict, req: Request, context: str) -> Exception:
                     f"The cluster does not serve kind {req.kind} ({message}).",
                     "Check apiVersion and kind against `kubectl api-resources`.",
                 )
-        # The API server's own words, as kubectl prints them: deployments.apps "x" not found.
+        # The API server's own words, as kubectl prints them (resource "name" not found).
         found = status.get("message")
         if found:
             where = f" in namespace {req.namespace}" if req.namespace else ""
