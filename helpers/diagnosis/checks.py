@@ -98,6 +98,28 @@ def check_docker_resources(info: dict) -> Check:
     return Check("docker resources", "ok", detail, kind_path=True)
 
 
+def check_cgroup(info: dict) -> Check:
+    """The Docker host's cgroup version: v1 works, with a kubelet setting make cluster adds.
+
+    Kubernetes 1.35+ kubelets refuse cgroup v1 unless ``failCgroupV1: false``
+    (kubernetes.io/docs/concepts/architecture/cgroups/); older Linux hosts and some WSL2
+    kernels still run it.
+    """
+    version = str(info.get("CgroupVersion") or "")
+    if version not in ("1", "2"):
+        return Check("cgroup", "info", "unknown (no Docker daemon)", kind_path=True)
+    if version == "2":
+        return Check("cgroup", "ok", "cgroup v2", kind_path=True)
+    return Check(
+        "cgroup",
+        "info",
+        "cgroup v1: Kubernetes 1.35+ kubelets refuse it by default",
+        "Nothing to do: `make cluster` adds `failCgroupV1: false` for this host and says so. "
+        "A newer kernel (or WSL2 with cgroup v2) avoids the setting.",
+        kind_path=True,
+    )
+
+
 def find_tool(name: str, which=shutil.which) -> str | None:
     """A tool on PATH, or in the repo's ./bin where `make cluster` puts pinned copies."""
     local = REPO / "bin" / name

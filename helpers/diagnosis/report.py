@@ -104,6 +104,7 @@ def run_checks(probe=None, docker_factory=None, which=None) -> Report:
         checks.check_python(),
         docker_check,
         checks.check_docker_resources(info),
+        checks.check_cgroup(info),
         checks.check_kind(which),
         checks.check_kubectl(KIND_CONTEXT, reachable, which),
         cluster_check,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from helpers.errors import ClusterUnavailable, DockerUnavailable, LabError
+from helpers.kind import config as kind_config
 from helpers.kind import preflight
 from helpers.kind.cli import CLUSTER, KindCli
 from helpers.kind.tools import (
@@ -33,7 +34,7 @@ from helpers.kind.tools import (
     install_pinned,
 )
 
-KIND_CONFIG = REPO / "cluster" / "kind.yaml"
+KIND_CONFIG = kind_config.KIND_CONFIG
 METRICS_SERVER = REPO / "cluster" / "metrics-server.yaml"
 EXPECTED_NODES = 3  # one control plane, two workers (cluster/kind.yaml)
 # 300 s: a first start pulls nothing more (kind create already has the node image), but
@@ -96,12 +97,14 @@ def create(
     proc: Path = Path("/proc"),
     host_port: int = preflight.NODE_PORT,
     lock: dict | None = None,
+    config: Path = KIND_CONFIG,
 ) -> dict:
     """Create the cluster, or reuse a healthy one; returns status() once all nodes are Ready.
 
     ``proc`` and ``host_port`` are what the pre-flight checks read (tests pass a fake /proc
     and a port they know is free); kind.yaml itself always maps 30080. ``lock``: the
-    parsed cluster/tools.lock (default: read from the repository).
+    parsed cluster/tools.lock (default: read from the repository). ``config``: the kind
+    config, changed for this host by helpers.kind.config (LAB_NODE_IMAGE, cgroup v1).
 
     Raises:
         DockerUnavailable, ToolMissing, ClusterUnavailable (a broken existing cluster),
@@ -133,7 +136,10 @@ def create(
             fraction[0] = min(fraction[0] + 0.06, 0.7)
             report(line.strip(), fraction[0])
 
-        cli.create(str(KIND_CONFIG), on_line)
+        config_path, changes = kind_config.for_this_host(config)
+        for change in changes:
+            report(f"kind config for this host: {change}", fraction[0])
+        cli.create(str(config_path), on_line)
         report("waiting for every node to be Ready", 0.75)
         cli.wait_nodes_ready(node_timeout)
     report("installing metrics-server (for kubectl top and the HPA)", 0.85)

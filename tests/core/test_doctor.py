@@ -232,3 +232,14 @@ def test_helpers_doctor_stays_callable_after_its_module_is_imported():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("info", "status"),
+    [({"CgroupVersion": "2"}, "ok"), ({"CgroupVersion": "1"}, "info"), ({}, "info")],
+)
+def test_cgroup_v1_is_detected_and_the_fix_is_named(info, status):
+    res = checks.check_cgroup(info)
+    assert res.status == status
+    if info.get("CgroupVersion") == "1":
+        assert "failCgroupV1: false" in res.fix and "v1" in res.detail

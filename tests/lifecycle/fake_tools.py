@@ -3,7 +3,8 @@
 Each fake is a small Python script put on PATH. It appends its arguments to
 ``<state>/calls.jsonl`` and answers from files in the state directory, so a test sets a
 scenario by writing files: ``clusters`` (one name a line), ``api_down``, ``nodes_never_ready``,
-``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``, ``old_kind``. Output texts are the real tools' (kind
+``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``, ``old_kind``,
+``cgroup`` (1 or 2), ``node_cni`` (the node image's CNI label). Output texts are the real tools' (kind
 v0.32, kubectl 1.36, Docker CLI), including the error lines the kit maps.
 """
 
@@ -133,8 +134,13 @@ elif TOOL == "docker":
             print("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
                   "Is the docker daemon running?", file=sys.stderr)
             sys.exit(1)
+        if "--format" in args and "CgroupVersion" in args[args.index("--format") + 1]:
+            print((state / "cgroup").read_text().strip() if has("cgroup") else "2")
+            sys.exit(0)
         memory = int((state / "memory").read_text()) if has("memory") else 8 * 1024 ** 3
         print(json.dumps({{"ServerVersion": "29.1.3", "NCPU": 4, "MemTotal": memory}}))
+    elif args[:2] == ["image", "inspect"]:
+        print((state / "node_cni").read_text().strip() if has("node_cni") else "")
     elif args[:1] == ["save"]:
         if "--platform" in args and has("old_docker"):
             print('unknown flag: --platform', file=sys.stderr)
