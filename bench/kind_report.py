@@ -1,0 +1,126 @@
+"""The kind report: the labs' scenarios measured on a cluster, beside the simulator's.
+
+    python bench/kind_report.py --backend kind --out test-artifacts/kind-report.json
+    python bench/kind_report.py --backend sim            # the simulator alone, in seconds
+
+Each scenario of bench/scenarios.py runs on the chosen backend and on the simulator (seed
+0, virtual time); the report prints one table (figure, kind, sim, tolerance, verdict) and
+writes the JSON. ``--strict`` exits 1 when a figure is outside its tolerance, naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import scenarios
+
+import helpers
+
+# figure -> (how to read it from the results, tolerance: absolute difference allowed).
+# The tolerances are what a lab's text may promise: its numbers must hold on both.
+FIGURES = {
+    "best-practice rollout: failed requests": (("best", "failed"), 0),
+    "naive rollout: failed requests": (("naive", "failed"), None),  # None: reported only
+    "node loss: NodeNotReady after (s)": (("node_loss", "not_ready_s"), 10.0),
+    "node loss: all Ready again after (s)": (("node_loss", "recovered_s"), 20.0),
+    "pod startup p50 (s)": (("startup", "p50_s"), 5.0),
+    "pod startup p99 (s)": (("startup", "p99_s"), 10.0),
+    "HPA: scale-up to 5 replicas (s)": (("hpa", "scale_up_s"), 30.0),
+}
+
+
+def measure(cluster, only: list[str] | None = None) -> dict:
+    """Every scenario on ``cluster``; each result has its wall time."""
+    plan = {
+        "best": lambda: scenarios.rollout_loss(cluster, "model-deployment.yaml"),
+        "naive": lambda: scenarios.rollout_loss(cluster, "naive/model-naive.yaml"),
+        "node_loss": lambda: scenarios.node_loss(cluster),
+        "startup": lambda: scenarios.pod_startup(cluster),
+        "hpa": lambda: scenarios.hpa_scale_up(cluster),
+    }
+    out = {}
+    for name, run in plan.items():
+        if only and name not in only:
+            continue
+        started = time.monotonic()
+        out[name] = run()
+        out[name]["wall_s"] = round(time.monotonic() - started, 1)
+        print(f"[report] {name}: {out[name]}", flush=True)
+    helpers.lab.reset(cluster)
+    return out
+
+
+def compare(real: dict, sim: dict) -> list[dict]:
+    """One row per figure: both values, the tolerance and whether the two agree."""
+    rows = []
+    for figure, ((scenario, key), tolerance) in FIGURES.items():
+        a = (real.get(scenario) or {}).get(key)
+        b = (sim.get(scenario) or {}).get(key)
+        if a is None or b is None:
+            verdict = "not measured"
+        elif tolerance is None:
+            verdict = "reported"
+        else:
+            verdict = "ok" if abs(a - b) <= tolerance else "DIFFERS"
+        rows.append(
+            {"figure": figure, "cluster": a, "sim": b, "tolerance": tolerance, "verdict": verdict}
+        )
+    return rows
+
+
+def table(rows: list[dict], backend: str) -> str:
+    lines = [f"{'figure':<42} {backend:>9} {'sim':>9} {'tol':>6}  verdict"]
+    for r in rows:
+        tol = "-" if r["tolerance"] is None else f"{r['tolerance']:g}"
+        lines.append(
+            f"{r['figure']:<42} {r['cluster']!s:>9} {r['sim']!s:>9} {tol:>6}  {r['verdict']}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="kind", choices=["kind", "sim"])
+    parser.add_argument("--out", type=Path, default=Path("test-artifacts/kind-report.json"))
+    parser.add_argument("--only", nargs="*", help="scenarios: best naive node_loss startup hpa")
+    parser.add_argument("--created-s", type=float, help="cluster creation time to record")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on a DIFFERS row")
+    args = parser.parse_args(argv)
+    sim = helpers.connect("sim", seed=0)
+    sim_results = measure(sim, args.only)
+    sim.close()
+    if args.backend == "sim":
+        real = sim_results
+    else:
+        cluster = helpers.connect("kind")
+        try:
+            real = measure(cluster, args.only)
+        finally:
+            cluster.close()
+    rows = compare(real, sim_results)
+    report = {
+        "backend": args.backend,
+        "cluster_creation_s": args.created_s,
+        "results": real,
+        "sim": sim_results,
+        "comparison": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str))
+    print(table(rows, args.backend))
+    if args.created_s is not None:
+        print(f"cluster creation: {args.created_s:.1f} s")
+    differs = [r["figure"] for r in rows if r["verdict"] == "DIFFERS"]
+    if differs:
+        print("outside tolerance: " + "; ".join(differs))
+    return 1 if (args.strict and differs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

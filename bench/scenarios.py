@@ -1,0 +1,111 @@
+"""The measured scenarios of the kind report, on the shared Cluster API.
+
+Each function runs one scenario the labs teach and returns its figures as a dict, so the
+same code measures the simulator (seed 0, virtual time) and a real kind cluster, and the
+report can put them side by side (bench/kind_report.py).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import helpers.lab
+from helpers.core.paths import MANIFESTS
+
+RPS = 50  # the labs' traffic for rollouts (lab 05)
+
+
+def rollout_loss(cluster, manifest: str) -> dict[str, Any]:
+    """v1 -> v2 of ``manifest`` under RPS requests/s: requests sent and failed, and why."""
+    run = helpers.lab.rollout_experiment(cluster, manifest, "orchestra/model:v2", rps=RPS)
+    results = run.results
+    failed = results[~results["ok"]]
+    return {
+        "sent": len(results),
+        "failed": len(failed),
+        "failed_by_status": {str(k): int(v) for k, v in failed["status"].value_counts().items()},
+        "served_v2": bool((results["version"] == "v2").any()),
+    }
+
+
+def node_loss(cluster, toleration_s: int = 30) -> dict[str, Any]:
+    """Lab 04: stop the worker with most model pods; seconds to NodeNotReady and to recover."""
+    helpers.lab.reset(cluster)
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.wait_rollout("model", timeout=300)
+    helpers.lab.set_tolerations(cluster, "model", toleration_s)
+    cluster.wait_rollout("model", timeout=300)
+    counts: dict[str, int] = {}
+    for pod in cluster.snapshot()["pods"]:
+        if pod.get("owner") == "model" and pod["node"]:
+            counts[pod["node"]] = counts.get(pod["node"], 0) + 1
+    lost = max(sorted(counts), key=counts.get)
+    t0 = cluster.now()
+    cluster.stop_node(lost)
+    try:
+        recovered = helpers.lab.recover(cluster, "model", since=t0, away_from=lost, timeout=900)
+        timeline = helpers.lab.node_loss_timeline(cluster, lost, since=t0)
+    finally:
+        cluster.start_node(lost)
+    not_ready = timeline[timeline["reason"] == "NodeNotReady"]["after_s"]
+    return {
+        "node": lost,
+        "tolerationSeconds": toleration_s,
+        "not_ready_s": float(not_ready.min()) if len(not_ready) else None,
+        "recovered_s": float(recovered),
+    }
+
+
+def pod_startup(cluster, replicas: int = 8) -> dict[str, Any]:
+    """Scale 3 -> ``replicas``: seconds from a pod's first sighting to Ready, p50 and p99."""
+    helpers.lab.reset(cluster)
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.wait_rollout("model", timeout=300)
+    before = {p["name"] for p in cluster.snapshot()["pods"]}
+    seen: dict[str, float] = {}
+    ready: dict[str, float] = {}
+
+    def watch(change: dict) -> None:
+        row = change.get("row") or {}
+        name = row.get("name")
+        if change.get("kind") != "Pod" or name in before or name is None:
+            return
+        seen.setdefault(name, cluster.now())
+        if row.get("ready"):
+            ready.setdefault(name, cluster.now())
+
+    unsubscribe = cluster.subscribe(watch)
+    try:
+        cluster.scale("model", replicas)
+        cluster.wait_rollout("model", timeout=300)
+    finally:
+        unsubscribe()
+    took = sorted(ready[n] - seen[n] for n in ready)
+    return {
+        "pods": len(took),
+        "p50_s": round(statistics.median(took), 2) if took else None,
+        "p99_s": round(took[min(len(took) - 1, int(0.99 * len(took)))], 2) if took else None,
+    }
+
+
+def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
+    """Lab 03: the HPA (3-8 pods, 60 % CPU) under ``rps``: seconds until ``want`` replicas."""
+    helpers.lab.reset(cluster)
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.wait_rollout("model", timeout=300)
+    hpa = helpers.lab.read_manifest("model-hpa.yaml")
+    hpa["spec"].update(minReplicas=3, maxReplicas=8)
+    hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = 60
+    cluster.apply(hpa)
+    t0 = cluster.now()
+    with cluster.traffic("model", rps=rps, duration=240):
+        cluster.wait(
+            lambda c: c.get("Deployment", "model")["spec"].get("replicas", 0) >= want,
+            timeout=240,
+            what=f"the HPA to scale deployment/model to {want}",
+        )
+        took = cluster.now() - t0
+    return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1)}
