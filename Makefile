@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STRICT ?= 0
 
-.PHONY: help lab labs test lint format unit nbval doctor bench cluster cluster-delete tools images clean
+.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images clean
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
 	@echo "make test            everything CI runs: lint, unit tests, notebooks (nbval), browser and container tests"
+	@echo "make test-kind       the real-cluster tier: kind cluster, tests and every notebook on it, a report"
 	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
 	@echo "make cluster         create the kind cluster 'orchestra' (make cluster-delete removes it)"
 	@echo "make images          build the model images and load them into the kind cluster"
@@ -62,6 +63,12 @@ labs: $(STAMP)
 	$(BIN)/python tools/build_labs.py --execute $(LAB)
 
 test: lint unit nbval
+
+# The real-cluster tier (tools/test-kind.sh): a kind cluster (offline node image when kind's
+# cannot be pulled), the contract suite and tests/integration on it, every lab notebook with
+# the instructor answers (nbval-lax), the kind report in test-artifacts/; then deletes it.
+test-kind: $(STAMP)
+	bash tools/test-kind.sh
 
 doctor: $(STAMP)
 	$(BIN)/python -m helpers.diagnosis $(if $(filter 1,$(STRICT)),--strict,)
