@@ -111,10 +111,13 @@ $(UV): tools/uv.txt
 	$(LOCK_VENV)/bin/python -m pip install --quiet --require-hashes -r tools/uv.txt
 	@touch $@
 
-# The student lock first: it constrains the dev lock (-c), so both pin the same versions.
+# The student lock first: it constrains the others (-c), so every lock pins the same versions
+# and the model image (cluster/model) installs the same files as a student's .venv.
 lock: $(UV)
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -c requirements.txt -o requirements-dev.txt
+	$(LOCK) cluster/model/requirements-server.in -c requirements.txt -o cluster/model/requirements-server.txt
+	$(LOCK) cluster/model/requirements-train.in -c requirements.txt -o cluster/model/requirements-train.txt
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info

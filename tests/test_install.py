@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "cluster" / "model"
 # lock -> the input file it is made from (make lock)
 LOCKS = {
     ROOT / "requirements.txt": ROOT / "requirements.in",
     ROOT / "requirements-dev.txt": ROOT / "requirements-dev.in",
+    MODEL / "requirements-server.txt": MODEL / "requirements-server.in",
+    MODEL / "requirements-train.txt": MODEL / "requirements-train.in",
 }
 STUDENT_LOCK = ROOT / "requirements.txt"
 DEV_TOOLS = (
@@ -140,11 +143,14 @@ def test_every_direct_requirement_is_locked_at_its_version(lock, requirements_in
     assert {n: v for n, v in wanted.items() if locked.get(n, ("missing",))[0] != v} == {}
 
 
-def test_the_dev_lock_agrees_with_the_student_lock():
+@pytest.mark.parametrize("lock", list(LOCKS)[1:], ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_other_locks_agree_with_the_student_lock(lock):
     """Same version and same files (hashes) wherever a package is in both: make lock uses -c."""
     student = pins(STUDENT_LOCK)
-    other = pins(ROOT / "requirements-dev.txt")
+    other = pins(lock)
     assert {n: pin for n, pin in other.items() if n in student and student[n] != pin} == {}
+    if lock.parent == MODEL:  # the image installs a subset of what a student has
+        assert sorted(set(other) - set(student)) == []
 
 
 # ---- who installs what -------------------------------------------------------------------
@@ -168,3 +174,9 @@ def test_make_lab_installs_the_student_lock_only_with_hashes():
 def test_make_test_adds_the_dev_lock_with_hashes():
     commands = make_dry_run("test")
     assert re.search(r"pip install .*--require-hashes -r requirements-dev\.txt", commands)
+
+
+def test_the_model_image_installs_its_locks_with_hashes():
+    dockerfile = (MODEL / "Dockerfile").read_text()
+    for lock in ("requirements-train.txt", "requirements-server.txt"):
+        assert re.search(rf"pip install [^\n]*--require-hashes -r {lock}", dockerfile), lock
