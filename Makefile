@@ -29,11 +29,12 @@ help:
 	@echo "make lock            refresh the hash-locked requirements*.txt from the *.in files (UPGRADE=1: newest versions)"
 	@echo "make clean           remove .venv, caches and test artifacts"
 
-# The student venv, remade when the student lock or the package metadata change. pip is
-# not upgraded first: the venv's own pip (22.3 or later on Python 3.11) reads hash-locked
-# files, and an unpinned upgrade would be the one download no hash checks.
-$(LAB_STAMP): requirements.txt pyproject.toml
+# The student venv, remade when the student lock or the package metadata change. pip itself
+# is brought to one pinned, hash-checked release first (tools/pip.txt): the pip a Python
+# ships with varies, and a current one installs the lock faster.
+$(LAB_STAMP): requirements.txt tools/pip.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r tools/pip.txt
 	$(PIP_INSTALL) -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# Train the model artifacts once (seconds) so the first predict in a lab is instant.

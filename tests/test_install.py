@@ -23,6 +23,8 @@ LOCKS = {
     MODEL / "requirements-train.txt": MODEL / "requirements-train.in",
 }
 STUDENT_LOCK = ROOT / "requirements.txt"
+# the installers, pinned and hash-checked too: pip for every venv, uv for `make lock`
+TOOL_LOCKS = [ROOT / "tools" / "pip.txt", ROOT / "tools" / "uv.txt"]
 DEV_TOOLS = (
     "pytest",
     "ruff",
@@ -120,7 +122,7 @@ def test_lock_problems_finds_a_missing_hash_and_a_double_pin():
 # ---- the locks ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lock", list(LOCKS), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("lock", [*LOCKS, *TOOL_LOCKS], ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_entry_is_one_exact_pin_with_hashes(lock):
     assert lock_entries(lock.read_text()), f"{lock.name} is empty"
     assert lock_problems(lock.read_text()) == []
