@@ -3,10 +3,19 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# Two stamps, two locks: a student's .venv holds only requirements.txt (make lab); the test,
+# lint and CI targets add requirements-dev.txt on top. Each stamp is remade when its lock
+# changes, so `make lab` after `make test` installs nothing.
+LAB_STAMP := $(VENV)/.lab-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+# --require-hashes: pip installs only the exact files the locks name (every wheel's sha256).
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --require-hashes
+LOCK_VENV := .venv-lock
+UV := $(LOCK_VENV)/bin/uv
 STRICT ?= 0
+UPGRADE ?= 0
 
-.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images clean
+.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
@@ -18,39 +27,47 @@ help:
 	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
 	@echo "make labs            rebuild the notebooks from labs/src and refill their outputs (LAB=05: one lab)"
+	@echo "make lock            refresh the hash-locked requirements*.txt from the *.in files (UPGRADE=1: newest versions)"
 	@echo "make clean           remove .venv, caches and test artifacts"
 
-# The venv is rebuilt when the pinned requirements or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# The student venv, remade when the student lock or the package metadata change. pip itself
+# is brought to one pinned, hash-checked release first (tools/pip.txt): the pip a Python
+# ships with varies, and a current one installs the lock faster.
+$(LAB_STAMP): requirements.txt tools/pip.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(PIP_INSTALL) -r tools/pip.txt
+	$(PIP_INSTALL) -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# Train the model artifacts once (seconds) so the first predict in a lab is instant.
 	$(BIN)/python -m orchestra_model.artifacts v1 v2 v3 >/dev/null
-	@touch $(STAMP)
+	@touch $@
+
+# The dev lock is a superset of the student lock at the same versions: only the tools are new.
+$(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@
 
 # LAB_ARGS adds JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8899".
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) \
 		$$(ls labs/00_*.ipynb 2>/dev/null | head -n 1)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
 # Notebooks on the simulator, outputs compared with the committed ones; the exercises are
 # filled with the instructor solutions (LAB_AUTOSOLVE=1) so their checks must pass.
-nbval: $(STAMP)
+nbval: $(DEV_STAMP)
 	LAB_BACKEND=sim LAB_AUTOSOLVE=1 $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-cell-timeout=300 \
 		--nbval-sanitize-with labs/nbval-sanitize.cfg labs/ -o testpaths=labs
@@ -59,7 +76,7 @@ nbval: $(STAMP)
 # simulator; LAB=05 rebuilds labs/05_*.ipynb only. A notebook that comes out the same,
 # byte for byte, is not rewritten.
 LAB ?=
-labs: $(STAMP)
+labs: $(DEV_STAMP)
 	$(BIN)/python tools/build_labs.py --execute $(LAB)
 
 test: lint unit nbval
@@ -67,27 +84,49 @@ test: lint unit nbval
 # The real-cluster tier (tools/test-kind.sh): a kind cluster (offline node image when kind's
 # cannot be pulled), the contract suite and tests/integration on it, every lab notebook with
 # the instructor answers (nbval-lax), the kind report in test-artifacts/; then deletes it.
-test-kind: $(STAMP)
+test-kind: $(DEV_STAMP)
 	bash tools/test-kind.sh
 
-doctor: $(STAMP)
+doctor: $(LAB_STAMP)
 	$(BIN)/python -m helpers.diagnosis $(if $(filter 1,$(STRICT)),--strict,)
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-cluster: $(STAMP)
+cluster: $(LAB_STAMP)
 	$(BIN)/python -m helpers.kind create
 
-tools: $(STAMP)
+tools: $(LAB_STAMP)
 	$(BIN)/python -m helpers.kind tools
 
-cluster-delete: $(STAMP)
+cluster-delete: $(LAB_STAMP)
 	$(BIN)/python -m helpers.kind delete
 
-images: $(STAMP)
+images: $(LAB_STAMP)
 	$(BIN)/python -m helpers.kind images build --load
 
+# The locks are made with uv, not pip-compile: `uv pip compile --universal` resolves once for
+# macOS, Windows and Linux and keeps the platform markers (appnope, pywin32, pywinpty...) with
+# every wheel's hash, where pip-compile resolves for the machine it runs on only.
+# --fork-strategy fewest keeps one version of each package for every Python >= 3.11. uv is
+# needed here only, never to install: it comes pinned and hash-checked (tools/uv.txt) from
+# PyPI into $(LOCK_VENV). Without UPGRADE=1 the pins already in a lock are kept.
+LOCK := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--fork-strategy fewest --custom-compile-command "make lock" $(if $(filter 1,$(UPGRADE)),--upgrade,)
+
+$(UV): tools/uv.txt
+	@test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --require-hashes -r tools/uv.txt
+	@touch $@
+
+# The student lock first: it constrains the others (-c), so every lock pins the same versions
+# and the model image (cluster/model) installs the same files as a student's .venv.
+lock: $(UV)
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -c requirements.txt -o requirements-dev.txt
+	$(LOCK) cluster/model/requirements-server.in -c requirements.txt -o cluster/model/requirements-server.txt
+	$(LOCK) cluster/model/requirements-train.in -c requirements.txt -o cluster/model/requirements-train.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
