@@ -48,9 +48,13 @@ $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 	@touch $@
 
 # LAB_ARGS adds JupyterLab options, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8899".
+# As root (a container, Codespaces) JupyterLab refuses to start unless told: say so and tell it.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
+ROOT_NOTE := make lab: running as root, so JupyterLab gets --allow-root; a normal user is safer
 lab: $(LAB_STAMP)
 	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) \
+	@$(if $(ROOT_ARGS),echo "$(ROOT_NOTE)")
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) \
 		$$(ls labs/00_*.ipynb 2>/dev/null | head -n 1)
 
 lint: $(DEV_STAMP)
