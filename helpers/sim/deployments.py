@@ -9,11 +9,16 @@ rollback). (kubernetes.io/docs/concepts/workloads/controllers/deployment/)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.sim import rolling
 from helpers.sim.deploystatus import compute_status
 from helpers.sim.names import template_hash
 from helpers.sim.store import Obj, owner_ref
 from helpers.sim.workqueue import WorkQueue
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 REVISION = "deployment.kubernetes.io/revision"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
@@ -29,8 +34,8 @@ def revision(rs: Obj) -> int:
 class DeploymentController:
     """Reconciles every Deployment (one sync per dirty Deployment per instant)."""
 
-    def __init__(self, sim):
-        self.sim, self.store, self.clock = sim, sim.store, sim.clock
+    def __init__(self, ctx: Context):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
         self.queue = WorkQueue(self.clock, self.sync)
         self._hashes: dict[str, tuple[int, str]] = {}
         self._writing = None
@@ -127,7 +132,7 @@ class DeploymentController:
                 "template": {**template, "metadata": meta},
             },
         }
-        return self.sim.create_object(body)
+        return self.api.create_object(body)
 
     def _scale(self, dep: Obj, rs: Obj, size: int) -> None:
         old = int(rs.spec.get("replicas", 0))
@@ -143,7 +148,7 @@ class DeploymentController:
             return
         verb = "up" if size > old else "down"
         msg = f"Scaled {verb} replica set {rs.name} from {old} to {size}"
-        self.sim.record_event(
+        self.events.record(
             f"deployment/{dep.name}", "Normal", "ScalingReplicaSet", msg, dep.namespace
         )
 
@@ -222,7 +227,7 @@ class DeploymentController:
         ]
         idle.sort(key=revision)
         for rs in idle[: max(0, len(idle) - limit)]:
-            self.sim.remove_object(rs)
+            self.api.remove_object(rs)
 
     def _write_status(self, dep: Obj, new: Obj, olds: list[Obj], created: bool) -> None:
         rss = [rs for rs in [new, *olds] if not rs.deleted]

@@ -11,7 +11,14 @@ exits is restarted at once the first time, then after 10 s, 20 s ... 300 s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from helpers.sim.prober import Prober
 from helpers.sim.server import ServerProcess
+from helpers.sim.topology import image_key
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 # 0.5 s: creating the pod sandbox and its network before the first container step.
 SANDBOX_S = 0.5
@@ -33,23 +40,53 @@ def next_backoff(current: float) -> float:
 
 
 class Kubelet:
-    """Every node's kubelet at once (callbacks check that the pod's node is up)."""
+    """Every node's kubelet at once (callbacks check that the pod's node is up).
 
-    def __init__(self, sim):
-        self.sim = sim
-        self.clock = sim.clock
+    The only writer of a pod's runtime status: phase, container state, restarts and
+    readiness. Its ``prober`` reports probe results here; the API server hands it bound
+    and deleted pods, and it removes a pod through the API once it stopped.
+
+    Args:
+        ctx: the Context (store, clock, api, events).
+        images: the image references loaded into the nodes (``image_key`` form).
+    """
+
+    def __init__(self, ctx: Context, images):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
+        self.images = frozenset(images)
+        self.prober = Prober(ctx, self)
+
+    # ---- the machines ------------------------------------------------------------------
+    def node_up(self, name: str | None) -> bool:
+        """Whether the node's kubelet runs."""
+        node = self.store.objects["Node"].get((None, name))
+        return node is not None and node.up
+
+    def image_exists(self, image: str) -> bool:
+        """Whether the container runtime finds ``image`` (only the loaded images exist)."""
+        return image_key(image) in self.images
+
+    def power_off(self, node, now: float) -> None:
+        """The machine went off: its kubelet stops, its processes are gone unreported."""
+        node.up, node.stopped_at = False, now
+        for pod in list(node.pods.values()):
+            self.node_stopped(pod)
+
+    def power_on(self, node) -> None:
+        """The machine is back: its kubelet runs again (it resyncs its pods when told)."""
+        node.up, node.stopped_at = True, None
 
     # ---- helpers -----------------------------------------------------------------------
     def _later(self, delay: float, fn, pod, *args) -> None:
         self.clock.call_at(self.clock.now + delay, self._guard, fn, pod, pod.epoch, args)
 
     def _guard(self, fn, pod, epoch, args) -> None:
-        if pod.deleted or pod.epoch != epoch or not self.sim.node_up(pod.node):
+        if pod.deleted or pod.epoch != epoch or not self.node_up(pod.node):
             return
         fn(pod, *args)
 
     def _event(self, pod, type_, reason, message) -> None:
-        self.sim.record_event(f"pod/{pod.name}", type_, reason, message, pod.namespace)
+        self.events.record(f"pod/{pod.name}", type_, reason, message, pod.namespace)
 
     # ---- start ---------------------------------------------------------------------------
     def bound(self, pod) -> None:
@@ -59,7 +96,7 @@ class Kubelet:
     def _pull(self, pod) -> None:
         plan = pod.plan
         policy = pod.spec["containers"][0].get("imagePullPolicy", "IfNotPresent")
-        present = self.sim.image_exists(plan.image)
+        present = self.image_exists(plan.image)
         if present and policy != "Always":
             msg = f'Container image "{plan.image}" already present on machine'
             self._event(pod, "Normal", "Pulled", msg)
@@ -87,7 +124,7 @@ class Kubelet:
     def _pull_failed(self, pod, reason: str, why: str) -> None:
         self._event(pod, "Warning", "Failed", f"Error: {reason}")
         pod.cstate, pod.reason, pod.message = "waiting", reason, why
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         pod.pull_backoff = next_backoff(pod.pull_backoff)
         self._later(SYNC_S, self._pull_backoff, pod, pod.pull_backoff)
 
@@ -97,7 +134,7 @@ class Kubelet:
         self._event(pod, "Warning", "Failed", "Error: ImagePullBackOff")
         pod.reason = "ImagePullBackOff"
         pod.message = f'Back-off pulling image "{image}"'
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         self._later(max(delay - SYNC_S, 0.0), self._pull, pod)
 
     def _create(self, pod) -> None:
@@ -114,13 +151,29 @@ class Kubelet:
         pod.ready = plan.readiness is None and pod.started
         if pod.ready:
             pod.ready_since = now
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         server = pod.server
         if server.crash_at is not None:
             self._later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
         elif server.oom_at is not None:
             self._later(server.oom_at - now, self._exited, pod, OOM_EXIT, "OOMKilled")
-        self.sim.prober.start(pod)
+        self.prober.start(pod)
+
+    # ---- readiness -----------------------------------------------------------------------
+    def mark_ready(self, pod, ready: bool) -> None:
+        """The readiness probe's result for the pod's container."""
+        if pod.ready == ready:
+            return
+        pod.ready = ready
+        if ready:
+            pod.ready_since = self.clock.now
+        self.store.changed(pod)
+
+    def startup_passed(self, pod) -> None:
+        """The startupProbe succeeded: the container counts as started."""
+        pod.started = True
+        if pod.plan.readiness is None:
+            self.mark_ready(pod, True)
 
     # ---- exits and restarts --------------------------------------------------------------
     def _exited(self, pod, code: int, reason: str) -> None:
@@ -136,13 +189,13 @@ class Kubelet:
         policy = pod.plan.restart_policy
         if policy == "Never" or (policy == "OnFailure" and code == 0):
             pod.phase = "Succeeded" if code == 0 else "Failed"
-            self.sim.store.changed(pod)
+            self.store.changed(pod)
             return
         if ran >= BACKOFF_RESET_S:
             pod.backoff = 0.0
         delay = pod.backoff
         pod.backoff = next_backoff(pod.backoff)
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         if delay <= 0:
             self._later(SYNC_S, self._restart, pod)
             return
@@ -154,7 +207,7 @@ class Kubelet:
         self._event(pod, "Warning", "BackOff", msg)
         pod.cstate, pod.reason = "waiting", "CrashLoopBackOff"
         pod.message = f"back-off {delay:g}s restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         self._later(max(delay - SYNC_S, 0.0), self._restart, pod)
 
     def _restart(self, pod) -> None:
@@ -169,7 +222,7 @@ class Kubelet:
         server = pod.server
         server.sigterm_at = self.clock.now
         pod.ready = False
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         # The server handles SIGTERM: lame duck, drain, exit 0.
         self._later(server.exit_delay(), self._exited, pod, 0, "Completed")
 
@@ -178,12 +231,12 @@ class Kubelet:
         """The pod was deleted: preStop, SIGTERM, SIGKILL at the grace period's end."""
         pod.epoch += 1
         if pod.node is None:
-            self.sim.pod_gone(pod)
+            self.api.remove_pod(pod)
             return
-        if not self.sim.node_up(pod.node):
+        if not self.node_up(pod.node):
             return  # the kubelet is away: the pod stays Terminating until the node returns
         if pod.cstate != "running":
-            self._later(0.0, self.sim.pod_gone, pod)
+            self._later(0.0, self.api.remove_pod, pod)
             return
         plan = pod.plan
         grace = pod.meta.get("deletionGracePeriodSeconds", plan.grace)
@@ -203,12 +256,12 @@ class Kubelet:
             pod.server.sigterm_at = self.clock.now
             pod.ready = False
             if not pod.deleted:
-                self.sim.store.changed(pod)
+                self.store.changed(pod)
 
     def _finished(self, pod) -> None:
         if pod.server is not None and pod.server.exit_at is None:
             pod.server.exit_at = self.clock.now
-        self.sim.pod_gone(pod)
+        self.api.remove_pod(pod)
 
     # ---- node power ----------------------------------------------------------------------
     def node_stopped(self, pod) -> None:
@@ -218,17 +271,18 @@ class Kubelet:
             pod.server.exit_at = self.clock.now
 
     def node_started(self, pod) -> None:
-        """The machine is back: finish deletions, restart containers that were running."""
+        """The node is Ready again: finish deletions, restart containers that were running."""
+        pod.node_ready = True
         pod.epoch += 1
         if pod.terminating:
-            self.sim.pod_gone(pod)
+            self.api.remove_pod(pod)
             return
         if pod.cstate == "running":
             pod.cstate, pod.reason, pod.exit_code = "terminated", "Unknown", 255
             pod.finished_at = self.clock.now
             pod.remember_exit()
             pod.ready = False
-            self.sim.store.changed(pod)
+            self.store.changed(pod)
             self._later(SANDBOX_S, self._restart, pod)
         else:
             self._later(SANDBOX_S, self._pull, pod)
