@@ -23,7 +23,7 @@ from helpers.sim.addresses import Addresses
 from helpers.sim.budgets import budget, eviction_allowed
 from helpers.sim.clock import paused_gc
 from helpers.sim.lifecycle import ObjectLifecycle
-from helpers.sim.updates import patch_node, update
+from helpers.sim.updates import apply_one, patch_node, update
 
 
 class SimApiServer:
@@ -123,44 +123,9 @@ class SimApiServer:
         """
         docs = manifests.load(source)
         with self.lock, paused_gc():
-            out = [self._apply_one(doc, namespace) for doc in docs]
+            out = [apply_one(self, doc, namespace) for doc in docs]
             self.settle()
         return out
-
-    def _apply_one(self, doc: dict, namespace: str) -> str:
-        kind = admission.check_kind(doc)
-        meta = doc["metadata"]
-        ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
-        if ns is not None and self.store.find("Namespace", ns, None) is None:
-            raise NotFound(
-                f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
-            )
-        spec = admission.admit(doc)
-        existing = self.store.find(kind, meta["name"], ns)
-        if kind == "Service":
-            self.addresses.service(spec, existing, self.store)
-        if existing is None:
-            body = {
-                "apiVersion": doc["apiVersion"],
-                "kind": kind,
-                "metadata": {**meta, "namespace": ns},
-                "spec": spec,
-            }
-            if kind == "Pod":
-                self.objects.create_pod(body, spec)
-            else:
-                if kind == "Namespace":
-                    body["metadata"].pop("namespace", None)
-                    body.pop("spec")
-                    body["status"] = {"phase": "Active"}
-                obj = self.create_object(body)
-                if kind == "Namespace":
-                    obj.status = {"phase": "Active"}
-        else:
-            if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
-                spec["replicas"] = existing.spec.get("replicas", 1)
-            update(self, existing, meta, spec)
-        return f"{kind.lower()}/{meta['name']}"
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """The object as Kubernetes JSON, status included; NotFound if absent."""

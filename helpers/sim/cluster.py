@@ -23,7 +23,7 @@ from helpers.core.api import Cluster
 from helpers.core.state import RECENT_EVENTS
 from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
 from helpers.sim.apiserver import SimApiServer
-from helpers.sim.clock import Clock, RealtimeDriver, paused_gc
+from helpers.sim.clock import Clock, RealtimeDriver, paused_gc, wait_realtime, wait_virtual
 from helpers.sim.context import Context, RandomStreams
 from helpers.sim.dataplane import DataPlane
 from helpers.sim.deployments import DeploymentController
@@ -31,7 +31,7 @@ from helpers.sim.events import EventRecorder
 from helpers.sim.kubelet import Kubelet
 from helpers.sim.nodes import GRACE_S, NodeLifecycle
 from helpers.sim.replicasets import ReplicaSetController
-from helpers.sim.rows import make_row
+from helpers.sim.rows import make_row, snapshot
 from helpers.sim.scheduler import Scheduler
 from helpers.sim.services import EndpointsController
 from helpers.sim.store import Store
@@ -150,30 +150,18 @@ class SimCluster(Cluster):
     # ---- the data plane ----------------------------------------------------------------------
     def endpoints(self, service: str, namespace: str = "default") -> list[str]:
         """Names of the pods listed as ready endpoints of a Service, sorted."""
-        with self.lock:
-            return self.dataplane.endpoints(service, namespace)
+        return self.dataplane.endpoints(service, namespace)
 
     def serving(self, pod: str, namespace: str = "default"):
         """What a connection to ``pod`` meets now (helpers.sim.Serving); None if it is gone."""
-        with self.lock:
-            return self.dataplane.serving(pod, namespace)
+        return self.dataplane.serving(pod, namespace)
 
     # ---- primitives of the Cluster interface -------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """Everything as plain rows (helpers.core.state), ``simulated: True``."""
         with self.lock:
-            s, ep = self.store, self.endpoints_ctl
-            return {
-                "backend": "sim",
-                "simulated": True,
-                "cluster": self.name,
-                "time": self.clock.now,
-                "nodes": [make_row(n, s, ep) for n in s.of_kind("Node")],
-                "pods": [make_row(p, s, ep) for p in s.of_kind("Pod")],
-                "deployments": [make_row(d, s, ep) for d in s.of_kind("Deployment")],
-                "services": [make_row(v, s, ep) for v in s.of_kind("Service")],
-                "events": self.recorder.log.recent(RECENT_EVENTS),
-            }
+            events = self.recorder.log.recent(RECENT_EVENTS)
+            return snapshot(self.store, self.endpoints_ctl, self.name, self.clock.now, events)
 
     def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
         """Call ``callback(change)`` on every change (under the cluster lock); returns unsubscribe."""
@@ -203,35 +191,14 @@ class SimCluster(Cluster):
         with self.lock:
             deadline = self.clock.now + timeout
             if self._driver is not None:
-                return self._wait_realtime(predicate, deadline, timeout, what)
-            with paused_gc():
-                return self._wait_virtual(predicate, deadline, timeout, what)
-
-    def _wait_virtual(self, predicate, deadline, timeout, what) -> None:
-        # The predicate is re-checked only after a change (store.version moved), so traffic
-        # and silent probe ticks cost nothing; a time-only predicate is checked at the end.
-        seen = -1
-        while True:
-            if self.store.version != seen:
-                seen = self.store.version
-                if predicate(self):
-                    return
-            if not self.clock.run_next(deadline):
-                self.clock.run_until(deadline)
-                if predicate(self):
-                    return
+                held = wait_realtime(self.clock, self._cond, lambda: predicate(self), deadline)
+            else:
+                with paused_gc():
+                    held = wait_virtual(self.clock, self.store, lambda: predicate(self), deadline)
+            if not held:
                 raise LabTimeout(
                     f"Timed out after {timeout:g} s (cluster time) waiting for {what}."
                 )
-
-    def _wait_realtime(self, predicate, deadline, timeout, what) -> None:
-        while not predicate(self):
-            if self.clock.now >= deadline:
-                raise LabTimeout(
-                    f"Timed out after {timeout:g} s (cluster time) waiting for {what}."
-                )
-            self._cond.wait(timeout=0.05)
-        return None
 
     def stop_node(self, node: str) -> None:
         """A worker goes dark: its kubelet stops; after the grace period it is marked Unknown."""
@@ -260,11 +227,7 @@ class SimCluster(Cluster):
 
     def service(self, name: str, namespace: str = "default"):
         """A client of a Service: ``.predict(rows)`` answers with the serving pod's model."""
-        with self.lock:
-            self.api.find("Service", name, namespace)
-        from helpers.sim.traffic import ServiceClient
-
-        return ServiceClient(self.dataplane, name, namespace)
+        return self.dataplane.client(name, namespace)
 
     def traffic(
         self,
@@ -282,14 +245,7 @@ class SimCluster(Cluster):
                 f"traffic() got unexpected options {sorted(kwargs)}.",
                 "Use rps=, duration=, max_requests= or rows=.",
             )
-        from helpers.core.traffic import Schedule
-
-        with self.lock:
-            self.api.find("Service", service, namespace)
-        from helpers.sim.traffic import SimTrafficRun
-
-        schedule = Schedule(rps, start=self.now(), duration=duration, max_requests=max_requests)
-        return SimTrafficRun(self.dataplane, service, namespace, schedule, rows=rows)
+        return self.dataplane.load(service, namespace, rps, duration, max_requests, rows)
 
     def close(self) -> None:
         """Stop the realtime thread (safe to call twice)."""

@@ -96,6 +96,25 @@ class DataPlane:
             )
         return server.serving(now, obj.plan, obj.node, obj.terminating)
 
+    def client(self, service: str, namespace: str = "default"):
+        """A ServiceClient of ``service`` (helpers.sim.traffic); NotFound if it is absent."""
+        with self.lock:
+            self._api.find("Service", service, namespace)
+        from helpers.sim.traffic import ServiceClient
+
+        return ServiceClient(self, service, namespace)
+
+    def load(self, service: str, namespace: str, rps, duration, max_requests, rows):
+        """An open-loop SimTrafficRun on ``service`` starting now."""
+        from helpers.core.traffic import Schedule
+
+        with self.lock:
+            self._api.find("Service", service, namespace)
+        from helpers.sim.traffic import SimTrafficRun
+
+        schedule = Schedule(rps, start=self.now(), duration=duration, max_requests=max_requests)
+        return SimTrafficRun(self, service, namespace, schedule, rows=rows)
+
     @property
     def metrics(self):
         """Per-pod CPU metrics (helpers.sim.metrics.Metrics), made on first use."""

@@ -115,4 +115,19 @@ def make_row(obj, store, endpoints) -> dict[str, Any]:
     return generic_row(obj)
 
 
-__all__ = ["make_row"]
+def snapshot(store, endpoints, cluster: str, now: float, events: list) -> dict[str, Any]:
+    """Everything as plain rows (helpers.core.state), ``simulated: True``."""
+    return {
+        "backend": "sim",
+        "simulated": True,
+        "cluster": cluster,
+        "time": now,
+        "nodes": [make_row(n, store, endpoints) for n in store.of_kind("Node")],
+        "pods": [make_row(p, store, endpoints) for p in store.of_kind("Pod")],
+        "deployments": [make_row(d, store, endpoints) for d in store.of_kind("Deployment")],
+        "services": [make_row(v, store, endpoints) for v in store.of_kind("Service")],
+        "events": events,
+    }
+
+
+__all__ = ["make_row", "snapshot"]

@@ -1,4 +1,4 @@
-"""How a create-or-update or a patch changes a stored object (the API server's update path).
+"""How apply (create or update) and patch change stored objects: the API server's write path.
 
 A spec change bumps metadata.generation; labels and annotations are replaced, except the
 annotations the system owns (the Deployment revision); a pod's spec and a workload's
@@ -8,10 +8,48 @@ selector are immutable. A node takes only cordoning and labels here.
 from __future__ import annotations
 
 from helpers.core import manifests
-from helpers.errors import ManifestError
+from helpers.errors import ManifestError, NotFound
+from helpers.sim import admission
 from helpers.sim.topology import set_cordon
 
 SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+
+
+def apply_one(api, doc: dict, namespace: str) -> str:
+    """Create or update one document; returns "kind/name"."""
+    kind = admission.check_kind(doc)
+    meta = doc["metadata"]
+    ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
+    if ns is not None and api.store.find("Namespace", ns, None) is None:
+        raise NotFound(
+            f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
+        )
+    spec = admission.admit(doc)
+    existing = api.store.find(kind, meta["name"], ns)
+    if kind == "Service":
+        api.addresses.service(spec, existing, api.store)
+    if existing is None:
+        body = {
+            "apiVersion": doc["apiVersion"],
+            "kind": kind,
+            "metadata": {**meta, "namespace": ns},
+            "spec": spec,
+        }
+        if kind == "Pod":
+            api.objects.create_pod(body, spec)
+        else:
+            if kind == "Namespace":
+                body["metadata"].pop("namespace", None)
+                body.pop("spec")
+                body["status"] = {"phase": "Active"}
+            obj = api.create_object(body)
+            if kind == "Namespace":
+                obj.status = {"phase": "Active"}
+    else:
+        if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
+            spec["replicas"] = existing.spec.get("replicas", 1)
+        update(api, existing, meta, spec)
+    return f"{kind.lower()}/{meta['name']}"
 
 
 def update(api, obj, meta: dict, spec: dict) -> None:
