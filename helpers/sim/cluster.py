@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from helpers.core.api import Cluster
@@ -80,7 +81,7 @@ class SimCluster(Cluster):
         self.lock = threading.RLock()
         self._cond = threading.Condition(self.lock)
         self.clock = Clock()
-        self.store = Store(self.clock, lambda obj: make_row(obj, self.store, self.endpoints_ctl))
+        self.store = Store(self.clock)
         self.recorder = EventRecorder(self.clock, self.store)
         rng = RandomStreams(seed)
         self.api = SimApiServer(self.store, self.clock, self.lock, self.recorder, rng)
@@ -93,6 +94,7 @@ class SimCluster(Cluster):
         self.deployments = DeploymentController(ctx)
         self.endpoints_ctl = EndpointsController(ctx)
         self.api.connect(self.scheduler, self.kubelet, self.replicasets, self.endpoints_ctl)
+        self.store.make_row = partial(make_row, store=self.store, endpoints=self.endpoints_ctl)
         build_nodes(self.api, self.scheduler, workers, node_cpu, node_memory)
         self.dataplane = DataPlane(ctx, self.lock, self.endpoints_ctl, self.kubelet)
         self._hpa = self._start_hpa(ctx)
