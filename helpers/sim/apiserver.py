@@ -36,9 +36,9 @@ class SimApiServer:
         events: the EventRecorder (Event objects are listed from its log).
         rng: seeded random streams (node ports).
 
-    ``connect`` then names the components it informs synchronously, as their informers
-    would: the scheduler and the kubelet (through ``ObjectLifecycle``), the ReplicaSet
-    controller (relabeled pods) and the endpoints controller (Endpoints objects).
+    ``connect`` names the components it informs synchronously, as informers would: the
+    scheduler and kubelet, the ReplicaSet controller (relabeled pods), the endpoints
+    controller (Endpoints objects).
 
     Example:
         >>> api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
@@ -78,6 +78,22 @@ class SimApiServer:
         """The node controller's status update: Ready=False for a pod on a lost node."""
         pod.node_ready = False
         self.store.changed(pod)
+
+    def write_status(self, obj, status: dict) -> None:
+        """A controller's status update (ReplicaSet, Deployment status)."""
+        obj.status = status
+        self.store.changed(obj)
+
+    def scale(self, obj, replicas: int, annotations: dict) -> None:
+        """Set spec.replicas (the scale subresource) and annotate, in one update."""
+        obj.spec["replicas"] = replicas
+        obj.meta.setdefault("annotations", {}).update(annotations)
+        self.store.changed(obj)
+
+    def annotate(self, obj, annotations: dict) -> None:
+        """Merge ``annotations`` into the object's metadata."""
+        obj.meta.setdefault("annotations", {}).update(annotations)
+        self.store.changed(obj)
 
     def release(self, pod) -> None:
         """Drop a pod's controller reference (its owner no longer selects it)."""

@@ -93,8 +93,7 @@ class DeploymentController:
             new = self._create_rs(dep, h, top + 1)
             created = True
         elif revision(new) <= top:
-            new.meta.setdefault("annotations", {})[REVISION] = str(top + 1)
-            self.store.changed(new)
+            self.api.annotate(new, {REVISION: str(top + 1)})
         ann = dep.meta.setdefault("annotations", {})
         if ann.get(REVISION) != str(revision(new)):
             ann[REVISION] = str(revision(new))
@@ -141,9 +140,7 @@ class DeploymentController:
         marks = {DESIRED: str(replicas), MAX: str(replicas + self._surge(dep))}
         if old == size and all(ann.get(k) == v for k, v in marks.items()):
             return
-        rs.spec["replicas"] = size
-        ann.update(marks)
-        self.store.changed(rs)
+        self.api.scale(rs, size, marks)
         if old == size:
             return
         verb = "up" if size > old else "down"
@@ -237,9 +234,8 @@ class DeploymentController:
         if recheck is not None:
             self.queue.add_at(recheck, dep.uid)
         if status != dep.status:
-            dep.status = status
             self._writing = dep
             try:
-                self.store.changed(dep)
+                self.api.write_status(dep, status)
             finally:
                 self._writing = None

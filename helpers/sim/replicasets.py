@@ -151,10 +151,9 @@ class ReplicaSetController:
             "observedGeneration": rs.meta.get("generation", 1),
         }
         if status != rs.status:
-            rs.status = status
             self._own_update = rs
             try:
-                self.store.changed(rs)
+                self.api.write_status(rs, status)
             finally:
                 self._own_update = None
 
