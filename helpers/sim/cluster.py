@@ -96,7 +96,7 @@ class SimCluster(Cluster):
         self.api.connect(self.scheduler, self.kubelet, self.replicasets, self.endpoints_ctl)
         self.store.make_row = partial(make_row, store=self.store, endpoints=self.endpoints_ctl)
         build_nodes(self.api, self.scheduler, workers, node_cpu, node_memory)
-        self.dataplane = DataPlane(ctx, self.lock, self.endpoints_ctl, self.kubelet)
+        self.dataplane = DataPlane(ctx, self.endpoints_ctl, self.kubelet)
         self._hpa = self._start_hpa(ctx)
         self._driver = None
         if realtime:

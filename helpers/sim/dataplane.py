@@ -22,8 +22,8 @@ class DataPlane:
     """Endpoints, serving processes, node power and metrics of one simulated cluster.
 
     Args:
-        ctx: the Context (store, clock, api, rng).
-        lock: the cluster lock (traffic takes it around each request it sends).
+        ctx: the Context (store, clock, api, rng); ``ctx.api.lock`` is the cluster lock,
+            which traffic takes around each request it sends.
         endpoints: the EndpointsController (ready endpoints per Service).
         kubelet: the Kubelet (which nodes run; the pods' server processes).
 
@@ -32,8 +32,8 @@ class DataPlane:
         ['model-6d4b9c7f5-x2k9p', ...]
     """
 
-    def __init__(self, ctx: Context, lock, endpoints, kubelet):
-        self.clock, self.lock = ctx.clock, lock
+    def __init__(self, ctx: Context, endpoints, kubelet):
+        self.clock, self.lock = ctx.clock, ctx.api.lock
         self.rng = ctx.rng
         self._store, self._api = ctx.store, ctx.api
         self._endpoints, self._kubelet = endpoints, kubelet

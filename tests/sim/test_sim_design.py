@@ -73,7 +73,9 @@ def test_each_component_is_built_from_a_context(component):
     params = list(inspect.signature(component.__init__).parameters.values())[1:]
     assert params[0].name == "ctx"
     assert params[0].annotation in (Context, "Context")
-    assert len(params) <= 4  # the context plus the one or two collaborators it needs
+    # The context plus the one or two collaborators it needs (and its own settings).
+    collaborators = [p for p in params[1:] if p.default is inspect.Parameter.empty]
+    assert len(collaborators) <= 2
 
 
 def reaches(root, target) -> bool:
