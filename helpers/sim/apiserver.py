@@ -1,4 +1,10 @@
-"""The simulated API server's verbs: apply (create or update), get, list, patch, delete.
+"""The simulated API server: ``SimApiServer``, its verbs and the controllers' writes.
+
+Verbs by name, as a front end (SimCluster, an HTTP server) calls them: apply (create or
+update), get, list, patch (merge), delete (graceful), evict, update_status; each takes the
+cluster lock and lets controllers react before returning. Writes on objects, as
+controllers make them from inside a sync: create_object, create_pod_of, bind,
+delete_pod, remove_pod, remove_object (``ObjectLifecycle``).
 
 Apply is create-or-update: re-applying the same manifest changes nothing (same generation,
 no new ReplicaSet); a spec change bumps metadata.generation. As with `kubectl apply`, a
@@ -13,16 +19,106 @@ from helpers.core import labels, manifests
 from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, podspec
+from helpers.sim.addresses import Addresses
+from helpers.sim.budgets import budget, eviction_allowed
 from helpers.sim.clock import paused_gc
-from helpers.sim.services import budget
+from helpers.sim.lifecycle import ObjectLifecycle
+from helpers.sim.updates import apply_one, patch_node, update
 
-SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 
+class SimApiServer:
+    """The API server of one simulated cluster: storage, admission, verbs, object writes.
 
-class ApiServer:
-    """Mixin of SimCluster: the object verbs, under the cluster lock."""
+    Args:
+        store: the objects (helpers.sim.store.Store).
+        clock: the cluster clock; verbs run it to the current instant before returning.
+        lock: the cluster lock (an RLock) every verb holds.
+        events: the EventRecorder (Event objects are listed from its log).
+        rng: seeded random streams (node ports).
 
-    def _find(self, kind: str, name: str, namespace: str | None):
+    ``connect`` names the components it informs synchronously, as informers would: the
+    scheduler and kubelet, the ReplicaSet controller (relabeled pods), the endpoints
+    controller (Endpoints objects).
+
+    Example:
+        >>> api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}})
+        ['namespace/demo']
+    """
+
+    def __init__(self, store, clock, lock, events, rng):
+        self.store, self.clock, self.lock, self.events = store, clock, lock, events
+        self.addresses = Addresses(rng)
+        self.objects = ObjectLifecycle(store, clock, events, self.addresses)
+        self.replicasets = None
+        self.endpoints = None
+
+    def connect(self, scheduler, kubelet, replicasets, endpoints) -> None:
+        """Name the components the API server informs synchronously."""
+        self.objects.scheduler, self.objects.kubelet = scheduler, kubelet
+        self.replicasets, self.endpoints = replicasets, endpoints
+
+    # ---- the controllers' writes (no settling: they run inside a clock callback) -----------
+    def create_object(self, body: dict):
+        """Store a new non-pod object (body already admitted)."""
+        return self.objects.create_object(body)
+
+    def create_pod_of(self, rs, name: str):
+        """Create pod ``name`` from ReplicaSet ``rs``'s template."""
+        return self.objects.create_pod_of(rs, name)
+
+    def bind(self, pod, node) -> None:
+        """Bind ``pod`` to ``node`` (pods/binding)."""
+        self.objects.bind(pod, node)
+
+    def unschedulable(self, pod, message: str) -> None:
+        """Record why ``pod`` fits no node (its PodScheduled condition)."""
+        self.objects.unschedulable(pod, message)
+
+    def mark_not_ready(self, pod) -> None:
+        """The node controller's status update: Ready=False for a pod on a lost node."""
+        pod.node_ready = False
+        self.store.changed(pod)
+
+    def write_status(self, obj, status: dict) -> None:
+        """A controller's status update (ReplicaSet, Deployment status)."""
+        obj.status = status
+        self.store.changed(obj)
+
+    def scale(self, obj, replicas: int, annotations: dict) -> None:
+        """Set spec.replicas (the scale subresource) and annotate, in one update."""
+        obj.spec["replicas"] = replicas
+        obj.meta.setdefault("annotations", {}).update(annotations)
+        self.store.changed(obj)
+
+    def annotate(self, obj, annotations: dict) -> None:
+        """Merge ``annotations`` into the object's metadata."""
+        obj.meta.setdefault("annotations", {}).update(annotations)
+        self.store.changed(obj)
+
+    def release(self, pod) -> None:
+        """Drop a pod's controller reference (its owner no longer selects it)."""
+        self.store.set_owner(pod, None)
+        self.store.changed(pod)
+
+    def delete_pod(self, pod, grace: float | None = None) -> None:
+        """Delete ``pod`` gracefully (grace None: its terminationGracePeriodSeconds)."""
+        self.objects.delete_pod(pod, grace)
+
+    def remove_pod(self, pod) -> None:
+        """The kubelet's final delete of a pod that stopped (grace period 0)."""
+        self.objects.remove_pod(pod)
+
+    def remove_object(self, obj) -> None:
+        """Delete a non-pod object; what it owns goes in the background."""
+        self.objects.remove_object(obj)
+
+    # ---- verbs by name -----------------------------------------------------------------------
+    def settle(self) -> None:
+        """Let controllers react to a write at the current instant (as they do within ms)."""
+        self.clock.run_until(self.clock.now)
+
+    def find(self, kind: str, name: str, namespace: str | None):
+        """The stored object; NotFound names the resource as kubectl does."""
         kind = canonical_kind(kind)
         ns = namespace if kind in admission.NAMESPACED else None
         obj = self.store.find(kind, name, ns)
@@ -42,117 +138,17 @@ class ApiServer:
             ['deployment/model']
         """
         docs = manifests.load(source)
-        with self._lock, paused_gc():
-            out = [self._apply_one(doc, namespace) for doc in docs]
-            self._settle()
+        with self.lock, paused_gc():
+            out = [apply_one(self, doc, namespace) for doc in docs]
+            self.settle()
         return out
-
-    def _apply_one(self, doc: dict, namespace: str) -> str:
-        kind = admission.check_kind(doc)
-        meta = doc["metadata"]
-        ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
-        if ns is not None and self.store.find("Namespace", ns, None) is None:
-            raise NotFound(
-                f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
-            )
-        spec = admission.admit(doc)
-        existing = self.store.find(kind, meta["name"], ns)
-        if kind == "Service":
-            self._service_addresses(spec, existing)
-        if existing is None:
-            body = {
-                "apiVersion": doc["apiVersion"],
-                "kind": kind,
-                "metadata": {**meta, "namespace": ns},
-                "spec": spec,
-            }
-            if kind == "Pod":
-                self.create_pod(body, spec)
-            else:
-                if kind == "Namespace":
-                    body["metadata"].pop("namespace", None)
-                    body.pop("spec")
-                    body["status"] = {"phase": "Active"}
-                obj = self.create_object(body)
-                if kind == "Namespace":
-                    obj.status = {"phase": "Active"}
-        else:
-            if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
-                spec["replicas"] = existing.spec.get("replicas", 1)
-            self._update(existing, meta, spec)
-        return f"{kind.lower()}/{meta['name']}"
-
-    def _service_addresses(self, spec: dict, existing) -> None:
-        """A cluster IP (10.96.0.0/12) and node ports (30000-32767) kept across re-applies."""
-        old = existing.spec if existing is not None else {}
-        spec.setdefault("clusterIP", old.get("clusterIP") or self._next_cluster_ip())
-        spec["clusterIPs"] = [spec["clusterIP"]]
-        if spec["type"] not in ("NodePort", "LoadBalancer"):
-            return
-        old_ports = {p.get("port"): p.get("nodePort") for p in old.get("ports") or []}
-        used = {
-            p.get("nodePort")
-            for svc in self.store.of_kind("Service")
-            for p in svc.spec.get("ports") or []
-        }
-        rng = self.rng("nodeports")
-        for port in spec["ports"]:
-            if port.get("nodePort") is None:
-                port["nodePort"] = old_ports.get(port["port"])
-            while port["nodePort"] is None or port["nodePort"] in used - set(old_ports.values()):
-                port["nodePort"] = rng.randint(30000, 32767)
-
-    def _next_cluster_ip(self) -> str:
-        # 10.96.0.1 is the kubernetes Service and 10.96.0.10 kube-dns on kind.
-        self._cluster_ips += 1
-        n = self._cluster_ips
-        return f"10.96.{n // 256}.{n % 256}"
-
-    def _update(self, obj, meta: dict, spec: dict) -> None:
-        if obj.kind == "Pod" and {
-            k: v for k, v in spec.items() if k not in ("tolerations", "nodeName")
-        } != {k: v for k, v in obj.spec.items() if k not in ("tolerations", "nodeName")}:
-            raise ManifestError(
-                f"pod {obj.name}: spec is immutable (Forbidden: pod updates may not change fields other than image and a few others).",
-                "Delete the pod and apply it again, or manage pods through a Deployment.",
-            )
-        if obj.kind in ("Deployment", "ReplicaSet") and spec.get("selector") != obj.spec.get(
-            "selector"
-        ):
-            raise ManifestError(
-                f"{obj.kind.lower()}/{obj.name}: spec.selector: Invalid value: field is immutable.",
-                "Delete the object and apply it again to change its selector.",
-            )
-        changed = False
-        labels_new = dict(meta.get("labels") or {})
-        if labels_new != obj.labels:
-            obj.meta["labels"] = labels_new
-            changed = True
-            if obj.kind == "Pod":
-                self.replicasets.relabeled(obj)
-        ann = {
-            k: v for k, v in (obj.meta.get("annotations") or {}).items() if k in SYSTEM_ANNOTATIONS
-        }
-        ann.update(meta.get("annotations") or {})
-        if ann != (obj.meta.get("annotations") or {}):
-            obj.meta["annotations"] = ann
-            changed = True
-        if obj.kind != "Pod" and obj.kind != "Namespace" and spec != obj.spec:
-            obj.body["spec"] = obj.spec = spec
-            obj.meta["generation"] = obj.meta.get("generation", 1) + 1
-            changed = True
-        if changed:
-            self.store.changed(obj)
-            if obj.kind == "Service":
-                self.endpoints_ctl.resync(obj)
-                self.store.changed(obj)
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """The object as Kubernetes JSON, status included; NotFound if absent."""
-        with self._lock:
+        with self.lock:
             if canonical_kind(kind) == "Endpoints":
-                return self.endpoints_ctl.to_json(self._find("Service", name, namespace))
-            obj = self._find(kind, name, namespace)
+                return self.endpoints.to_json(self.find("Service", name, namespace))
+            obj = self.find(kind, name, namespace)
             out = obj.to_json()
             if obj.kind == "PodDisruptionBudget":
                 out["status"] = budget(obj, self.store.of_kind("Pod", obj.namespace))
@@ -164,13 +160,11 @@ class ApiServer:
         """Objects of a kind as Kubernetes JSON (namespace None: all namespaces)."""
         kind = canonical_kind(kind)
         reqs = labels.parse(selector)
-        with self._lock:
+        with self.lock:
             if kind == "Event":
-                return self.event_log.objects(namespace)
+                return self.events.log.objects(namespace)
             if kind == "Endpoints":
-                return [
-                    self.endpoints_ctl.to_json(s) for s in self.store.of_kind("Service", namespace)
-                ]
+                return [self.endpoints.to_json(s) for s in self.store.of_kind("Service", namespace)]
             ns = namespace if kind in admission.NAMESPACED else None
             objs = self.store.of_kind(kind, ns)
             return [
@@ -179,10 +173,10 @@ class ApiServer:
 
     def patch(self, kind: str, name: str, patch: dict, namespace: str = "default") -> dict:
         """Merge ``patch`` into the object (JSON merge patch: dicts merge, lists replace)."""
-        with self._lock, paused_gc():
-            obj = self._find(kind, name, namespace)
+        with self.lock, paused_gc():
+            obj = self.find(kind, name, namespace)
             if obj.kind == "Node":
-                self._patch_node(obj, patch)
+                patch_node(self, obj, patch)
             else:
                 # merge_patch builds new dicts along the patched paths; admission copies
                 # the spec, so the stored object is never shared with the result.
@@ -194,31 +188,16 @@ class ApiServer:
                 }
                 doc = manifests.merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
-                self._update(obj, doc["metadata"], spec)
-            self._settle()
+                update(self, obj, doc["metadata"], spec)
+            self.settle()
             return obj.to_json()
-
-    def _patch_node(self, node, patch: dict) -> None:
-        spec = patch.get("spec") or {}
-        if set(spec) - {"unschedulable"} or set(patch) - {"spec", "metadata"}:
-            raise ManifestError(
-                "Only spec.unschedulable (cordon) and labels of a node can change here."
-            )
-        if "metadata" in patch:
-            node.meta["labels"] = manifests.merge_patch(
-                node.labels, (patch["metadata"] or {}).get("labels") or {}
-            )
-        if "unschedulable" in spec:
-            self.set_cordon(node, bool(spec["unschedulable"]))
-        self.store.changed(node)
-        self.scheduler.node_changed(node)
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> None:
         """Delete an object; pods terminate gracefully, owners cascade in the background."""
-        with self._lock, paused_gc():
-            obj = self._find(kind, name, namespace)
+        with self.lock, paused_gc():
+            obj = self.find(kind, name, namespace)
             if obj.kind == "Pod":
-                self.delete_pod_object(obj)
+                self.objects.delete_pod(obj)
             elif obj.kind == "Node":
                 raise ManifestError(
                     "Deleting nodes is not simulated.",
@@ -242,10 +221,28 @@ class ApiServer:
                 self.store.remove(obj)
             else:
                 self._delete_obj(obj)
-            self._settle()
+            self.settle()
 
     def _delete_obj(self, obj) -> None:
         if obj.kind == "Pod":
-            self.delete_pod_object(obj)
+            self.objects.delete_pod(obj)
         else:
-            self.remove_object(obj)
+            self.objects.remove_object(obj)
+
+    def evict(self, pod: str, namespace: str = "default") -> bool:
+        """The Eviction API: False when a PodDisruptionBudget refuses (HTTP 429)."""
+        with self.lock:
+            obj = self.find("Pod", pod, namespace)
+            if obj.terminating:
+                return True
+            if not eviction_allowed(self.store, obj):
+                return False
+            self.objects.delete_pod(obj)
+            self.settle()
+            return True
+
+    def update_status(self, kind: str, name: str, namespace: str | None, status: dict) -> None:
+        """Replace an object's status (the status subresource): bumps resourceVersion."""
+        obj = self.find(kind, name, namespace)
+        obj.status = status
+        self.store.changed(obj)

@@ -133,6 +133,30 @@ EPOCH_SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 _ISO: dict[int, str] = {}
 
 
+def wait_virtual(clock: Clock, store, check: Callable[[], bool], deadline: float) -> bool:
+    """Run the clock until ``check()`` holds (True) or ``deadline`` passes (False)."""
+    # check() runs again only after a change (store.version moved), so traffic and silent
+    # probe ticks cost nothing; a time-only condition is checked at the deadline.
+    seen = -1
+    while True:
+        if store.version != seen:
+            seen = store.version
+            if check():
+                return True
+        if not clock.run_next(deadline):
+            clock.run_until(deadline)
+            return check()
+
+
+def wait_realtime(clock: Clock, cond: threading.Condition, check, deadline: float) -> bool:
+    """Wait (holding ``cond``'s lock) until ``check()`` holds or the clock passes ``deadline``."""
+    while not check():
+        if clock.now >= deadline:
+            return False
+        cond.wait(timeout=0.05)
+    return True
+
+
 def iso(t: float) -> str:
     """A virtual time as the RFC 3339 timestamp the API server would print."""
     second = int(t)

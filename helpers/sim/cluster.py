@@ -14,34 +14,37 @@ Example:
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from helpers.core.api import Cluster
 from helpers.core.state import RECENT_EVENTS
 from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
-from helpers.sim.apiserver import ApiServer
-from helpers.sim.clock import Clock, RealtimeDriver, paused_gc
+from helpers.sim.apiserver import SimApiServer
+from helpers.sim.clock import Clock, RealtimeDriver, paused_gc, wait_realtime, wait_virtual
+from helpers.sim.context import Context, RandomStreams
+from helpers.sim.dataplane import DataPlane
 from helpers.sim.deployments import DeploymentController
-from helpers.sim.events import EventLog
-from helpers.sim.hooks import Hooks
+from helpers.sim.events import EventRecorder
 from helpers.sim.kubelet import Kubelet
-from helpers.sim.lifecycle import Lifecycle
 from helpers.sim.nodes import GRACE_S, NodeLifecycle
-from helpers.sim.prober import Prober
 from helpers.sim.replicasets import ReplicaSetController
-from helpers.sim.rows import make_row
+from helpers.sim.rows import make_row, snapshot
 from helpers.sim.scheduler import Scheduler
-from helpers.sim.services import EndpointsController, eviction_allowed
+from helpers.sim.services import EndpointsController
 from helpers.sim.store import Store
-from helpers.sim.topology import IMAGES, build_nodes, image_key, set_cordon
+from helpers.sim.topology import IMAGES, build_nodes, image_key
 
 
-class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
+class SimCluster(Cluster):
     """The simulated cluster "orchestra" (see the module docstring).
+
+    The composition root: it builds the clock, the store, the API server and the
+    components, each from a ``Context`` (helpers.sim.context), and implements the shared
+    Cluster interface by delegating to the API server (``self.api``).
 
     Args:
         seed: fixes pod names, routing and every other random choice.
@@ -50,6 +53,7 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         speed: virtual seconds per wall second in realtime mode.
         node_cpu, node_memory: allocatable per node (cores; bytes or a quantity string).
         node_monitor_grace_period: seconds before a silent node is marked Unknown.
+        images: the images loaded into the nodes (anything else fails to pull).
     """
 
     backend = "sim"
@@ -73,100 +77,106 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
             )
         self.seed = seed
         self.realtime = realtime
-        self._lock = threading.RLock()
         # The one lock: in realtime the clock's thread runs controllers and traffic under it.
-        self.lock = self._lock
-        self._cond = threading.Condition(self._lock)
+        self.lock = threading.RLock()
+        self._cond = threading.Condition(self.lock)
         self.clock = Clock()
-        self.store = self._make_store()
-        self.event_log = EventLog()
-        self._rngs: dict[str, random.Random] = {}
-        self._templates: dict[str, tuple] = {}
-        self._ip_next: dict[str, int] = {}
-        self._cluster_ips = 10  # last Service IP handed out (10.96.0.10 is kube-dns on kind)
-        self._images = {image_key(i) for i in images}
-        self.scheduler = Scheduler(self)
-        self.kubelet = Kubelet(self)
-        self.prober = Prober(self)
-        self.node_lifecycle = NodeLifecycle(self, node_monitor_grace_period)
-        self.replicasets = ReplicaSetController(self)
-        self.deployments = DeploymentController(self)
-        self.endpoints_ctl = EndpointsController(self)
-        build_nodes(self, workers, node_cpu, node_memory)
-        self._metrics = None
-        self._hpa = self._start_hpa()
+        self.store = Store(self.clock)
+        self.recorder = EventRecorder(self.clock, self.store)
+        rng = RandomStreams(seed)
+        self.api = SimApiServer(self.store, self.clock, self.lock, self.recorder, rng)
+        ctx = Context(self.store, self.clock, self.api, self.recorder, rng)
+        # Built in this order: the store runs watches in the order they were registered.
+        self.scheduler = Scheduler(ctx)
+        self.kubelet = Kubelet(ctx, {image_key(i) for i in images})
+        self.node_lifecycle = NodeLifecycle(ctx, self.kubelet, node_monitor_grace_period)
+        self.replicasets = ReplicaSetController(ctx)
+        self.deployments = DeploymentController(ctx)
+        self.endpoints_ctl = EndpointsController(ctx)
+        self.api.connect(self.scheduler, self.kubelet, self.replicasets, self.endpoints_ctl)
+        self.store.make_row = partial(make_row, store=self.store, endpoints=self.endpoints_ctl)
+        build_nodes(self.api, self.scheduler, workers, node_cpu, node_memory)
+        self.dataplane = DataPlane(ctx, self.endpoints_ctl, self.kubelet)
+        self._hpa = self._start_hpa(ctx)
         self._driver = None
         if realtime:
             self._driver = RealtimeDriver(
-                self.clock, self._lock, float(speed), self._cond.notify_all
+                self.clock, self.lock, float(speed), self._cond.notify_all
             )
             self._driver.start()
 
-    def _make_store(self) -> Store:
-        return Store(self.clock, lambda obj: make_row(obj, self))
-
-    def _start_hpa(self):
+    def _start_hpa(self, ctx: Context):
         try:
             from helpers.sim.hpa import HPAController
         except ImportError:
             return None
-        return HPAController(self)
+        return HPAController(ctx, self.dataplane)
 
-    set_cordon = set_cordon
+    @property
+    def event_log(self):
+        """The Events held (helpers.sim.events.EventLog)."""
+        return self.recorder.log
 
-    # ---- primitives of the Cluster interface -------------------------------------------------
+    # ---- verbs: the API server's --------------------------------------------------------------
+    def apply(self, source, namespace: str = "default") -> list[str]:
+        """Create or update every object in ``source``; returns ``["deployment/model", ...]``.
+
+        Example:
+            >>> cluster.apply("cluster/manifests/model-deployment.yaml")
+            ['deployment/model']
+        """
+        return self.api.apply(source, namespace)
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
+        """The object as Kubernetes JSON, status included; NotFound if absent."""
+        return self.api.get(kind, name, namespace)
+
+    def list_objects(
+        self, kind: str, namespace: str | None = "default", selector=None
+    ) -> list[dict[str, Any]]:
+        """Objects of a kind as Kubernetes JSON (namespace None: all namespaces)."""
+        return self.api.list_objects(kind, namespace, selector)
+
+    def patch(self, kind: str, name: str, patch: dict, namespace: str = "default") -> dict:
+        """Merge ``patch`` into the object (JSON merge patch: dicts merge, lists replace)."""
+        return self.api.patch(kind, name, patch, namespace)
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
+        """Delete an object; pods terminate gracefully, owners cascade in the background."""
+        self.api.delete(kind, name, namespace)
+
     def evict(self, pod: str, namespace: str = "default") -> bool:
         """Evict through the Eviction API: False when a PodDisruptionBudget refuses (HTTP 429)."""
-        with self._lock:
-            obj = self._find("Pod", pod, namespace)
-            if obj.terminating:
-                return True
-            if not eviction_allowed(self, obj):
-                return False
-            self.delete_pod_object(obj)
-            self._settle()
-            return True
+        return self.api.evict(pod, namespace)
 
+    # ---- the data plane ----------------------------------------------------------------------
+    def endpoints(self, service: str, namespace: str = "default") -> list[str]:
+        """Names of the pods listed as ready endpoints of a Service, sorted."""
+        return self.dataplane.endpoints(service, namespace)
+
+    def serving(self, pod: str, namespace: str = "default"):
+        """What a connection to ``pod`` meets now (helpers.sim.Serving); None if it is gone."""
+        return self.dataplane.serving(pod, namespace)
+
+    # ---- primitives of the Cluster interface -------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """Everything as plain rows (helpers.core.state), ``simulated: True``."""
-        with self._lock:
-            s = self.store
-            return {
-                "backend": "sim",
-                "simulated": True,
-                "cluster": self.name,
-                "time": self.clock.now,
-                "nodes": [make_row(n, self) for n in s.of_kind("Node")],
-                "pods": [make_row(p, self) for p in s.of_kind("Pod")],
-                "deployments": [make_row(d, self) for d in s.of_kind("Deployment")],
-                "services": [make_row(v, self) for v in s.of_kind("Service")],
-                "events": self.event_log.recent(RECENT_EVENTS),
-            }
+        with self.lock:
+            events = self.recorder.log.recent(RECENT_EVENTS)
+            return snapshot(self.store, self.endpoints_ctl, self.name, self.clock.now, events)
 
     def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
         """Call ``callback(change)`` on every change (under the cluster lock); returns unsubscribe."""
-        with self._lock:
-            self.store.subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self.store.subscribers:
-                    self.store.subscribers.remove(callback)
-
-        return unsubscribe
+        return self.dataplane.subscribe(callback)
 
     def event_rows(self) -> list[dict[str, Any]]:
         """Every event still held (1 h), oldest first."""
-        with self._lock:
-            return self.event_log.rows()
+        with self.lock:
+            return self.recorder.log.rows()
 
     def now(self) -> float:
         """Seconds on the cluster clock."""
         return self.clock.now
-
-    def _settle(self) -> None:
-        """Let controllers react to a write at the current instant (as they do within ms)."""
-        self.clock.run_until(self.clock.now)
 
     def sleep(self, seconds: float) -> None:
         """Let ``seconds`` pass: instantly in virtual time, really (/ speed) in realtime."""
@@ -175,48 +185,27 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
         if self._driver is not None:
             time.sleep(seconds / self._driver.speed)
             return
-        with self._lock, paused_gc():
+        with self.lock, paused_gc():
             self.clock.run_until(self.clock.now + seconds)
 
     def wait(self, predicate: Callable[[Cluster], bool], timeout: float, what: str) -> None:
         """Return once ``predicate(cluster)`` holds; LabTimeout naming ``what`` past ``timeout``."""
-        with self._lock:
+        with self.lock:
             deadline = self.clock.now + timeout
             if self._driver is not None:
-                return self._wait_realtime(predicate, deadline, timeout, what)
-            with paused_gc():
-                return self._wait_virtual(predicate, deadline, timeout, what)
-
-    def _wait_virtual(self, predicate, deadline, timeout, what) -> None:
-        # The predicate is re-checked only after a change (store.version moved), so traffic
-        # and silent probe ticks cost nothing; a time-only predicate is checked at the end.
-        seen = -1
-        while True:
-            if self.store.version != seen:
-                seen = self.store.version
-                if predicate(self):
-                    return
-            if not self.clock.run_next(deadline):
-                self.clock.run_until(deadline)
-                if predicate(self):
-                    return
+                held = wait_realtime(self.clock, self._cond, lambda: predicate(self), deadline)
+            else:
+                with paused_gc():
+                    held = wait_virtual(self.clock, self.store, lambda: predicate(self), deadline)
+            if not held:
                 raise LabTimeout(
                     f"Timed out after {timeout:g} s (cluster time) waiting for {what}."
                 )
-
-    def _wait_realtime(self, predicate, deadline, timeout, what) -> None:
-        while not predicate(self):
-            if self.clock.now >= deadline:
-                raise LabTimeout(
-                    f"Timed out after {timeout:g} s (cluster time) waiting for {what}."
-                )
-            self._cond.wait(timeout=0.05)
-        return None
 
     def stop_node(self, node: str) -> None:
         """A worker goes dark: its kubelet stops; after the grace period it is marked Unknown."""
-        with self._lock:
-            obj = self._find("Node", node, None)
+        with self.lock:
+            obj = self.api.find("Node", node, None)
             if obj.role != "worker":
                 raise UnsupportedOnBackend(
                     f"{node} is the control plane; only workers can be stopped.",
@@ -224,29 +213,23 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
                 )
             if not obj.up:
                 return
-            obj.up, obj.stopped_at = False, self.clock.now
-            for pod in list(obj.pods.values()):
-                self.kubelet.node_stopped(pod)
+            self.kubelet.power_off(obj, self.clock.now)
             self.node_lifecycle.stopped(obj)
 
     def start_node(self, node: str) -> None:
         """A stopped worker comes back: Ready again, taints lifted, its pods restarted."""
-        with self._lock:
-            obj = self._find("Node", node, None)
+        with self.lock:
+            obj = self.api.find("Node", node, None)
             if obj.up:
                 return
-            obj.up, obj.stopped_at = True, None
+            self.kubelet.power_on(obj)
             self.node_lifecycle.started(obj)
             self.scheduler.node_changed(obj)
-            self._settle()
+            self.api.settle()
 
     def service(self, name: str, namespace: str = "default"):
         """A client of a Service: ``.predict(rows)`` answers with the serving pod's model."""
-        with self._lock:
-            self._find("Service", name, namespace)
-        from helpers.sim.traffic import ServiceClient
-
-        return ServiceClient(self, name, namespace)
+        return self.dataplane.client(name, namespace)
 
     def traffic(
         self,
@@ -264,14 +247,7 @@ class SimCluster(Hooks, Lifecycle, ApiServer, Cluster):
                 f"traffic() got unexpected options {sorted(kwargs)}.",
                 "Use rps=, duration=, max_requests= or rows=.",
             )
-        from helpers.core.traffic import Schedule
-
-        with self._lock:
-            self._find("Service", service, namespace)
-        from helpers.sim.traffic import SimTrafficRun
-
-        schedule = Schedule(rps, start=self.now(), duration=duration, max_requests=max_requests)
-        return SimTrafficRun(self, service, namespace, schedule, rows=rows)
+        return self.dataplane.load(service, namespace, rps, duration, max_requests, rows)
 
     def close(self) -> None:
         """Stop the realtime thread (safe to call twice)."""

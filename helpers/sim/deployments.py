@@ -9,11 +9,16 @@ rollback). (kubernetes.io/docs/concepts/workloads/controllers/deployment/)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.sim import rolling
 from helpers.sim.deploystatus import compute_status
 from helpers.sim.names import template_hash
 from helpers.sim.store import Obj, owner_ref
 from helpers.sim.workqueue import WorkQueue
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 REVISION = "deployment.kubernetes.io/revision"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
@@ -29,8 +34,8 @@ def revision(rs: Obj) -> int:
 class DeploymentController:
     """Reconciles every Deployment (one sync per dirty Deployment per instant)."""
 
-    def __init__(self, sim):
-        self.sim, self.store, self.clock = sim, sim.store, sim.clock
+    def __init__(self, ctx: Context):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
         self.queue = WorkQueue(self.clock, self.sync)
         self._hashes: dict[str, tuple[int, str]] = {}
         self._writing = None
@@ -88,8 +93,7 @@ class DeploymentController:
             new = self._create_rs(dep, h, top + 1)
             created = True
         elif revision(new) <= top:
-            new.meta.setdefault("annotations", {})[REVISION] = str(top + 1)
-            self.store.changed(new)
+            self.api.annotate(new, {REVISION: str(top + 1)})
         ann = dep.meta.setdefault("annotations", {})
         if ann.get(REVISION) != str(revision(new)):
             ann[REVISION] = str(revision(new))
@@ -127,7 +131,7 @@ class DeploymentController:
                 "template": {**template, "metadata": meta},
             },
         }
-        return self.sim.create_object(body)
+        return self.api.create_object(body)
 
     def _scale(self, dep: Obj, rs: Obj, size: int) -> None:
         old = int(rs.spec.get("replicas", 0))
@@ -136,14 +140,12 @@ class DeploymentController:
         marks = {DESIRED: str(replicas), MAX: str(replicas + self._surge(dep))}
         if old == size and all(ann.get(k) == v for k, v in marks.items()):
             return
-        rs.spec["replicas"] = size
-        ann.update(marks)
-        self.store.changed(rs)
+        self.api.scale(rs, size, marks)
         if old == size:
             return
         verb = "up" if size > old else "down"
         msg = f"Scaled {verb} replica set {rs.name} from {old} to {size}"
-        self.sim.record_event(
+        self.events.record(
             f"deployment/{dep.name}", "Normal", "ScalingReplicaSet", msg, dep.namespace
         )
 
@@ -222,7 +224,7 @@ class DeploymentController:
         ]
         idle.sort(key=revision)
         for rs in idle[: max(0, len(idle) - limit)]:
-            self.sim.remove_object(rs)
+            self.api.remove_object(rs)
 
     def _write_status(self, dep: Obj, new: Obj, olds: list[Obj], created: bool) -> None:
         rss = [rs for rs in [new, *olds] if not rs.deleted]
@@ -232,9 +234,8 @@ class DeploymentController:
         if recheck is not None:
             self.queue.add_at(recheck, dep.uid)
         if status != dep.status:
-            dep.status = status
             self._writing = dep
             try:
-                self.store.changed(dep)
+                self.api.write_status(dep, status)
             finally:
                 self._writing = None

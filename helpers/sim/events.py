@@ -86,3 +86,33 @@ class EventLog:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class EventRecorder:
+    """What controllers post Events through (client-go's EventRecorder): log and announce.
+
+    Example:
+        >>> recorder.record("deployment/model", "Normal", "ScalingReplicaSet", "Scaled up ...")
+    """
+
+    def __init__(self, clock, store, log: EventLog | None = None):
+        self.clock, self.store = clock, store
+        self.log = log if log is not None else EventLog()
+
+    def record(
+        self, obj_ref: str, type_: str, reason: str, message: str, namespace: str | None = "default"
+    ) -> None:
+        """Add an Event (obj_ref like "deployment/model") and tell subscribers."""
+        now = self.clock.now
+        self.log.add(now, type_, obj_ref, reason, message, namespace)
+        store = self.store
+        if store.subscribers:
+            row = {
+                "time": now,
+                "type": type_,
+                "object": obj_ref,
+                "reason": reason,
+                "message": message,
+            }
+            key = f"{namespace or 'default'}/{obj_ref}"
+            store.publish({"kind": "Event", "type": "ADDED", "key": key, "row": row})

@@ -1,109 +1,93 @@
-"""The simulated kubelet: image pulls, container starts, exits, restarts and termination.
+"""The simulated kubelet: container starts, exits, restarts, readiness and termination.
 
-Pulls always reach a registry that has no course image (they are loaded into the nodes,
-as with `kind load`). Back-offs follow the documented capped exponential: a failed image
-pull is retried after 10 s, 20 s, 40 s ... up to 300 s (ErrImagePull, then
-ImagePullBackOff); a container that
-exits is restarted at once the first time, then after 10 s, 20 s ... 300 s
-(CrashLoopBackOff), and the delay resets after 10 minutes of running without trouble.
+Image pulls are its image manager's (images.py). A container that exits is restarted at
+once the first time, then after 10 s, 20 s ... 300 s (CrashLoopBackOff), and the delay
+resets after 10 minutes of running without trouble.
 (kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from helpers.sim.images import SYNC_S, ImagePuller, next_backoff
+from helpers.sim.prober import Prober
 from helpers.sim.server import ServerProcess
+from helpers.sim.topology import image_key
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 # 0.5 s: creating the pod sandbox and its network before the first container step.
 SANDBOX_S = 0.5
-# 1 s: a registry round trip for a pull (or a failed pull).
-PULL_S = 1.0
-# 1 s: the kubelet's next pod sync after a change (status moves from Error to back-off).
-SYNC_S = 1.0
-BACKOFF_START_S = 10.0
-BACKOFF_MAX_S = 300.0
 # 600 s: a container that ran this long without trouble has its back-off reset.
 BACKOFF_RESET_S = 600.0
 # Exit codes and reasons the kubelet reports.
 OOM_EXIT, CRASH_EXIT = 137, 1
 
 
-def next_backoff(current: float) -> float:
-    """The delay after ``current``: 10 s first, then doubling, capped at 300 s."""
-    return BACKOFF_START_S if current <= 0 else min(current * 2, BACKOFF_MAX_S)
-
-
 class Kubelet:
-    """Every node's kubelet at once (callbacks check that the pod's node is up)."""
+    """Every node's kubelet at once (callbacks check that the pod's node is up).
 
-    def __init__(self, sim):
-        self.sim = sim
-        self.clock = sim.clock
+    The only writer of a pod's runtime status: phase, container state, restarts and
+    readiness. Its ``prober`` reports probe results here; the API server hands it bound
+    and deleted pods, and it removes a pod through the API once it stopped.
+
+    Args:
+        ctx: the Context (store, clock, api, events).
+        images: the image references loaded into the nodes (``image_key`` form).
+    """
+
+    def __init__(self, ctx: Context, images):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
+        self.loaded = frozenset(images)  # image references the nodes hold (kind load)
+        self.prober = Prober(ctx, self)
+        self.images = ImagePuller(self)
+
+    # ---- the machines ------------------------------------------------------------------
+    def node_up(self, name: str | None) -> bool:
+        """Whether the node's kubelet runs."""
+        node = self.store.objects["Node"].get((None, name))
+        return node is not None and node.up
+
+    def image_exists(self, image: str) -> bool:
+        """Whether the container runtime finds ``image`` (only the loaded images exist)."""
+        return image_key(image) in self.loaded
+
+    def power_off(self, node, now: float) -> None:
+        """The machine went off: its kubelet stops, its processes are gone unreported."""
+        node.up, node.stopped_at = False, now
+        for pod in list(node.pods.values()):
+            self.node_stopped(pod)
+
+    def power_on(self, node) -> None:
+        """The machine is back: its kubelet runs again (it resyncs its pods when told)."""
+        node.up, node.stopped_at = True, None
 
     # ---- helpers -----------------------------------------------------------------------
-    def _later(self, delay: float, fn, pod, *args) -> None:
+    def later(self, delay: float, fn, pod, *args) -> None:
+        """Run ``fn(pod, *args)`` after ``delay`` unless the pod's run ended or its node is off."""
         self.clock.call_at(self.clock.now + delay, self._guard, fn, pod, pod.epoch, args)
 
     def _guard(self, fn, pod, epoch, args) -> None:
-        if pod.deleted or pod.epoch != epoch or not self.sim.node_up(pod.node):
+        if pod.deleted or pod.epoch != epoch or not self.node_up(pod.node):
             return
         fn(pod, *args)
 
-    def _event(self, pod, type_, reason, message) -> None:
-        self.sim.record_event(f"pod/{pod.name}", type_, reason, message, pod.namespace)
+    def event(self, pod, type_, reason, message) -> None:
+        """Post an Event about ``pod``."""
+        self.events.record(f"pod/{pod.name}", type_, reason, message, pod.namespace)
 
     # ---- start ---------------------------------------------------------------------------
     def bound(self, pod) -> None:
         """The scheduler bound ``pod``: create its sandbox, then pull and start."""
-        self._later(SANDBOX_S, self._pull, pod)
+        self.later(SANDBOX_S, self.images.pull, pod)
 
-    def _pull(self, pod) -> None:
+    def create(self, pod) -> None:
+        """The image is there: create and start the container (a new server process)."""
         plan = pod.plan
-        policy = pod.spec["containers"][0].get("imagePullPolicy", "IfNotPresent")
-        present = self.sim.image_exists(plan.image)
-        if present and policy != "Always":
-            msg = f'Container image "{plan.image}" already present on machine'
-            self._event(pod, "Normal", "Pulled", msg)
-            self._create(pod)
-            return
-        if policy == "Never":
-            self._pull_failed(
-                pod, "ErrImageNeverPull", "Container image is not present with pull policy of Never"
-            )
-            return
-        # The course images are loaded into the nodes (kind load), not published in any
-        # registry: a pull, even imagePullPolicy: Always of a loaded image, fails as on kind.
-        self._event(pod, "Normal", "Pulling", f'Pulling image "{plan.image}"')
-        self._later(PULL_S, self._pulled, pod)
-
-    def _pulled(self, pod) -> None:
-        image = pod.plan.image
-        why = (
-            f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull '
-            f'and unpack image "{image}": not found'
-        )
-        self._event(pod, "Warning", "Failed", why)
-        self._pull_failed(pod, "ErrImagePull", why)
-
-    def _pull_failed(self, pod, reason: str, why: str) -> None:
-        self._event(pod, "Warning", "Failed", f"Error: {reason}")
-        pod.cstate, pod.reason, pod.message = "waiting", reason, why
-        self.sim.store.changed(pod)
-        pod.pull_backoff = next_backoff(pod.pull_backoff)
-        self._later(SYNC_S, self._pull_backoff, pod, pod.pull_backoff)
-
-    def _pull_backoff(self, pod, delay: float) -> None:
-        image = pod.plan.image
-        self._event(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"')
-        self._event(pod, "Warning", "Failed", "Error: ImagePullBackOff")
-        pod.reason = "ImagePullBackOff"
-        pod.message = f'Back-off pulling image "{image}"'
-        self.sim.store.changed(pod)
-        self._later(max(delay - SYNC_S, 0.0), self._pull, pod)
-
-    def _create(self, pod) -> None:
-        plan = pod.plan
-        self._event(pod, "Normal", "Created", f"Created container: {plan.container}")
-        self._event(pod, "Normal", "Started", f"Started container {plan.container}")
+        self.event(pod, "Normal", "Created", f"Created container: {plan.container}")
+        self.event(pod, "Normal", "Started", f"Started container {plan.container}")
         now = self.clock.now
         pod.server = ServerProcess(
             now, plan.version, plan.faults, plan.memory_limit, plan.lame_duck
@@ -114,13 +98,34 @@ class Kubelet:
         pod.ready = plan.readiness is None and pod.started
         if pod.ready:
             pod.ready_since = now
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         server = pod.server
         if server.crash_at is not None:
-            self._later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
+            self.later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
         elif server.oom_at is not None:
-            self._later(server.oom_at - now, self._exited, pod, OOM_EXIT, "OOMKilled")
-        self.sim.prober.start(pod)
+            self.later(server.oom_at - now, self._exited, pod, OOM_EXIT, "OOMKilled")
+        self.prober.start(pod)
+
+    def waiting(self, pod, reason: str, message: str) -> None:
+        """The container waits (ErrImagePull, ImagePullBackOff, ...)."""
+        pod.cstate, pod.reason, pod.message = "waiting", reason, message
+        self.store.changed(pod)
+
+    # ---- readiness -----------------------------------------------------------------------
+    def mark_ready(self, pod, ready: bool) -> None:
+        """The readiness probe's result for the pod's container."""
+        if pod.ready == ready:
+            return
+        pod.ready = ready
+        if ready:
+            pod.ready_since = self.clock.now
+        self.store.changed(pod)
+
+    def startup_passed(self, pod) -> None:
+        """The startupProbe succeeded: the container counts as started."""
+        pod.started = True
+        if pod.plan.readiness is None:
+            self.mark_ready(pod, True)
 
     # ---- exits and restarts --------------------------------------------------------------
     def _exited(self, pod, code: int, reason: str) -> None:
@@ -136,58 +141,58 @@ class Kubelet:
         policy = pod.plan.restart_policy
         if policy == "Never" or (policy == "OnFailure" and code == 0):
             pod.phase = "Succeeded" if code == 0 else "Failed"
-            self.sim.store.changed(pod)
+            self.store.changed(pod)
             return
         if ran >= BACKOFF_RESET_S:
             pod.backoff = 0.0
         delay = pod.backoff
         pod.backoff = next_backoff(pod.backoff)
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         if delay <= 0:
-            self._later(SYNC_S, self._restart, pod)
+            self.later(SYNC_S, self._restart, pod)
             return
-        self._later(SYNC_S, self._crash_backoff, pod, delay)
+        self.later(SYNC_S, self._crash_backoff, pod, delay)
 
     def _crash_backoff(self, pod, delay: float) -> None:
         name = pod.plan.container
         msg = f"Back-off restarting failed container {name} in pod {pod.name}_{pod.namespace}({pod.uid})"
-        self._event(pod, "Warning", "BackOff", msg)
+        self.event(pod, "Warning", "BackOff", msg)
         pod.cstate, pod.reason = "waiting", "CrashLoopBackOff"
         pod.message = f"back-off {delay:g}s restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
-        self.sim.store.changed(pod)
-        self._later(max(delay - SYNC_S, 0.0), self._restart, pod)
+        self.store.changed(pod)
+        self.later(max(delay - SYNC_S, 0.0), self._restart, pod)
 
     def _restart(self, pod) -> None:
         pod.restarts += 1
-        self._create(pod)
+        self.create(pod)
 
     def kill_for_probe(self, pod, probe_name: str) -> None:
         """A liveness or startup probe failed: stop the container; it is then restarted."""
         msg = f"Container {pod.plan.container} failed {probe_name} probe, will be restarted"
-        self._event(pod, "Normal", "Killing", msg)
+        self.event(pod, "Normal", "Killing", msg)
         pod.epoch += 1
         server = pod.server
         server.sigterm_at = self.clock.now
         pod.ready = False
-        self.sim.store.changed(pod)
+        self.store.changed(pod)
         # The server handles SIGTERM: lame duck, drain, exit 0.
-        self._later(server.exit_delay(), self._exited, pod, 0, "Completed")
+        self.later(server.exit_delay(), self._exited, pod, 0, "Completed")
 
     # ---- termination -----------------------------------------------------------------------
     def terminate(self, pod) -> None:
         """The pod was deleted: preStop, SIGTERM, SIGKILL at the grace period's end."""
         pod.epoch += 1
         if pod.node is None:
-            self.sim.pod_gone(pod)
+            self.api.remove_pod(pod)
             return
-        if not self.sim.node_up(pod.node):
+        if not self.node_up(pod.node):
             return  # the kubelet is away: the pod stays Terminating until the node returns
         if pod.cstate != "running":
-            self._later(0.0, self.sim.pod_gone, pod)
+            self.later(0.0, self.api.remove_pod, pod)
             return
         plan = pod.plan
         grace = pod.meta.get("deletionGracePeriodSeconds", plan.grace)
-        self._event(pod, "Normal", "Killing", f"Stopping container {plan.container}")
+        self.event(pod, "Normal", "Killing", f"Stopping container {plan.container}")
         hook = plan.pre_stop.seconds if plan.pre_stop else 0.0
         sigterm = min(hook, grace)
         running = pod.server.running(self.clock.now)
@@ -196,19 +201,19 @@ class Kubelet:
             exit_after = grace  # SIGKILL when the grace period ends
         if pod.server is not None and sigterm < grace:
             self.clock.call_at(self.clock.now + sigterm, self._sigterm, pod)
-        self._later(exit_after, self._finished, pod)
+        self.later(exit_after, self._finished, pod)
 
     def _sigterm(self, pod) -> None:
         if pod.server is not None and pod.server.sigterm_at is None:
             pod.server.sigterm_at = self.clock.now
             pod.ready = False
             if not pod.deleted:
-                self.sim.store.changed(pod)
+                self.store.changed(pod)
 
     def _finished(self, pod) -> None:
         if pod.server is not None and pod.server.exit_at is None:
             pod.server.exit_at = self.clock.now
-        self.sim.pod_gone(pod)
+        self.api.remove_pod(pod)
 
     # ---- node power ----------------------------------------------------------------------
     def node_stopped(self, pod) -> None:
@@ -218,17 +223,18 @@ class Kubelet:
             pod.server.exit_at = self.clock.now
 
     def node_started(self, pod) -> None:
-        """The machine is back: finish deletions, restart containers that were running."""
+        """The node is Ready again: finish deletions, restart containers that were running."""
+        pod.node_ready = True
         pod.epoch += 1
         if pod.terminating:
-            self.sim.pod_gone(pod)
+            self.api.remove_pod(pod)
             return
         if pod.cstate == "running":
             pod.cstate, pod.reason, pod.exit_code = "terminated", "Unknown", 255
             pod.finished_at = self.clock.now
             pod.remember_exit()
             pod.ready = False
-            self.sim.store.changed(pod)
-            self._later(SANDBOX_S, self._restart, pod)
+            self.store.changed(pod)
+            self.later(SANDBOX_S, self._restart, pod)
         else:
-            self._later(SANDBOX_S, self._pull, pod)
+            self.later(SANDBOX_S, self.images.pull, pod)

@@ -1,7 +1,8 @@
-"""Object lifecycles inside the simulator: creating pods, binding, graceful deletion, cascades.
+"""Object lifecycles inside the API server: creating pods, binding, graceful deletion, cascades.
 
-The controllers call these; they are the simulated API server's writes (with the
-garbage collector's background cascade for owners that are deleted).
+These are the writes controllers make through the API (``SimApiServer``), with the garbage
+collector's background cascade for owners that are deleted. The scheduler and the kubelet
+hear of new, bound and deleted pods at once, in this order, as their informers would.
 """
 
 from __future__ import annotations
@@ -9,13 +10,23 @@ from __future__ import annotations
 from helpers.sim import podspec
 from helpers.sim.admission import add_default_tolerations
 from helpers.sim.clock import iso
-from helpers.sim.names import suffix
 from helpers.sim.pods import Pod
 from helpers.sim.store import Obj, owner_ref
 
 
-class Lifecycle:
-    """Mixin of SimCluster: object creation and deletion shared by controllers and verbs."""
+class ObjectLifecycle:
+    """Creation, binding and deletion of objects (the API server's object writes).
+
+    ``scheduler`` and ``kubelet`` are connected after construction (they are built from a
+    Context that holds the API server): the scheduler's queue and node accounting, and the
+    kubelet that runs bound pods and confirms deleted ones gone.
+    """
+
+    def __init__(self, store, clock, events, addresses):
+        self.store, self.clock, self.events, self.addresses = store, clock, events, addresses
+        self.scheduler = None
+        self.kubelet = None
+        self._templates: dict[str, tuple] = {}
 
     def _meta(self, meta: dict, namespace: str | None) -> dict:
         out = {
@@ -51,14 +62,9 @@ class Lifecycle:
             self._templates[rs.uid] = cached
         return cached
 
-    def create_pod_from(self, rs: Obj) -> Pod:
-        """A new pod of ReplicaSet ``rs`` (name ``<rs>-<5 chars>`` from the seeded RNG)."""
+    def create_pod_of(self, rs: Obj, name: str) -> Pod:
+        """A new pod ``name`` from ReplicaSet ``rs``'s template (admitted once per template)."""
         template, spec, plan, refs = self._rs_template(rs)
-        rng = self.rng("names")
-        pods = self.store.objects["Pod"]
-        name = f"{rs.name}-{suffix(rng)}"
-        while (rs.namespace, name) in pods:
-            name = f"{rs.name}-{suffix(rng)}"
         tmeta = template.get("metadata") or {}
         meta = {
             "name": name,
@@ -86,43 +92,33 @@ class Lifecycle:
     def _add_pod(self, body: dict, plan) -> Pod:
         pod = Pod(body, plan, self.clock.now)
         self.store.add(pod)
-        if pod.node is None:
+        node = None if pod.node is None else self.store.find("Node", pod.node, None)
+        pod.node = None
+        if node is None:
             self.scheduler.add(pod)
         else:
-            node = self.store.find("Node", pod.node, None)
-            if node is None:
-                pod.node = None
-                self.scheduler.add(pod)
-            else:
-                pod.node = None
-                self.bind(pod, node)
+            self.bind(pod, node)  # spec.nodeName given: no scheduler involved
         return pod
 
     def bind(self, pod: Pod, node) -> None:
-        """Bind ``pod`` to ``node`` (the scheduler's Binding) and hand it to the kubelet."""
+        """The Binding subresource: ``pod`` goes to ``node``, whose kubelet starts it."""
         pod.node = node.name  # spec.nodeName is rendered from it (the spec may be shared)
         pod.scheduled_at = self.clock.now
         pod.unschedulable = ""
-        n = self._ip_next.get(node.name, 2)
-        self._ip_next[node.name] = 2 + (n - 1) % 253
-        pod.ip = f"10.244.{node.index}.{n}"
+        pod.ip = self.addresses.pod_ip(node)
         self.scheduler.account(pod, node, 1)
         msg = f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}"
-        self.record_event(f"pod/{pod.name}", "Normal", "Scheduled", msg, pod.namespace)
+        self.events.record(f"pod/{pod.name}", "Normal", "Scheduled", msg, pod.namespace)
         self.store.changed(pod)
         if node.up:
             self.kubelet.bound(pod)
 
-    def kubelet_mark_ready(self, pod: Pod, ready: bool) -> None:
-        """The kubelet's readiness result for the pod's container."""
-        if pod.ready == ready:
-            return
-        pod.ready = ready
-        if ready:
-            pod.ready_since = self.clock.now
+    def unschedulable(self, pod: Pod, message: str) -> None:
+        """The scheduler's status update: PodScheduled=False, reason Unschedulable."""
+        pod.unschedulable = message
         self.store.changed(pod)
 
-    def delete_pod_object(self, pod: Pod, grace: float | None = None) -> None:
+    def delete_pod(self, pod: Pod, grace: float | None = None) -> None:
         """Graceful deletion: deletionTimestamp now + grace; the kubelet does the rest."""
         if pod.terminating or pod.deleted:
             return
@@ -134,8 +130,8 @@ class Lifecycle:
         self.store.changed(pod)
         self.kubelet.terminate(pod)
 
-    def pod_gone(self, pod: Pod) -> None:
-        """The kubelet confirmed the pod stopped (or it never ran): remove the object."""
+    def remove_pod(self, pod: Pod) -> None:
+        """The kubelet's final delete (grace 0): the pod stopped, or never ran."""
         if pod.deleted:
             return
         if pod.node is not None:
@@ -155,14 +151,6 @@ class Lifecycle:
         self._templates.pop(obj.uid, None)
         for child in children:
             if isinstance(child, Pod):
-                self.delete_pod_object(child)
+                self.delete_pod(child)
             else:
                 self.remove_object(child)
-
-    def owner_name(self, pod: Pod) -> str | None:
-        """The Deployment a pod belongs to, else its ReplicaSet, else None."""
-        rs = self.store.by_uid.get(pod.owner or "")
-        if rs is None:
-            return None
-        dep = self.store.by_uid.get(rs.owner or "")
-        return dep.name if dep is not None else rs.name

@@ -5,7 +5,8 @@ is that busy time plus a small idle baseline, averaged over the metrics window. 
 no metrics until its container has run for one window, as metrics-server needs two
 scrapes to compute a rate (kubernetes-sigs/metrics-server, ``--metric-resolution``).
 
-The start and readiness times of each pod are tracked from ``sim.subscribe`` changes, so
+The start and readiness times of each pod are tracked from the data plane's change records
+(``plane.subscribe``), so
 the HPA can apply its CPU initialization rules without parsing timestamps.
 (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details)
 """
@@ -38,20 +39,20 @@ class Metrics:
     """Per-pod CPU usage of one simulated cluster (the resource metrics API).
 
     Example:
-        >>> sim.metrics.add_busy("model-abc-x2k9p", "default", sim.now() - 1, 0.03)
-        >>> sim.metrics.pod_cpu("model-abc-x2k9p", "default")  # idle 0.002 + 0.03 / 15 s
+        >>> plane.metrics.add_busy("model-abc-x2k9p", "default", plane.now() - 1, 0.03)
+        >>> plane.metrics.pod_cpu("model-abc-x2k9p", "default")  # idle 0.002 + 0.03 / 15 s
         0.004
     """
 
-    def __init__(self, sim):
-        self._sim = sim
+    def __init__(self, plane):
+        self._plane = plane  # the DataPlane: now, pod_rows, subscribe, serving, node_up
         self._busy: dict[tuple[str, str], dict[int, float]] = {}
         self._times: dict[tuple[str, str], PodTimes] = {}
-        now = sim.now()
-        for row in sim.snapshot()["pods"]:
+        now = plane.now()
+        for row in plane.pod_rows():
             # Already running when metrics began: treat as started long ago.
             self._observe(row, -math.inf if row["status"] == "Running" else now, initial=True)
-        self._unsubscribe = sim.subscribe(self._on_change)
+        self._unsubscribe = plane.subscribe(self._on_change)
 
     # ---- what the traffic module feeds in --------------------------------------------
     def add_busy(self, pod: str, namespace: str, t: float, cpu_seconds: float) -> None:
@@ -72,11 +73,11 @@ class Metrics:
         than one window ago (metrics-server has no rate for it yet).
         """
         times = self._times.get((namespace, pod))
-        now = self._sim.now()
+        now = self._plane.now()
         if times is None or times.started is None or now - times.started < WINDOW_S:
             return None
-        serving = self._sim.serving(pod, namespace)
-        if serving is None or not self._sim.node_up(serving.node):
+        serving = self._plane.serving(pod, namespace)
+        if serving is None or not self._plane.node_up(serving.node):
             return None  # gone, or on a node metrics-server cannot scrape
         # The last WINDOW_S whole seconds up to now (1 s granularity is below what the HPA
         # can resolve: it reads integer percent every 15 s).
@@ -102,7 +103,7 @@ class Metrics:
             self._times.pop(key, None)
             self._busy.pop(key, None)
             return
-        self._observe(change["row"], change.get("time", self._sim.now()))
+        self._observe(change["row"], change.get("time", self._plane.now()))
 
     def _observe(self, row: dict, t: float, initial: bool = False) -> None:
         key = (row["namespace"], row["name"])

@@ -11,11 +11,14 @@ kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#taint-base
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.sim.clock import iso
 from helpers.sim.quantity import cpu_text, memory_text
 from helpers.sim.store import Obj
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 # 10 s: the kubelet's node status / lease renewal period (nodeStatusUpdateFrequency).
 HEARTBEAT_S = 10.0
@@ -142,8 +145,9 @@ def next_monitor_tick(t: float) -> float:
 class NodeLifecycle:
     """Marks silent nodes Unknown, taints them, and evicts pods whose tolerations expire."""
 
-    def __init__(self, sim, grace: float = GRACE_S):
-        self.sim, self.clock, self.grace = sim, sim.clock, grace
+    def __init__(self, ctx: Context, kubelet, grace: float = GRACE_S):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
+        self.kubelet, self.grace = kubelet, grace
 
     def stopped(self, node: Node) -> None:
         """The node's kubelet went silent: check once its grace period has passed."""
@@ -163,14 +167,13 @@ class NodeLifecycle:
         ]
         node.spec["taints"] = taints
         msg = f"Node {node.name} status is now: NodeNotReady"
-        self.sim.record_event(f"node/{node.name}", "Normal", "NodeNotReady", msg, None)
-        self.sim.store.changed(node)
+        self.events.record(f"node/{node.name}", "Normal", "NodeNotReady", msg, None)
+        self.store.changed(node)
         for pod in list(node.pods.values()):
-            pod.node_ready = False
-            self.sim.record_event(
+            self.events.record(
                 f"pod/{pod.name}", "Warning", "NodeNotReady", "Node is not ready", pod.namespace
             )
-            self.sim.store.changed(pod)
+            self.api.mark_not_ready(pod)  # MarkPodsNotReady: a status update through the API
         self._plan_evictions(node)
 
     def _plan_evictions(self, node: Node) -> None:
@@ -188,14 +191,14 @@ class NodeLifecycle:
         if node.lost_at != lost_at or pod.deleted or pod.terminating or pod.node != node.name:
             return
         key = f"{pod.namespace}/{pod.name}"
-        self.sim.record_event(
+        self.events.record(
             f"pod/{pod.name}",
             "Normal",
             "TaintManagerEviction",
             f"Marking for deletion Pod {key}",
             pod.namespace,
         )
-        self.sim.delete_pod_object(pod)
+        self.api.delete_pod(pod)
 
     def started(self, node: Node) -> None:
         """The kubelet reports again: Ready, taints lifted, pods resynced."""
@@ -204,9 +207,8 @@ class NodeLifecycle:
         node.spec["taints"] = [t for t in node.taints if t["key"] not in (UNREACHABLE, NOT_READY)]
         if was_lost:
             msg = f"Node {node.name} status is now: NodeReady"
-            self.sim.record_event(f"node/{node.name}", "Normal", "NodeReady", msg, None)
-        self.sim.store.changed(node)
+            self.events.record(f"node/{node.name}", "Normal", "NodeReady", msg, None)
+        self.store.changed(node)
         for pod in list(node.pods.values()):
-            pod.node_ready = True
             pod.evict_at = None
-            self.sim.kubelet.node_started(pod)
+            self.kubelet.node_started(pod)  # the kubelet reports its pods Ready again

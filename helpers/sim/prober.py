@@ -14,8 +14,12 @@ ticking every period; the outcomes and events are the same as probing every peri
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from helpers.sim.probes import check
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 NAMES = {"startup": "Startup", "readiness": "Readiness", "liveness": "Liveness"}
 
@@ -31,11 +35,10 @@ class ProbeState:
 
 
 class Prober:
-    """Runs every pod's probes on the simulated clock."""
+    """Runs every pod's probes on the simulated clock and reports results to its kubelet."""
 
-    def __init__(self, sim):
-        self.sim = sim
-        self.clock = sim.clock
+    def __init__(self, ctx: Context, kubelet):
+        self.clock, self.events, self.kubelet = ctx.clock, ctx.events, kubelet
 
     def start(self, pod) -> None:
         """A container started: schedule its first probes."""
@@ -64,7 +67,12 @@ class Prober:
         self.clock.call_at(t, self._tick, pod, name, pod.epoch)
 
     def _tick(self, pod, name: str, epoch: int) -> None:
-        if pod.deleted or pod.epoch != epoch or pod.terminating or not self.sim.node_up(pod.node):
+        if (
+            pod.deleted
+            or pod.epoch != epoch
+            or pod.terminating
+            or not self.kubelet.node_up(pod.node)
+        ):
             return
         probe = getattr(pod.plan, name)
         state = pod.probe_state.get(name)
@@ -76,29 +84,27 @@ class Prober:
             state.successes, state.failures = state.successes + 1, 0
         else:
             state.successes, state.failures = 0, state.failures + 1
-            self.sim.record_event(
+            self.events.record(
                 f"pod/{pod.name}", "Warning", "Unhealthy",
                 f"{NAMES[name]} probe failed: {message}", pod.namespace,
             )  # fmt: skip
         settled = ok and state.successes >= probe.success
         if name == "startup":
             if settled:
-                pod.started = True
-                if pod.plan.readiness is None:
-                    self.sim.kubelet_mark_ready(pod, True)
+                self.kubelet.startup_passed(pod)
                 self._start_main(pod, now)
                 return
             if state.failures >= probe.failure:
-                self.sim.kubelet.kill_for_probe(pod, "startup")
+                self.kubelet.kill_for_probe(pod, "startup")
                 return
         elif name == "liveness" and state.failures >= probe.failure:
-            self.sim.kubelet.kill_for_probe(pod, "liveness")
+            self.kubelet.kill_for_probe(pod, "liveness")
             return
         elif name == "readiness":
             if settled and not pod.ready:
-                self.sim.kubelet_mark_ready(pod, True)
+                self.kubelet.mark_ready(pod, True)
             elif not ok and state.failures >= probe.failure and pod.ready:
-                self.sim.kubelet_mark_ready(pod, False)
+                self.kubelet.mark_ready(pod, False)
         nxt = now + probe.period
         if settled:
             # Nothing can change before the server's next transition: sleep until then.

@@ -8,8 +8,15 @@ doubled up on a node first; more recently Ready first; more restarts first; newe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.core import labels
+from helpers.sim.names import suffix
 from helpers.sim.store import Obj, owner_ref
+from helpers.sim.workqueue import WorkQueue
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
@@ -48,10 +55,9 @@ def available(pod, min_ready: float, now: float) -> bool:
 class ReplicaSetController:
     """Creates and deletes pods for every ReplicaSet; keeps their status."""
 
-    def __init__(self, sim):
-        self.sim, self.store, self.clock = sim, sim.store, sim.clock
-        from helpers.sim.workqueue import WorkQueue
-
+    def __init__(self, ctx: Context):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
+        self._names = ctx.rng("names")
         self.queue = WorkQueue(self.clock, self.sync)
         self._own_update = None  # the RS whose status this controller is writing
         self._relabeled: set[str] = set()
@@ -84,8 +90,7 @@ class ReplicaSetController:
                 if pod.uid in self._relabeled:
                     self._relabeled.discard(pod.uid)
                     if not labels.matches(reqs, pod.labels):
-                        self.store.set_owner(pod, None)  # released: it no longer matches
-                        self.store.changed(pod)
+                        self.api.release(pod)  # it no longer matches
             pods = [p for p in pods if p.owner == rs.uid]
         active = [
             p for p in pods if p.deleting_at is None and p.phase not in ("Failed", "Succeeded")
@@ -93,8 +98,8 @@ class ReplicaSetController:
         want = int(rs.spec.get("replicas", 1))
         if len(active) < want:
             for _ in range(want - len(active)):
-                pod = self.sim.create_pod_from(rs)
-                self.sim.record_event(
+                pod = self._create_pod(rs)
+                self.events.record(
                     f"replicaset/{rs.name}",
                     "Normal",
                     "SuccessfulCreate",
@@ -104,8 +109,8 @@ class ReplicaSetController:
                 active.append(pod)
         elif len(active) > want:
             for pod in deletion_order(active)[: len(active) - want]:
-                self.sim.delete_pod_object(pod)
-                self.sim.record_event(
+                self.api.delete_pod(pod)
+                self.events.record(
                     f"replicaset/{rs.name}",
                     "Normal",
                     "SuccessfulDelete",
@@ -114,6 +119,14 @@ class ReplicaSetController:
                 )
             active = [p for p in active if p.deleting_at is None]
         self.update_status(rs, active)
+
+    def _create_pod(self, rs: Obj):
+        """A new pod of ``rs``, named ``<rs>-<5 chars>`` from the seeded RNG."""
+        pods = self.store.objects["Pod"]
+        name = f"{rs.name}-{suffix(self._names)}"
+        while (rs.namespace, name) in pods:
+            name = f"{rs.name}-{suffix(self._names)}"
+        return self.api.create_pod_of(rs, name)
 
     def update_status(self, rs: Obj, active: list) -> None:
         """Set status.replicas / readyReplicas / availableReplicas; announce only changes."""
@@ -138,10 +151,9 @@ class ReplicaSetController:
             "observedGeneration": rs.meta.get("generation", 1),
         }
         if status != rs.status:
-            rs.status = status
             self._own_update = rs
             try:
-                self.store.changed(rs)
+                self.api.write_status(rs, status)
             finally:
                 self._own_update = None
 

@@ -3,7 +3,7 @@
 A request goes where kube-proxy sends it: a random endpoint (iptables mode picks one at
 random) from the proxy's own copy of the Endpoints (``ProxyView``), which lags the real
 object by a propagation delay. The chosen pod answers according to its server's state
-(``sim.serving``): connection refused once its listener is closed, 503 while the model
+(``plane.serving``): connection refused once its listener is closed, 503 while the model
 loads, else after queueing behind the requests it is already serving, under its CFS quota.
 (kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables)
 """
@@ -58,12 +58,12 @@ class Outcome(NamedTuple):
 class ProxyView:
     """kube-proxy's copy of one Service's endpoints, PROPAGATION_DELAY_S behind the real one."""
 
-    def __init__(self, sim, service: str, namespace: str):
-        self._sim = sim
+    def __init__(self, plane, service: str, namespace: str):
+        self._plane = plane
         self._key = f"{namespace}/{service}"
-        self.endpoints: list[str] = list(sim.endpoints(service, namespace))
+        self.endpoints: list[str] = list(plane.endpoints(service, namespace))
         self._latest = tuple(self.endpoints)
-        self._unsubscribe = sim.subscribe(self._on_change)
+        self._unsubscribe = plane.subscribe(self._on_change)
 
     def _on_change(self, change: dict) -> None:
         if change.get("kind") != "Service" or change.get("key") != self._key:
@@ -72,7 +72,7 @@ class ProxyView:
         endpoints = tuple(row["endpoints"]) if row else ()
         if endpoints != self._latest:
             self._latest = endpoints
-            clock = self._sim.clock
+            clock = self._plane.clock
             clock.call_at(clock.now + PROPAGATION_DELAY_S, self._apply, endpoints)
 
     def _apply(self, endpoints: tuple[str, ...]) -> None:
@@ -87,20 +87,20 @@ class Router:
     """Routing and per-pod queues for one Service of one simulated cluster (shared by runs)."""
 
     @classmethod
-    def of(cls, sim, service: str, namespace: str) -> Router:
+    def of(cls, plane, service: str, namespace: str) -> Router:
         """The router of ``service`` (created on first use, then kept with the cluster)."""
-        routers = _ROUTERS.setdefault(sim, {})
+        routers = _ROUTERS.setdefault(plane, {})
         key = (namespace, service)
         if key not in routers:
-            sim.get("Service", service, namespace)  # NotFound names the missing Service
-            routers[key] = cls(sim, service, namespace)
+            plane.get("Service", service, namespace)  # NotFound names the missing Service
+            routers[key] = cls(plane, service, namespace)
         return routers[key]
 
-    def __init__(self, sim, service: str, namespace: str):
-        self._sim = sim
+    def __init__(self, plane, service: str, namespace: str):
+        self._plane = plane
         self.service, self.namespace = service, namespace
-        self.view = ProxyView(sim, service, namespace)
-        self._rng = sim.rng(f"traffic/{namespace}/{service}")
+        self.view = ProxyView(plane, service, namespace)
+        self._rng = plane.rng(f"traffic/{namespace}/{service}")
         # Per pod: finish times of the requests it holds, oldest first. One request at a
         # time: the server is one uvicorn worker whose async /predict computes on the event
         # loop. No in-flight limit: uvicorn's --limit-concurrency is unset in the image, so
@@ -121,8 +121,8 @@ class Router:
         A draining server (SIGTERM, listener closed) still answers what it holds; a pod that
         is gone, whose container died, or whose node is off does not.
         """
-        serving = self._sim.serving(pod, self.namespace)
-        if serving is None or (serving.node and not self._sim.node_up(serving.node)):
+        serving = self._plane.serving(pod, self.namespace)
+        if serving is None or (serving.node and not self._plane.node_up(serving.node)):
             return False
         return serving.accepting or serving.terminating
 
@@ -153,9 +153,9 @@ class Router:
         pod = self.pick()
         if pod is None:
             return Outcome(FAST_FAIL_S, STATUS_NO_ENDPOINT, None, None)
-        serving = self._sim.serving(pod, self.namespace)
+        serving = self._plane.serving(pod, self.namespace)
         if serving is None or not serving.accepting:
-            if serving is not None and serving.node and not self._sim.node_up(serving.node):
+            if serving is not None and serving.node and not self._plane.node_up(serving.node):
                 # A machine that is off answers nothing (no reset): the client times out.
                 return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
             return Outcome(FAST_FAIL_S, STATUS_REFUSED, None, pod)
@@ -171,7 +171,7 @@ class Router:
         else:
             finish = start + work
         queue.append(finish)
-        self._sim.metrics.add_busy(pod, self.namespace, start, work)
+        self._plane.metrics.add_busy(pod, self.namespace, start, work)
         # The fault's delay is an await in the handler: it adds latency, not CPU.
         latency = finish - t + serving.extra_latency_ms / 1000.0
         if latency > CLIENT_TIMEOUT_S:

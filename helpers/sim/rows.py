@@ -28,7 +28,16 @@ def node_row(node) -> dict[str, Any]:
     }
 
 
-def pod_row(pod, sim) -> dict[str, Any]:
+def owner_name(pod, store) -> str | None:
+    """The Deployment a pod belongs to, else its ReplicaSet, else None."""
+    rs = store.by_uid.get(pod.owner or "")
+    if rs is None:
+        return None
+    dep = store.by_uid.get(rs.owner or "")
+    return dep.name if dep is not None else rs.name
+
+
+def pod_row(pod, store, endpoints) -> dict[str, Any]:
     """A PodRow."""
     return {
         "name": pod.name,
@@ -40,9 +49,9 @@ def pod_row(pod, sim) -> dict[str, Any]:
         "restarts": pod.restarts,
         "image": pod.plan.image,
         "version": pod.plan.version,
-        "owner": sim.owner_name(pod),
+        "owner": owner_name(pod, store),
         "labels": dict(pod.labels),
-        "endpoint": sim.endpoints_ctl.is_listed(pod),
+        "endpoint": endpoints.is_listed(pod),
         "created": pod.created,
     }
 
@@ -74,7 +83,7 @@ def deployment_row(dep) -> dict[str, Any]:
     }
 
 
-def service_row(svc, sim) -> dict[str, Any]:
+def service_row(svc, endpoints) -> dict[str, Any]:
     """A ServiceRow."""
     port = (svc.spec.get("ports") or [{}])[0]
     return {
@@ -84,7 +93,7 @@ def service_row(svc, sim) -> dict[str, Any]:
         "selector": dict(svc.spec.get("selector") or {}),
         "port": port.get("port"),
         "node_port": port.get("nodePort"),
-        "endpoints": sim.endpoints_ctl.endpoints(svc),
+        "endpoints": endpoints.endpoints(svc),
     }
 
 
@@ -93,17 +102,32 @@ def generic_row(obj) -> dict[str, Any]:
     return {"name": obj.name, "namespace": obj.namespace, "spec": obj.spec, "status": obj.status}
 
 
-def make_row(obj, sim) -> dict[str, Any]:
-    """The row of any object a subscriber can see."""
+def make_row(obj, store, endpoints) -> dict[str, Any]:
+    """The row of any object a subscriber can see (``endpoints``: the endpoints controller)."""
     if obj.kind == "Pod":
-        return pod_row(obj, sim)
+        return pod_row(obj, store, endpoints)
     if obj.kind == "Node":
         return node_row(obj)
     if obj.kind == "Deployment":
         return deployment_row(obj)
     if obj.kind == "Service":
-        return service_row(obj, sim)
+        return service_row(obj, endpoints)
     return generic_row(obj)
 
 
-__all__ = ["make_row"]
+def snapshot(store, endpoints, cluster: str, now: float, events: list) -> dict[str, Any]:
+    """Everything as plain rows (helpers.core.state), ``simulated: True``."""
+    return {
+        "backend": "sim",
+        "simulated": True,
+        "cluster": cluster,
+        "time": now,
+        "nodes": [make_row(n, store, endpoints) for n in store.of_kind("Node")],
+        "pods": [make_row(p, store, endpoints) for p in store.of_kind("Pod")],
+        "deployments": [make_row(d, store, endpoints) for d in store.of_kind("Deployment")],
+        "services": [make_row(v, store, endpoints) for v in store.of_kind("Service")],
+        "events": events,
+    }
+
+
+__all__ = ["make_row", "snapshot"]

@@ -11,8 +11,13 @@ scoring every node (in the spirit of percentageOfNodesToScore).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.sim.interpod import Placement
 from helpers.sim.nodes import MAX_PODS, Node, tolerates
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 LEVELS = 101
 # 1 s: the scheduler's initial back-off before retrying an unschedulable pod.
@@ -61,8 +66,8 @@ def _expr(expr, labels, name) -> bool:
 class Scheduler:
     """Binds pending pods to nodes; one attempt per pod per change, like the real queue."""
 
-    def __init__(self, sim):
-        self.sim, self.clock = sim, sim.clock
+    def __init__(self, ctx: Context):
+        self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
         self.buckets: list[dict[str, Node]] = [{} for _ in range(LEVELS)]
         self.special: dict[str, Node] = {}  # tainted, cordoned or not ready nodes
         self.owner_counts: dict[str, dict[str, int]] = {}
@@ -72,7 +77,7 @@ class Scheduler:
         self._scheduled = False
         self._retry = None  # the pending flush's clock handle
         self._retry_at = float("inf")  # and when it is due
-        sim.store.watch("Node", lambda node, _type: self.node_changed(node))
+        self.store.watch("Node", lambda node, _type: self.node_changed(node))
 
     # ---- node bookkeeping ------------------------------------------------------------------
     def place_node(self, node: Node) -> None:
@@ -136,7 +141,7 @@ class Scheduler:
                 if node is None:
                     self._failed(pod)
                 else:
-                    self.sim.bind(pod, node)
+                    self.api.bind(pod, node)
 
     # ---- choosing a node ----------------------------------------------------------------------
     def fits(self, pod, node: Node, check_taints: bool) -> bool:
@@ -229,7 +234,7 @@ class Scheduler:
             self.anti_pods += sign
         if node.name not in self.special:
             self.place_node(node)  # refiled at the end of its bucket: ties rotate
-        self.sim.store.row_changed(node)  # requested resources and pod count changed
+        self.store.row_changed(node)  # requested resources and pod count changed
 
     def spread(self, pod, sign: int) -> None:
         """Count (1) or uncount (-1) a pod for spreading; terminating pods do not count."""
@@ -247,12 +252,9 @@ class Scheduler:
     # ---- failure ------------------------------------------------------------------------------
     def _failed(self, pod) -> None:
         message = self.explain(pod)
-        pod.unschedulable = message
         self.unschedulable[pod.uid] = pod
-        self.sim.record_event(
-            f"pod/{pod.name}", "Warning", "FailedScheduling", message, pod.namespace
-        )
-        self.sim.store.changed(pod)
+        self.events.record(f"pod/{pod.name}", "Warning", "FailedScheduling", message, pod.namespace)
+        self.api.unschedulable(pod, message)  # PodScheduled=False, through the API
         self._schedule_flush(self.clock.now + FLUSH_S)
 
     def explain(self, pod) -> str:

@@ -1,25 +1,24 @@
-"""Service endpoints and PodDisruptionBudgets.
+"""Service endpoints: the endpoints controller.
 
 Endpoints list only Ready pods matching the Service's selector; a terminating pod leaves
-at once (kubernetes.io/docs/concepts/services-networking/service/). An eviction that would
-take a PodDisruptionBudget below its minimum is refused, as the Eviction API's HTTP 429 is
-(kubernetes.io/docs/concepts/workloads/pods/disruptions/#pod-disruption-budgets).
+at once (kubernetes.io/docs/concepts/services-networking/service/).
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from helpers.core import labels
 from helpers.sim.store import Obj
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 
 class EndpointsController:
     """Keeps, per Service, the sorted names of its ready pods."""
 
-    def __init__(self, sim):
-        self.sim, self.store = sim, sim.store
+    def __init__(self, ctx: Context):
+        self.store = ctx.store
         self.members: dict[str, set[str]] = {}  # service uid -> pod names
         self.listed: dict[tuple, int] = {}  # (namespace, pod) -> how many services list it
         self.store.watch("Pod", self._pod_changed)
@@ -120,47 +119,3 @@ class EndpointsController:
 def _target(port: dict) -> int:
     target = port.get("targetPort", port["port"])
     return target if isinstance(target, int) else port["port"]
-
-
-def budget(pdb: Obj, pods: list) -> dict[str, Any]:
-    """A PodDisruptionBudget's status from the pods it selects."""
-    reqs = labels.parse(pdb.spec["selector"])
-    selected = [p for p in pods if p.active and labels.matches(reqs, p.labels)]
-    expected = len(selected)
-    healthy = sum(1 for p in selected if p.is_ready)
-    spec = pdb.spec
-    if "minAvailable" in spec:
-        desired = _amount(spec["minAvailable"], expected)
-    else:
-        desired = max(0, expected - _amount(spec["maxUnavailable"], expected))
-    return {
-        "observedGeneration": pdb.meta.get("generation", 1),
-        "currentHealthy": healthy,
-        "desiredHealthy": desired,
-        "expectedPods": expected,
-        "disruptionsAllowed": max(0, healthy - desired),
-    }
-
-
-def _amount(value, total: int) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        return math.ceil(int(value[:-1]) * total / 100 - 1e-9)
-    return int(value)
-
-
-def eviction_allowed(sim, pod) -> bool:
-    """Whether every PodDisruptionBudget covering ``pod`` lets it go now."""
-    pods = None
-    for pdb in sim.store.of_kind("PodDisruptionBudget", pod.namespace):
-        if not labels.matches(labels.parse(pdb.spec["selector"]), pod.labels):
-            continue
-        pods = pods if pods is not None else sim.store.of_kind("Pod", pod.namespace)
-        status = budget(pdb, pods)
-        if not pod.is_ready:
-            # IfHealthyBudget: an unhealthy pod may go while the budget is met.
-            if status["currentHealthy"] < status["desiredHealthy"]:
-                return False
-            continue
-        if status["disruptionsAllowed"] <= 0:
-            return False
-    return True

@@ -63,9 +63,10 @@ class Obj:
 class Store:
     """Objects by kind and key, with owner and node indexes and change fan-out."""
 
-    def __init__(self, clock, make_row: Callable[[Obj], dict]):
+    def __init__(self, clock, make_row: Callable[[Obj], dict] | None = None):
         self.clock = clock
-        self._make_row = make_row
+        # How an object becomes a subscriber's row; set once the row's sources exist.
+        self.make_row = make_row
         self.objects: dict[str, dict[tuple, Obj]] = defaultdict(dict)
         self.by_owner: dict[str, dict[str, Obj]] = defaultdict(dict)  # owner uid -> uid -> obj
         self.by_uid: dict[str, Obj] = {}
@@ -142,7 +143,7 @@ class Store:
         for fn in self._watchers.get(obj.kind, ()):
             fn(obj, type_)
         if self.subscribers and obj.kind in ROW_KINDS:
-            row = None if type_ == "DELETED" else self._make_row(obj)
+            row = None if type_ == "DELETED" else self.make_row(obj)
             key = obj.name if obj.namespace is None else f"{obj.namespace}/{obj.name}"
             self.publish({"kind": obj.kind, "type": type_, "key": key, "row": row})
 
@@ -151,7 +152,7 @@ class Store:
         if self.subscribers:
             key = obj.name if obj.namespace is None else f"{obj.namespace}/{obj.name}"
             self.publish(
-                {"kind": obj.kind, "type": "MODIFIED", "key": key, "row": self._make_row(obj)}
+                {"kind": obj.kind, "type": "MODIFIED", "key": key, "row": self.make_row(obj)}
             )
 
     def publish(self, change: dict) -> None:

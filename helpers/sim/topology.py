@@ -32,10 +32,11 @@ def node_names(workers: int) -> list[tuple[str, str]]:
     return out
 
 
-def build_nodes(sim, workers: int, cpu: float, memory) -> None:
-    """Create the namespaces and nodes of a fresh cluster."""
+def build_nodes(api, scheduler, workers: int, cpu: float, memory) -> None:
+    """Create the namespaces and nodes of a fresh cluster (through ``api``; nodes filed with
+    ``scheduler``)."""
     for ns in SYSTEM_NAMESPACES:
-        obj = sim.create_object(
+        obj = api.create_object(
             {
                 "apiVersion": "v1",
                 "kind": "Namespace",
@@ -64,24 +65,22 @@ def build_nodes(sim, workers: int, cpu: float, memory) -> None:
             "metadata": {
                 "name": name,
                 "labels": labels,
-                "uid": sim.store.new_uid(),
+                "uid": api.store.new_uid(),
                 "creationTimestamp": iso(0),
             },
             "spec": spec,
         }
         node = Node(body, index, role, cpu, mem)
-        sim.store.add(node)
-        sim.scheduler.place_node(node)
+        api.store.add(node)
+        scheduler.place_node(node)
 
 
-def set_cordon(sim, node: Node, on: bool) -> None:
+def set_cordon(node: Node, on: bool, now: float) -> None:
     """kubectl cordon/uncordon: spec.unschedulable plus the unschedulable NoSchedule taint."""
     taints = [t for t in node.taints if t["key"] != UNSCHEDULABLE]
     if on:
         node.spec["unschedulable"] = True
-        taints.append(
-            {"key": UNSCHEDULABLE, "effect": "NoSchedule", "timeAdded": iso(sim.clock.now)}
-        )
+        taints.append({"key": UNSCHEDULABLE, "effect": "NoSchedule", "timeAdded": iso(now)})
     else:
         node.spec.pop("unschedulable", None)
     node.spec["taints"] = taints

@@ -55,8 +55,8 @@ class ServiceClient:
         {'predictions': [3, 8], 'version': 'v1', 'pod': 'model-6d4b9c7f5-x2k9p'}
     """
 
-    def __init__(self, sim, service: str, namespace: str = "default"):
-        self._sim = sim
+    def __init__(self, plane, service: str, namespace: str = "default"):
+        self._plane = plane
         self.service, self.namespace = service, namespace
 
     def __repr__(self) -> str:
@@ -70,9 +70,9 @@ class ServiceClient:
                 still loading (HTTP 503) — with what to look at next.
         """
         rows = _check_rows(rows)
-        with self._sim.lock:
-            router = Router.of(self._sim, self.service, self.namespace)
-            outcome = router.send(self._sim.now(), len(rows))
+        with self._plane.lock:
+            router = Router.of(self._plane, self.service, self.namespace)
+            outcome = router.send(self._plane.now(), len(rows))
         ref = f"service/{self.service}"
         if outcome.status == STATUS_NO_ENDPOINT:
             raise ServiceUnavailable(
@@ -139,29 +139,29 @@ class SimTrafficRun(TrafficRun):
         3001
     """
 
-    def __init__(self, sim, service: str, namespace: str, schedule: Schedule, rows=None):
+    def __init__(self, plane, service: str, namespace: str, schedule: Schedule, rows=None):
         super().__init__(service, schedule)
-        self._sim = sim
+        self._plane = plane
         self._n_rows = len(_check_rows(rows)) if rows is not None else 1
-        with sim.lock:
-            self._router = Router.of(sim, service, namespace)
+        with plane.lock:
+            self._router = Router.of(plane, service, namespace)
         self._next = 0
         self._limit = schedule.limit
         self._handle = None
         self._outstanding: list[float] = []  # when each request in flight ends (a heap)
 
     def _now(self) -> float:
-        return self._sim.now()
+        return self._plane.now()
 
     def _begin(self) -> None:
-        with self._sim.lock:
+        with self._plane.lock:
             if self._handle is None and not self._stopped and self.schedule.limit > 0:
                 t = self.schedule.time_of(0)
-                self._handle = self._sim.clock.call_at(t, self._fire)
+                self._handle = self._plane.clock.call_at(t, self._fire)
 
     def _end(self) -> None:
-        with self._sim.lock:
-            self._sim.clock.cancel(self._handle)
+        with self._plane.lock:
+            self._plane.clock.cancel(self._handle)
             self._handle = None
 
     def _fire(self) -> None:
@@ -179,12 +179,12 @@ class SimTrafficRun(TrafficRun):
             if status == 200 and latency > LONG_REQUEST_S:
                 with self._lock:
                     row = len(self._rows)
-                self._sim.clock.call_at(t + latency, self._check, row, pod)
+                self._plane.clock.call_at(t + latency, self._check, row, pod)
             self.record(t, latency * 1000.0, status == 200, status, version, pod)
         self._next += 1
         if self._next < self._limit:
             t_next = schedule.start + self._next / schedule.rps
-            self._handle = self._sim.clock.call_at(t_next, self._fire)
+            self._handle = self._plane.clock.call_at(t_next, self._fire)
         else:
             self._handle = None
             self._stopped = True  # the schedule is done: the run ends by itself

@@ -11,7 +11,9 @@ from helpers.sim.clock import Clock
 from helpers.sim.metrics import IDLE_CPU_CORES, WINDOW_S, Metrics
 
 
-class Hooks:
+class FakePlane:
+    """A stand-in DataPlane: clock, now, pod_rows, subscribe, serving, node_up."""
+
     def __init__(self):
         self.clock = Clock()
         self.subs = []
@@ -20,8 +22,8 @@ class Hooks:
     def now(self):
         return self.clock.now
 
-    def snapshot(self):
-        return {"pods": [self.row("old", "Running", ready=True)]}
+    def pod_rows(self):
+        return [self.row("old", "Running", ready=True)]
 
     def subscribe(self, fn):
         self.subs.append(fn)
@@ -58,7 +60,7 @@ class Hooks:
 
 @pytest.fixture
 def hooks():
-    h = Hooks()
+    h = FakePlane()
     h.alive = {"old", "new"}
     return h
 

@@ -25,8 +25,8 @@ from helpers.sim.server import Serving
 from helpers.sim.traffic import STATUS_CLIENT_BUSY, SimTrafficRun
 
 
-class Hooks:
-    """The seam SimCluster offers traffic and routing: clock, endpoints, serving, subscribe, rng."""
+class FakePlane:
+    """A stand-in DataPlane (helpers.sim.dataplane): clock, endpoints, serving, subscribe, rng."""
 
     def __init__(self, pods=("a", "b"), seed=0):
         self.clock = Clock()
@@ -93,7 +93,7 @@ def run(hooks, rps=50, duration=None, rows=None):
 
 
 def test_requests_go_out_on_schedule_as_the_clock_advances():
-    hooks = Hooks()
+    hooks = FakePlane()
     r = run(hooks, rps=50)
     hooks.sleep(10)
     r.stop()
@@ -106,7 +106,7 @@ def test_requests_go_out_on_schedule_as_the_clock_advances():
 
 
 def test_a_finite_run_ends_by_itself():
-    hooks = Hooks()
+    hooks = FakePlane()
     r = run(hooks, rps=10, duration=2)
     hooks.sleep(5)
     assert not r.running and len(r.results) == 20
@@ -115,7 +115,7 @@ def test_a_finite_run_ends_by_itself():
 def test_kube_proxy_spreads_requests_randomly_over_endpoints():
     # iptables mode picks an endpoint at random per connection:
     # https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables
-    hooks = Hooks(pods=("a", "b", "c"))
+    hooks = FakePlane(pods=("a", "b", "c"))
     r = run(hooks, rps=100, duration=30)
     hooks.sleep(30)
     counts = r.results["pod"].value_counts()
@@ -126,7 +126,7 @@ def test_kube_proxy_spreads_requests_randomly_over_endpoints():
 def test_the_proxy_view_lags_the_endpoints_by_the_propagation_delay():
     # Endpoint removal reaches kube-proxy asynchronously:
     # https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
-    hooks = Hooks(pods=("a", "b"))
+    hooks = FakePlane(pods=("a", "b"))
     r = run(hooks, rps=100)
     hooks.sleep(1)
     hooks.set_endpoints(["b"])  # a leaves the Endpoints at t = 1 ...
@@ -143,7 +143,7 @@ def test_the_proxy_view_lags_the_endpoints_by_the_propagation_delay():
 
 
 def test_a_prestop_delay_keeps_serving_through_the_lag():
-    hooks = Hooks(pods=("a", "b"))
+    hooks = FakePlane(pods=("a", "b"))
     r = run(hooks, rps=100)
     hooks.sleep(1)
     hooks.set_endpoints(["b"])
@@ -154,11 +154,11 @@ def test_a_prestop_delay_keeps_serving_through_the_lag():
 
 
 def test_no_endpoint_and_loading_model_fail_fast():
-    hooks = Hooks(pods=())
+    hooks = FakePlane(pods=())
     r = run(hooks, rps=10, duration=1)
     hooks.sleep(1)
     assert set(r.results["status"]) == {STATUS_NO_ENDPOINT}
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(model_loaded=False)  # Ready without a readiness probe
     r = run(hooks, rps=10, duration=1)
     hooks.sleep(1)
@@ -167,7 +167,7 @@ def test_no_endpoint_and_loading_model_fail_fast():
 
 
 def test_a_pod_on_a_stopped_node_times_out_rather_than_refuses():
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(accepting=False, node="down")
     r = run(hooks, rps=10, duration=1)
     hooks.sleep(1)
@@ -176,7 +176,7 @@ def test_a_pod_on_a_stopped_node_times_out_rather_than_refuses():
 
 
 def test_latency_is_service_time_when_the_pod_keeps_up():
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     r = run(hooks, rps=50, duration=10)
     hooks.sleep(10)
     assert r.results["latency_ms"].max() == pytest.approx(2.0, abs=0.01)
@@ -186,7 +186,7 @@ def test_overload_queues_until_the_client_cap_then_fails_the_excess():
     # One pod serves ~500 req/s (2 ms each, one at a time); 600 req/s overloads it: the
     # queue grows until the client holds MAX_IN_FLIGHT requests (256 x 2 ms = 0.5 s of
     # wait); from then on the excess 100 req/s are not sent.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     r = run(hooks, rps=600, duration=20)
     hooks.sleep(30)
     df = r.results
@@ -199,7 +199,7 @@ def test_overload_queues_until_the_client_cap_then_fails_the_excess():
 
 def test_a_slow_pod_times_requests_out_with_504():
     # Throttled to 100m (50 req/s), sent 100 req/s: waits pass the client's 5 s timeout.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(cpu_limit=0.1)
     r = run(hooks, rps=100, duration=30)
     hooks.sleep(40)
@@ -211,7 +211,7 @@ def test_a_slow_pod_times_requests_out_with_504():
 
 def test_requests_held_by_a_server_that_dies_are_reset():
     # Overloaded (queue of ~0.2 s), then the pod is killed: what it held is lost.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     r = run(hooks, rps=600)
     hooks.sleep(2)
     hooks.servers["a"] = None
@@ -225,7 +225,7 @@ def test_requests_held_by_a_server_that_dies_are_reset():
 
 
 def test_a_draining_server_finishes_what_it_holds():
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     r = run(hooks, rps=600)
     hooks.sleep(2)
     hooks.servers["a"] = hooks.up(accepting=False, terminating=True)  # SIGTERM: drain
@@ -240,7 +240,7 @@ def test_a_draining_server_finishes_what_it_holds():
 def test_the_client_caps_outstanding_requests_like_the_kube_driver():
     # 2,000 req/s on one pod that serves 500: the queue grows by 1,500 a second, so the
     # client soon has MAX_IN_FLIGHT requests outstanding and fails the rest unsent.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     r = run(hooks, rps=2000, duration=5)
     hooks.sleep(10)
     df = r.results
@@ -254,13 +254,13 @@ def test_cpu_limit_throttles_once_the_quota_of_a_period_is_spent():
     # CPU above the limit is throttled, not killed (CFS quota per 100 ms period):
     # https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
     # 100m = 10 ms of CPU per 100 ms. At 40 req/s (8 ms per period) nothing waits.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(cpu_limit=0.1)
     r = run(hooks, rps=40, duration=10)
     hooks.sleep(10)
     assert r.results["latency_ms"].max() == pytest.approx(2.0, abs=0.01)
     # At 60 req/s (12 ms per period) the pod serves 50 req/s at most: a queue builds.
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(cpu_limit=0.1)
     r = run(hooks, rps=60, duration=10)
     hooks.sleep(20)
@@ -278,7 +278,7 @@ def test_cpu_limit_throttles_once_the_quota_of_a_period_is_spent():
 
 
 def test_fault_latency_adds_wait_but_no_cpu():
-    hooks = Hooks(pods=("a",))
+    hooks = FakePlane(pods=("a",))
     hooks.servers["a"] = hooks.up(extra_latency_ms=250.0)
     r = run(hooks, rps=10, duration=2)
     hooks.sleep(2)
@@ -288,7 +288,7 @@ def test_fault_latency_adds_wait_but_no_cpu():
 
 def test_same_seed_same_results_other_seed_other_routing():
     def results(seed):
-        hooks = Hooks(pods=("a", "b", "c"), seed=seed)
+        hooks = FakePlane(pods=("a", "b", "c"), seed=seed)
         r = run(hooks, rps=50, duration=20)
         hooks.sleep(20)
         return r.results
@@ -298,7 +298,7 @@ def test_same_seed_same_results_other_seed_other_routing():
 
 
 def test_ten_virtual_minutes_at_50_rps_cost_well_under_a_second():
-    hooks = Hooks(pods=("a", "b", "c"))
+    hooks = FakePlane(pods=("a", "b", "c"))
     # CPU time, not wall time: other work on a shared machine must not fail this test.
     started = time.process_time()
     r = run(hooks, rps=50, duration=600)

@@ -10,10 +10,15 @@ manifest's validation in ``validate``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from helpers.core.kinds import KINDS
 from helpers.sim.clock import iso
 from helpers.sim.hpa.replicas import MetricError, cpu_target, pod_samples, replicas_for_cpu
 from helpers.sim.hpa.rules import History, limit_rate, scaling_rules, stabilize
+
+if TYPE_CHECKING:
+    from helpers.sim.context import Context
 
 __all__ = ["SYNC_PERIOD_S", "HPAController"]
 
@@ -31,23 +36,24 @@ class HPAController:
         2
     """
 
-    def __init__(self, sim):
-        self._sim = sim
+    def __init__(self, ctx: Context, dataplane):
+        self._api, self._clock, self._events = ctx.api, ctx.clock, ctx.events
+        self._plane = dataplane  # its .metrics: the resource metrics API, made on first use
         self._timers: dict[tuple[str, str], object] = {}
         self._history: dict[tuple[str, str], History] = {}
         self._warned: dict[tuple[str, str], str] = {}
-        # The store's controller watch, not sim.subscribe: a subscriber makes the store
+        # The store's controller watch, not a subscriber: a subscriber makes the store
         # render a row for every change of every pod, which the 30,000-pod benchmark feels.
-        sim.store.watch("HorizontalPodAutoscaler", self._on_change)
+        ctx.store.watch("HorizontalPodAutoscaler", self._on_change)
         self.refresh()
 
     def refresh(self) -> None:
         """Start the sync loop of each new HPA; stop the loops of deleted ones."""
         present = {
             (o["metadata"].get("namespace", "default"), o["metadata"]["name"])
-            for o in self._sim.list_objects("HorizontalPodAutoscaler", None)
+            for o in self._api.list_objects("HorizontalPodAutoscaler", None)
         }
-        clock = self._sim.clock
+        clock = self._clock
         for key in sorted(present - set(self._timers)):
             # A new HPA is reconciled at once (the informer queues it), then every 15 s.
             self._timers[key] = clock.call_at(clock.now, self._sync, key)
@@ -59,7 +65,7 @@ class HPAController:
     def close(self) -> None:
         """Stop every loop."""
         for handle in self._timers.values():
-            self._sim.clock.cancel(handle)
+            self._clock.cancel(handle)
         self._timers.clear()
 
     def _on_change(self, obj, type_: str) -> None:
@@ -67,9 +73,9 @@ class HPAController:
             self.refresh()
 
     def _sync(self, key: tuple[str, str]) -> None:
-        clock = self._sim.clock
+        clock = self._clock
         self._timers[key] = clock.call_at(clock.now + SYNC_PERIOD_S, self._sync, key)
-        found = self._sim.list_objects("HorizontalPodAutoscaler", key[0])
+        found = self._api.list_objects("HorizontalPodAutoscaler", key[0])
         hpa = next((o for o in found if o["metadata"]["name"] == key[1]), None)
         if hpa is None:
             self.refresh()
@@ -79,7 +85,7 @@ class HPAController:
     # ---- one reconcile, as the real controller's reconcileAutoscaler ------------------
     def reconcile(self, hpa: dict) -> None:
         """Compute, rescale if needed, and write status, conditions and events for one HPA."""
-        sim, now = self._sim, self._sim.now()
+        api, now = self._api, self._clock.now
         meta, spec = hpa["metadata"], hpa["spec"]
         ns, name = meta.get("namespace", "default"), meta["name"]
         key, ref = (ns, name), f"horizontalpodautoscaler/{name}"
@@ -100,7 +106,7 @@ class HPAController:
             }
 
         target = spec["scaleTargetRef"]["name"]
-        found = [d for d in sim.list_objects("Deployment", ns) if d["metadata"]["name"] == target]
+        found = [d for d in api.list_objects("Deployment", ns) if d["metadata"]["name"] == target]
         if not found:
             missing = f'{KINDS["Deployment"].resource} "{target}" not found'
             condition(
@@ -140,7 +146,10 @@ class HPAController:
             util_target, value_target, metric_name = cpu_target(spec)
             try:
                 proposal = replicas_for_cpu(
-                    current, pod_samples(sim, dep, ns, now), util_target, value_target
+                    current,
+                    pod_samples(api, self._plane.metrics, dep, ns, now),
+                    util_target,
+                    value_target,
                 )
             except MetricError as err:
                 what = "utilization" if util_target is not None else "usage"
@@ -188,14 +197,14 @@ class HPAController:
             condition("ScalingLimited", "False" if desired == stable else "True", why, message)
             rescale = desired != current
         if rescale:
-            sim.patch("Deployment", target, {"spec": {"replicas": desired}}, ns)
+            api.patch("Deployment", target, {"spec": {"replicas": desired}}, ns)
             condition(
                 "AbleToScale",
                 "True",
                 "SucceededRescale",
                 f"the HPA controller was able to update the target scale to {desired}",
             )
-            sim.record_event(
+            self._events.record(
                 ref,
                 "Normal",
                 "SuccessfulRescale",
@@ -212,9 +221,9 @@ class HPAController:
         if self._warned.get(key) == message:
             return
         self._warned[key] = message
-        self._sim.record_event(ref, "Warning", reason, message, namespace=key[0])
+        self._events.record(ref, "Warning", reason, message, namespace=key[0])
         if reason == "FailedGetResourceMetric":
-            self._sim.record_event(
+            self._events.record(
                 ref,
                 "Warning",
                 "FailedComputeMetricsReplicas",
@@ -233,6 +242,6 @@ class HPAController:
         ]
         if status != (hpa.get("status") or {}):  # as updateStatusIfNeeded: no write, no change
             meta = hpa["metadata"]
-            self._sim.set_status(
+            self._api.update_status(
                 "HorizontalPodAutoscaler", meta["name"], meta.get("namespace", "default"), status
             )

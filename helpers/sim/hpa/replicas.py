@@ -146,11 +146,13 @@ def cpu_target(spec: dict) -> tuple[int | None, int | None, str]:
     return None, _millicores(target["averageValue"]), "cpu resource"
 
 
-def pod_samples(sim, dep: dict, ns: str, now: float) -> list[PodSample]:
-    """The pods of Deployment ``dep`` as the replica calculator sees them."""
-    metrics = sim.metrics
+def pod_samples(api, metrics, dep: dict, ns: str, now: float) -> list[PodSample]:
+    """The pods of Deployment ``dep`` as the replica calculator sees them.
+
+    ``api`` lists the pods (SimApiServer); ``metrics`` is the resource metrics API.
+    """
     out = []
-    for pod in sim.list_objects("Pod", ns, dep["spec"]["selector"]):
+    for pod in api.list_objects("Pod", ns, dep["spec"]["selector"]):
         name = pod["metadata"]["name"]
         request_m, no_request = 0, None
         for c in pod["spec"]["containers"]:

@@ -1,0 +1,109 @@
+"""How apply (create or update) and patch change stored objects: the API server's write path.
+
+A spec change bumps metadata.generation; labels and annotations are replaced, except the
+annotations the system owns (the Deployment revision); a pod's spec and a workload's
+selector are immutable. A node takes only cordoning and labels here.
+"""
+
+from __future__ import annotations
+
+from helpers.core import manifests
+from helpers.errors import ManifestError, NotFound
+from helpers.sim import admission
+from helpers.sim.topology import set_cordon
+
+SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+
+
+def apply_one(api, doc: dict, namespace: str) -> str:
+    """Create or update one document; returns "kind/name"."""
+    kind = admission.check_kind(doc)
+    meta = doc["metadata"]
+    ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
+    if ns is not None and api.store.find("Namespace", ns, None) is None:
+        raise NotFound(
+            f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
+        )
+    spec = admission.admit(doc)
+    existing = api.store.find(kind, meta["name"], ns)
+    if kind == "Service":
+        api.addresses.service(spec, existing, api.store)
+    if existing is None:
+        body = {
+            "apiVersion": doc["apiVersion"],
+            "kind": kind,
+            "metadata": {**meta, "namespace": ns},
+            "spec": spec,
+        }
+        if kind == "Pod":
+            api.objects.create_pod(body, spec)
+        else:
+            if kind == "Namespace":
+                body["metadata"].pop("namespace", None)
+                body.pop("spec")
+                body["status"] = {"phase": "Active"}
+            obj = api.create_object(body)
+            if kind == "Namespace":
+                obj.status = {"phase": "Active"}
+    else:
+        if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
+            spec["replicas"] = existing.spec.get("replicas", 1)
+        update(api, existing, meta, spec)
+    return f"{kind.lower()}/{meta['name']}"
+
+
+def update(api, obj, meta: dict, spec: dict) -> None:
+    """Update a stored object from an admitted document (apply or patch): spec, labels,
+    annotations; generation moves with the spec. Immutable fields raise ManifestError."""
+    if obj.kind == "Pod" and {
+        k: v for k, v in spec.items() if k not in ("tolerations", "nodeName")
+    } != {k: v for k, v in obj.spec.items() if k not in ("tolerations", "nodeName")}:
+        raise ManifestError(
+            f"pod {obj.name}: spec is immutable (Forbidden: pod updates may not change fields other than image and a few others).",
+            "Delete the pod and apply it again, or manage pods through a Deployment.",
+        )
+    if obj.kind in ("Deployment", "ReplicaSet") and spec.get("selector") != obj.spec.get(
+        "selector"
+    ):
+        raise ManifestError(
+            f"{obj.kind.lower()}/{obj.name}: spec.selector: Invalid value: field is immutable.",
+            "Delete the object and apply it again to change its selector.",
+        )
+    changed = False
+    labels_new = dict(meta.get("labels") or {})
+    if labels_new != obj.labels:
+        obj.meta["labels"] = labels_new
+        changed = True
+        if obj.kind == "Pod":
+            api.replicasets.relabeled(obj)
+    ann = {k: v for k, v in (obj.meta.get("annotations") or {}).items() if k in SYSTEM_ANNOTATIONS}
+    ann.update(meta.get("annotations") or {})
+    if ann != (obj.meta.get("annotations") or {}):
+        obj.meta["annotations"] = ann
+        changed = True
+    if obj.kind != "Pod" and obj.kind != "Namespace" and spec != obj.spec:
+        obj.body["spec"] = obj.spec = spec
+        obj.meta["generation"] = obj.meta.get("generation", 1) + 1
+        changed = True
+    if changed:
+        api.store.changed(obj)
+        if obj.kind == "Service":
+            api.endpoints.resync(obj)
+            api.store.changed(obj)
+
+
+def patch_node(api, node, patch: dict) -> None:
+    """A node patch: cordon (spec.unschedulable) and labels, nothing else."""
+    spec = patch.get("spec") or {}
+    if set(spec) - {"unschedulable"} or set(patch) - {"spec", "metadata"}:
+        raise ManifestError(
+            "Only spec.unschedulable (cordon) and labels of a node can change here."
+        )
+    if "metadata" in patch:
+        node.meta["labels"] = manifests.merge_patch(
+            node.labels, (patch["metadata"] or {}).get("labels") or {}
+        )
+    if "unschedulable" in spec:
+        set_cordon(node, bool(spec["unschedulable"]), api.clock.now)
+    api.store.changed(node)
+    api.objects.scheduler.node_changed(node)
