@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import kube
 from helpers.views.clusterview import ClusterView
+from tests import manifests as objects
+from tests.kube import fakeapi
 from tests.views.conftest import RecordingComm
-
-fakeapi = pytest.importorskip("tests.kube.fakeapi", reason="the kube backend's fake API server")
-objects = pytest.importorskip("tests.kube.objects")
-kube = pytest.importorskip("helpers.kube")
 
 
 @pytest.fixture

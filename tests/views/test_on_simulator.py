@@ -11,10 +11,6 @@ from tests.views.conftest import RecordingComm
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "cluster" / "manifests"
 
-sim = pytest.importorskip("helpers.sim", reason="the simulator (helpers.sim) has not landed")
-if not hasattr(sim, "SimCluster"):
-    pytest.skip("helpers.sim has no SimCluster yet", allow_module_level=True)
-
 
 @pytest.fixture
 def cluster():
