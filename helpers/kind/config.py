@@ -9,9 +9,9 @@ one of these applies, and says which:
 * A cgroup v1 Docker host (older Linux, some WSL2 kernels) gets a KubeletConfiguration
   patch ``failCgroupV1: false``: kubelets of Kubernetes 1.35 and later refuse to start on
   cgroup v1 otherwise (kubernetes.io/docs/concepts/architecture/cgroups/).
-* A node image labelled ``org.orchestra.node.cni=static`` (the offline build, which has no
-  kindnetd) gets ``networking.disableDefaultCNI: true``; its own service writes the CNI
-  config on each node.
+
+The offline node image (``make node-image``) brings its own default CNI manifest, which
+kind applies as it applies kindnetd's, so it needs no change here.
 
 Example:
     >>> path, changes = for_this_host()
@@ -33,7 +33,6 @@ from helpers.core.paths import REPO
 
 KIND_CONFIG = REPO / "cluster" / "kind.yaml"
 NODE_IMAGE_ENV = "LAB_NODE_IMAGE"
-STATIC_CNI_LABEL = "org.orchestra.node.cni"
 
 # Kubernetes 1.35+ (KEP-5573): the kubelet fails to start on cgroup v1 unless told not to.
 CGROUP_V1_PATCH = """\
@@ -71,19 +70,10 @@ def cgroup_version() -> int:
     return 2 if Path("/sys/fs/cgroup/cgroup.controllers").exists() else 1
 
 
-def static_cni(image: str) -> bool:
-    """Whether ``image`` is a node image that brings its own CNI (no kindnetd in it)."""
-    label = _docker(
-        "image", "inspect", "--format", f'{{{{index .Config.Labels "{STATIC_CNI_LABEL}"}}}}', image
-    )
-    return label == "static"
-
-
 def render(
     source: Path = KIND_CONFIG,
     node_image: str | None = None,
     cgroup: int = 2,
-    default_cni: bool = True,
 ) -> tuple[dict, list[str]]:
     """``source`` as a dict with the host's changes, and the changes in words."""
     config = yaml.safe_load(source.read_text())
@@ -95,9 +85,6 @@ def render(
     if cgroup == 1:
         config.setdefault("kubeadmConfigPatches", []).append(CGROUP_V1_PATCH)
         changes.append("cgroup v1 host: kubelets get failCgroupV1: false")
-    if not default_cni:
-        config.setdefault("networking", {})["disableDefaultCNI"] = True
-        changes.append("the node image brings its own CNI: kind's default CNI is off")
     return config, changes
 
 
@@ -128,12 +115,7 @@ def for_this_host(
     ``out_dir`` (default: a temporary folder).
     """
     node_image = os.environ.get(NODE_IMAGE_ENV) or None
-    config, changes = render(
-        source,
-        node_image=node_image,
-        cgroup=cgroup_version(),
-        default_cni=not (node_image and static_cni(node_image)),
-    )
+    config, changes = render(source, node_image=node_image, cgroup=cgroup_version())
     if not changes:
         return source, []
     folder = out_dir or Path(tempfile.mkdtemp(prefix="orchestra-kind-"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from helpers.core.course import COURSE
 from helpers.sim.clock import iso
 from helpers.sim.quantity import cpu_text, memory_text
 from helpers.sim.store import Obj
@@ -20,12 +21,14 @@ from helpers.sim.store import Obj
 if TYPE_CHECKING:
     from helpers.sim.context import Context
 
-# 10 s: the kubelet's node status / lease renewal period (nodeStatusUpdateFrequency).
-HEARTBEAT_S = 10.0
+# The kubelet's heartbeat is its node Lease, renewed every 25 % of nodeLeaseDurationSeconds;
+# the node lifecycle controller judges a node by it. Both come from cluster/kind.yaml, as on
+# the course's kind cluster (classroom knobs: lease 20 s, so every 5 s; grace period 20 s).
+HEARTBEAT_S = COURSE.lease_renew_interval
 # 5 s: how often the node lifecycle controller looks at heartbeats (--node-monitor-period).
 MONITOR_S = 5.0
-# 50 s: --node-monitor-grace-period since Kubernetes v1.32 (40 s before); an option.
-GRACE_S = 50.0
+# --node-monitor-grace-period: the course cluster's (20 s), else Kubernetes' 50 s.
+GRACE_S = COURSE.node_monitor_grace_period
 # 110: the kubelet's default maxPods.
 MAX_PODS = 110
 UNREACHABLE = "node.kubernetes.io/unreachable"

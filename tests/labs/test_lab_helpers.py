@@ -101,9 +101,12 @@ def test_node_loss_with_short_tolerations(deployed):
     timeline = helpers.lab.node_loss_timeline(deployed, "orchestra-worker2", since=t0)
     not_ready = timeline.loc[timeline["reason"] == "NodeNotReady", "after_s"].min()
     evicted = timeline.loc[timeline["reason"] == "TaintManagerEviction", "after_s"].min()
-    assert 40 <= not_ready <= 60  # 40 s (older releases) or 50 s plus a status period
+    # The course cluster's 20 s grace (cluster/kind.yaml) plus up to a 5 s lease period and a
+    # 5 s monitor tick; on the kind cluster from that file: 21.8 s, all Ready after 55.9 s.
+    assert 20 < not_ready <= 30
     assert evicted - not_ready == pytest.approx(30, abs=1)
     assert took >= evicted
+    assert 50 <= took <= 65
 
 
 def test_wait_pods_and_chaos(deployed):

@@ -4,7 +4,7 @@ Each fake is a small Python script put on PATH. It appends its arguments to
 ``<state>/calls.jsonl`` and answers from files in the state directory, so a test sets a
 scenario by writing files: ``clusters`` (one name a line), ``api_down``, ``nodes_never_ready``,
 ``multiarch``, ``docker_down``, ``memory`` (bytes), ``metrics_unavailable``, ``old_kind``,
-``cgroup`` (1 or 2), ``node_cni`` (the node image's CNI label). Output texts are the real tools' (kind
+``cgroup`` (1 or 2). Output texts are the real tools' (kind
 v0.32, kubectl 1.36, Docker CLI), including the error lines the kit maps.
 """
 
@@ -139,8 +139,6 @@ elif TOOL == "docker":
             sys.exit(0)
         memory = int((state / "memory").read_text()) if has("memory") else 8 * 1024 ** 3
         print(json.dumps({{"ServerVersion": "29.1.3", "NCPU": 4, "MemTotal": memory}}))
-    elif args[:2] == ["image", "inspect"]:
-        print((state / "node_cni").read_text().strip() if has("node_cni") else "")
     elif args[:1] == ["save"]:
         if "--platform" in args and has("old_docker"):
             print('unknown flag: --platform', file=sys.stderr)

@@ -222,11 +222,10 @@ def test_a_cgroup_v1_host_with_a_local_node_image_gets_a_generated_config(
 ):
     # Kubernetes 1.35+ kubelets refuse cgroup v1 unless failCgroupV1: false
     # (kubernetes.io/docs/concepts/architecture/cgroups/); a local node image (no digest)
-    # comes from LAB_NODE_IMAGE; the offline image brings its own CNI.
+    # comes from LAB_NODE_IMAGE.
     import yaml
 
     fakes.set("cgroup", "1")
-    fakes.set("node_cni", "static")
     monkeypatch.setenv("LAB_NODE_IMAGE", "orchestra/node:v1.36.1")
     steps: list = []
     _create(fakes, good_proc, free_port, steps)
@@ -237,7 +236,7 @@ def test_a_cgroup_v1_host_with_a_local_node_image_gets_a_generated_config(
         config = yaml.safe_load(f)
     assert {n["image"] for n in config["nodes"]} == {"orchestra/node:v1.36.1"}
     assert any("failCgroupV1: false" in p for p in config["kubeadmConfigPatches"])
-    assert config["networking"]["disableDefaultCNI"] is True
+    assert "disableDefaultCNI" not in config["networking"]  # the offline image brings its own
     assert config["networking"]["apiServerAddress"] == "127.0.0.1"  # the rest is kind.yaml's
     said = " ".join(step for step, _ in steps)
     assert "failCgroupV1: false" in said and "LAB_NODE_IMAGE" in said

@@ -30,12 +30,14 @@ def course(sim):
 def test_stopped_node_goes_unknown_after_the_grace_period_and_is_tainted(sim):
     course(sim)
     on_w1 = [p["name"] for p in pods_of(sim, "model") if p["node"] == W1]
-    sim.sleep(10 - sim.now() % 10)  # at a heartbeat
+    sim.sleep(5 - sim.now() % 5)  # at a Lease renewal
     stopped = sim.now()
     sim.stop_node(W1)
     sim.wait(lambda c: node_row(c, W1)["ready"] == "Unknown", 120, "the node to be Unknown")
-    # 50 s grace (v1.32+), noticed on the node controller's 5 s tick
-    assert 50 <= sim.now() - stopped <= 55
+    # The course cluster's 20 s grace period (cluster/kind.yaml; Kubernetes' default is 50 s),
+    # noticed on the node controller's 5 s tick once strictly past it. Measured on the kind
+    # cluster made from the same file: NodeNotReady 18-22 s after `docker stop`.
+    assert 20 < sim.now() - stopped <= 25
     assert set(node_row(sim, W1)["taints"]) == {
         "node.kubernetes.io/unreachable:NoSchedule",
         "node.kubernetes.io/unreachable:NoExecute",
