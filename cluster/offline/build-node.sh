@@ -205,7 +205,7 @@ build_rootfs() {
     ln -sfn /usr/lib/cni "$ROOTFS_NODE/opt/cni/bin"
     # systemd: boot to multi-user with containerd and the kubelet; no units that need hardware.
     systemctl --root="$ROOTFS_NODE" set-default multi-user.target
-    systemctl --root="$ROOTFS_NODE" enable containerd.service kubelet.service
+    systemctl --root="$ROOTFS_NODE" enable containerd.service kubelet.service orchestra-cni.service
     systemctl --root="$ROOTFS_NODE" mask "${MASKED_UNITS[@]}"
     # Each node makes its own machine ID at start (the entrypoint); an empty file, not none,
     # keeps systemd from treating the first boot as a fresh install.

@@ -75,7 +75,9 @@ def layer_bytes(adds: list[tuple[str, str]], links: list[tuple[str, str]]) -> by
 
 def blob(tar: tarfile.TarFile, data: bytes, media_type: str) -> dict:
     digest = hashlib.sha256(data).hexdigest()
-    tar.addfile(_info(f"blobs/sha256/{digest}", tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
+    tar.addfile(
+        _info(f"blobs/sha256/{digest}", tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data)
+    )
     return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data)}
 
 
@@ -94,13 +96,17 @@ def write_image(args: argparse.Namespace) -> None:
             "WorkingDir": "/",
         },
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
-        "history": [{"created_by": "cluster/offline/mkimage.py", "created": "1970-01-01T00:00:00Z"}],
+        "history": [
+            {"created_by": "cluster/offline/mkimage.py", "created": "1970-01-01T00:00:00Z"}
+        ],
         "created": "1970-01-01T00:00:00Z",
     }
     with tarfile.open(args.out, "w", format=tarfile.PAX_FORMAT) as tar:
         layer_desc = blob(tar, layer, "application/vnd.oci.image.layer.v1.tar")
         config_desc = blob(
-            tar, json.dumps(config, sort_keys=True).encode(), "application/vnd.oci.image.config.v1+json"
+            tar,
+            json.dumps(config, sort_keys=True).encode(),
+            "application/vnd.oci.image.config.v1+json",
         )
         manifest = {
             "schemaVersion": 2,
@@ -109,7 +115,9 @@ def write_image(args: argparse.Namespace) -> None:
             "layers": [layer_desc],
         }
         manifest_desc = blob(
-            tar, json.dumps(manifest, sort_keys=True).encode(), "application/vnd.oci.image.manifest.v1+json"
+            tar,
+            json.dumps(manifest, sort_keys=True).encode(),
+            "application/vnd.oci.image.manifest.v1+json",
         )
         manifest_desc["platform"] = {"architecture": args.arch, "os": "linux"}
         # ctr names the image after io.containerd.image.name; other tools read ref.name.
@@ -117,7 +125,11 @@ def write_image(args: argparse.Namespace) -> None:
             "io.containerd.image.name": args.name,
             "org.opencontainers.image.ref.name": args.name.rsplit(":", 1)[-1],
         }
-        index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [manifest_desc]}
+        index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [manifest_desc],
+        }
         for name, data in (
             ("oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode()),
             ("index.json", json.dumps(index, sort_keys=True).encode()),
@@ -127,9 +139,13 @@ def write_image(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", required=True, help="full reference, e.g. registry.k8s.io/pause:3.10.2")
+    parser.add_argument(
+        "--name", required=True, help="full reference, e.g. registry.k8s.io/pause:3.10.2"
+    )
     parser.add_argument("--out", required=True)
-    parser.add_argument("--add", action="append", default=[], help="SRC:DEST, a file into the layer")
+    parser.add_argument(
+        "--add", action="append", default=[], help="SRC:DEST, a file into the layer"
+    )
     parser.add_argument("--link", action="append", default=[], help="DEST:TARGET, a symlink")
     parser.add_argument("--env", action="append", default=[])
     parser.add_argument("--entrypoint", nargs="*")
