@@ -137,7 +137,8 @@ def write_image(args: argparse.Namespace) -> None:
             tar.addfile(_info(name, tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (also what tests call write_image with)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--name", required=True, help="full reference, e.g. registry.k8s.io/pause:3.10.2"
@@ -152,7 +153,11 @@ def main() -> None:
     parser.add_argument("--cmd", nargs="*")
     parser.add_argument("--user")
     parser.add_argument("--arch", default="amd64")
-    write_image(parser.parse_args())
+    return parser
+
+
+def main() -> None:
+    write_image(build_parser().parse_args())
 
 
 if __name__ == "__main__":
