@@ -226,13 +226,19 @@ build_docker_image() {
     fi
     log "$NODE_IMAGE: docker import of $ROOTFS_NODE"
     local start=$SECONDS
-    tar -C "$ROOTFS_NODE" --numeric-owner -c . | docker import \
-        --change 'ENV container=docker' \
-        --change 'ENTRYPOINT ["/usr/local/bin/orchestra-entrypoint", "/sbin/init"]' \
-        --change 'STOPSIGNAL SIGRTMIN+3' \
-        --change "LABEL org.orchestra.offline.key=$OFFLINE_HASH" \
-        --change "LABEL org.orchestra.kubernetes.version=$V_KUBERNETES" \
-        - "$NODE_IMAGE" >/dev/null
+    local rootfs_ref="orchestra/node-rootfs:$OFFLINE_HASH"
+    tar -C "$ROOTFS_NODE" --numeric-owner -c . | docker import - "$rootfs_ref" >/dev/null
+    # The image's metadata in a build with no layers of its own (docker import cannot set a
+    # STOPSIGNAL; systemd halts cleanly on SIGRTMIN+3, e.g. when the node-loss lab stops a
+    # node). The legacy builder needs nothing but the local image.
+    DOCKER_BUILDKIT=0 docker build -q -t "$NODE_IMAGE" - >/dev/null 2>"$LOGS/docker-build.log" <<EOF
+FROM $rootfs_ref
+ENV container=docker
+ENTRYPOINT ["/usr/local/bin/orchestra-entrypoint", "/sbin/init"]
+STOPSIGNAL SIGRTMIN+3
+LABEL org.orchestra.offline.key="$OFFLINE_HASH" org.orchestra.kubernetes.version="$V_KUBERNETES"
+EOF
+    docker rmi "$rootfs_ref" >/dev/null
     printf '%s\t%s\t%s\n' docker-import "$((SECONDS - start))" "$(date -u +%FT%TZ)" >>"$TIMINGS"
     log "$NODE_IMAGE: imported in $((SECONDS - start)) s, $(docker image inspect "$NODE_IMAGE" --format '{{.Size}}' | numfmt --to=iec) "
 }
