@@ -39,28 +39,35 @@ install_wrapper() {
 bundle=""
 command=""
 args=("\$@")
+process=""
 for ((i = 0; i < \${#args[@]}; i++)); do
     case "\${args[i]}" in
         --bundle | -b) bundle="\${args[i + 1]}" ;;
         --bundle=*) bundle="\${args[i]#--bundle=}" ;;
-        create | run) [[ -z \$command ]] && command="\${args[i]}" ;;
+        --process | -p) process="\${args[i + 1]}" ;;
+        --process=*) process="\${args[i]#--process=}" ;;
+        create | run | exec) [[ -z \$command ]] && command="\${args[i]}" ;;
     esac
 done
-if [[ -n \$command ]]; then
-    config="\${bundle:-.}/config.json"
-    if [[ -f \$config ]] && grep -q CAP_SYS_RESOURCE "\$config"; then
-        python3 - "\$config" <<'PY'
+# create/run: the bundle's config.json (capabilities under "process");
+# exec (docker exec): the process.json it is given (capabilities at the top).
+case "\$command" in
+    create | run) spec="\${bundle:-.}/config.json" ;;
+    exec) spec="\$process" ;;
+    *) spec="" ;;
+esac
+if [[ -n \$spec && -f \$spec ]] && grep -q CAP_SYS_RESOURCE "\$spec"; then
+    python3 - "\$spec" <<'PY'
 import json, sys
 path = sys.argv[1]
 with open(path) as handle:
     spec = json.load(handle)
-caps = spec.get("process", {}).get("capabilities", {})
+caps = spec.get("process", spec).get("capabilities") or {}
 for key, values in caps.items():
     caps[key] = [value for value in values if value != "CAP_SYS_RESOURCE"]
 with open(path, "w") as handle:
     json.dump(spec, handle)
 PY
-    fi
 fi
 exec $real_runc "\$@"
 EOF
