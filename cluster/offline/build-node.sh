@@ -74,17 +74,22 @@ build_pause() {
     "$BIN_OUT/pause" --version
 }
 
-# libs_of ROOTFS BINARY...: "SRC:DEST" for the binaries and every shared library they load,
-# resolved inside ROOTFS (its own ldd), for an image that runs Debian's dynamic binaries.
+# libs_of ROOTFS BINARY...: what an image needs to run Debian's dynamic BINARYs: lines
+# "add SRC:DEST" for each file (the binaries, their libraries, the loader) at its real path,
+# and "link PATH:REAL" where the name the loader looks for differs. Paths are resolved with
+# the rootfs's own ldd. The image gets bookworm's merged /usr (/lib -> usr/lib, ...).
 libs_of() {
-    local rootfs="$1" bin lib
+    local rootfs="$1" path real norm
     shift
-    for bin in "$@"; do
-        echo "$rootfs$(readlink -f "$rootfs$bin" | sed "s|^$rootfs||"):$bin"
-        chroot "$rootfs" ldd "$bin" | awk '/=> \// {print $3} /^\s*\/lib/ {print $1}' |
-            while read -r lib; do
-                echo "$rootfs$(chroot "$rootfs" readlink -f "$lib"):$lib"
-            done
+    for path in "$@"; do
+        echo "$path"
+        chroot "$rootfs" ldd "$path" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}'
+    done | sort -u | while read -r path; do
+        real="$(chroot "$rootfs" readlink -f "$path")"
+        echo "add $rootfs$real:$real"
+        norm="$path"
+        case "$path" in /lib/* | /lib64/* | /bin/* | /sbin/*) norm="/usr$path" ;; esac
+        if [[ $norm != "$real" ]]; then echo "link $norm:$real"; fi
     done | sort -u
 }
 
@@ -109,13 +114,12 @@ build_images() {
     # kube-proxy programs the node through iptables and conntrack: Debian's, with their libraries
     # and the iptables extensions (loaded at run time). `iptables` is the nft backend, as on
     # the node itself, so kube-proxy's rules and the CNI plugins' rules live in one place.
-    local adds=() line xt
-    while read -r line; do adds+=(--add "$line"); done < <(
-        libs_of "$ROOTFS_BASE" /usr/sbin/xtables-nft-multi /usr/sbin/conntrack
-    )
-    xt="/usr/lib/$(chroot "$ROOTFS_BASE" dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/xtables"
-    for line in "$ROOTFS_BASE$xt"/*.so; do adds+=(--add "$line:$xt/$(basename "$line")"); done
-    local links=() name
+    local adds=() links=() kind spec xt name
+    while read -r kind spec; do
+        if [[ $kind == add ]]; then adds+=(--add "$spec"); else links+=(--link "$spec"); fi
+    done < <(libs_of "$ROOTFS_BASE" /usr/sbin/xtables-nft-multi /usr/sbin/conntrack)
+    for xt in "$ROOTFS_BASE"/usr/lib/*/xtables/*.so; do adds+=(--add "$xt:${xt#"$ROOTFS_BASE"}"); done
+    for name in lib lib64 bin sbin; do links+=(--link "/$name:usr/$name"); done
     for name in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
         links+=(--link "/usr/sbin/$name:xtables-nft-multi")
     done
