@@ -222,10 +222,11 @@ build_rootfs() {
 
 # The Docker image: skipped when Docker already has it from this very cache key.
 build_docker_image() {
-    local have
+    local have label
+    label="$OFFLINE_HASH-$(cat "$STAMPS/node-rootfs")"
     have="$(docker image inspect "$NODE_IMAGE" --format '{{index .Config.Labels "org.orchestra.offline.key"}}' 2>/dev/null || true)"
-    if [[ $have == "$OFFLINE_HASH" && ${OFFLINE_FORCE:-} != all && ${OFFLINE_FORCE:-} != docker ]]; then
-        log "$NODE_IMAGE: present in Docker (key $OFFLINE_HASH)"
+    if [[ $have == "$label" && ${OFFLINE_FORCE:-} != all && ${OFFLINE_FORCE:-} != docker ]]; then
+        log "$NODE_IMAGE: present in Docker (label $label)"
         return
     fi
     log "$NODE_IMAGE: docker import of $ROOTFS_NODE"
@@ -240,7 +241,7 @@ FROM $rootfs_ref
 ENV container=docker
 ENTRYPOINT ["/usr/local/bin/orchestra-entrypoint", "/sbin/init"]
 STOPSIGNAL SIGRTMIN+3
-LABEL org.orchestra.offline.key="$OFFLINE_HASH" org.orchestra.kubernetes.version="$V_KUBERNETES"
+LABEL org.orchestra.offline.key="$label" org.orchestra.kubernetes.version="$V_KUBERNETES"
 EOF
     docker rmi "$rootfs_ref" >/dev/null
     printf '%s\t%s\t%s\n' docker-import "$((SECONDS - start))" "$(date -u +%FT%TZ)" >>"$TIMINGS"
@@ -253,7 +254,13 @@ main() {
     need_free_gb 10 "$OFFLINE_CACHE"
     for part in "${parts[@]}"; do
         case "$part" in
-            base | pause | images | rootfs) step "node-$part" "build_$part" ;;
+            base) step node-base build_base ;;
+            pause) STEP_INPUTS="$OFFLINE_DIR/pause" step node-pause build_pause ;;
+            # Our files and scripts are inputs: an edit rebuilds the images and the rootfs.
+            images) STEP_INPUTS="$OFFLINE_DIR/mkimage.py $OFFLINE_DIR/build-node.sh $STAMPS/node-pause" \
+                step node-images build_images ;;
+            rootfs) STEP_INPUTS="$OFFLINE_DIR/node $OFFLINE_DIR/build-node.sh $STAMPS/node-images" \
+                step node-rootfs build_rootfs ;;
             docker)
                 docker info >/dev/null 2>&1 || die "Docker is not reachable: start it (CI: bash .ci/kind-host.sh)"
                 build_docker_image

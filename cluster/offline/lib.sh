@@ -62,13 +62,24 @@ die() {
     exit 1
 }
 
+# fingerprint PATH...: one hash of the files under PATHs (names and contents).
+fingerprint() {
+    find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+}
+
 # step NAME CMD...: run CMD once per cache (a stamp marks success), with its output in
 # $LOGS/NAME.log, a progress line before and the elapsed time after (kept in timings.tsv).
+# STEP_INPUTS (paths) are fingerprinted into the stamp: editing one runs the step again.
 # OFFLINE_FORCE=NAME (or "all") runs it again.
 step() {
-    local name="$1" start rc
+    local name="$1" start rc inputs=""
     shift
-    if [[ -f $STAMPS/$name && ${OFFLINE_FORCE:-} != all && ${OFFLINE_FORCE:-} != "$name" ]]; then
+    if [[ -n ${STEP_INPUTS:-} ]]; then
+        # shellcheck disable=SC2086 # a list of paths
+        inputs="$(fingerprint $STEP_INPUTS)"
+    fi
+    if [[ -f $STAMPS/$name && "$(cat "$STAMPS/$name")" == "$inputs" &&
+        ${OFFLINE_FORCE:-} != all && ${OFFLINE_FORCE:-} != "$name" ]]; then
         log "$name: cached"
         return 0
     fi
@@ -85,7 +96,7 @@ step() {
         exit "$rc"
     fi
     printf '%s\t%s\t%s\n' "$name" "$((SECONDS - start))" "$(date -u +%FT%TZ)" >>"$TIMINGS"
-    touch "$STAMPS/$name"
+    echo "$inputs" >"$STAMPS/$name"
     log "$name: done in $((SECONDS - start)) s"
 }
 
