@@ -181,9 +181,14 @@ EOF
     done
     for archive in "$IMAGES_OUT"/*.tar; do
         "$BIN_OUT/ctr" --address "$tmp/containerd.sock" -n k8s.io images import \
-            --snapshotter overlayfs --platform "linux/$ARCH" "$archive"
+            --snapshotter overlayfs --platform "linux/$ARCH" --local --discard-unpacked-layers "$archive"
     done
-    "$BIN_OUT/ctr" --address "$tmp/containerd.sock" -n k8s.io images ls -q
+    # The layers are unpacked into snapshots: their tar blobs would double the image's size.
+    # Removing a throwaway tag with --sync runs the garbage collector now, which drops them.
+    local ctr=("$BIN_OUT/ctr" --address "$tmp/containerd.sock" -n k8s.io)
+    "${ctr[@]}" images tag "registry.k8s.io/pause:$V_PAUSE" orchestra.local/gc:now >/dev/null
+    "${ctr[@]}" images rm --sync orchestra.local/gc:now >/dev/null
+    "${ctr[@]}" images ls -q
     kill "$pid"
     wait "$pid" || true
     # Mounts left by an interrupted unpack would ride along into the image.
