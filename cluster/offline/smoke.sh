@@ -45,7 +45,7 @@ main() {
         die "a kind cluster '$CLUSTER' exists already: kind delete cluster --name $CLUSTER (or CLUSTER=other)"
     fi
     mkdir -p "$OUT"
-    LAB_NODE_IMAGE="$NODE_IMAGE" python3 "$OFFLINE_DIR/kindconfig.py" --no-default-cni --out "$CONFIG"
+    LAB_NODE_IMAGE="$NODE_IMAGE" python3 "$OFFLINE_DIR/kindconfig.py" --out "$CONFIG"
     sed -i "s/^name: .*/name: $CLUSTER/" "$CONFIG"
     trap cleanup EXIT
 
@@ -76,13 +76,31 @@ main() {
     [[ "$(k logs smoke)" == smoke-ok ]] || die "the pod's log is not smoke-ok"
 
     log "a NodePort Service on 127.0.0.1:30080, served by a pod on the other worker"
-    k create deployment web --image="$BUSYBOX_IMAGE" --replicas=1 -- \
-        busybox httpd -f -p 8080 -h /etc
-    k patch deployment web --type=merge -p '{"spec":{"template":{"spec":{
-        "nodeSelector":{"kubernetes.io/hostname":"'"$CLUSTER"'-worker2"},
-        "containers":[{"name":"busybox","imagePullPolicy":"Never"}]}}}}'
-    k expose deployment web --type=NodePort --port=8080 --name=web
-    k patch service web --type=json -p '[{"op":"replace","path":"/spec/ports/0/nodePort","value":30080}]'
+    k apply -f - <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: $CLUSTER-worker2}
+      containers:
+        - name: web
+          image: $BUSYBOX_IMAGE
+          imagePullPolicy: Never
+          command: [busybox, httpd, -f, -p, "8080", -h, /etc]
+          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 8080, nodePort: 30080}]
+EOF
     k rollout status deployment/web --timeout=120s
     # kube-proxy programs the rule a moment after the endpoint appears: retry for 30 s.
     local body="" deadline=$((SECONDS + 30))
