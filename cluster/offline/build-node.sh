@@ -114,11 +114,13 @@ build_images() {
     # kube-proxy programs the node through iptables and conntrack: Debian's, with their libraries
     # and the iptables extensions (loaded at run time). `iptables` is the nft backend, as on
     # the node itself, so kube-proxy's rules and the CNI plugins' rules live in one place.
-    local adds=() links=() kind spec xt name
+    local adds=() links=() kind spec xt name xts=()
+    # The extensions (statistic, comment, ...) are loaded at run time and have libraries of
+    # their own (libm for statistic): they are resolved like the binaries.
+    for xt in "$ROOTFS_BASE"/usr/lib/*/xtables/*.so; do xts+=("${xt#"$ROOTFS_BASE"}"); done
     while read -r kind spec; do
         if [[ $kind == add ]]; then adds+=(--add "$spec"); else links+=(--link "$spec"); fi
-    done < <(libs_of "$ROOTFS_BASE" /usr/sbin/xtables-nft-multi /usr/sbin/conntrack)
-    for xt in "$ROOTFS_BASE"/usr/lib/*/xtables/*.so; do adds+=(--add "$xt:${xt#"$ROOTFS_BASE"}"); done
+    done < <(libs_of "$ROOTFS_BASE" /usr/sbin/xtables-nft-multi /usr/sbin/conntrack "${xts[@]}")
     for name in lib lib64 bin sbin; do links+=(--link "/$name:usr/$name"); done
     for name in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
         links+=(--link "/usr/sbin/$name:xtables-nft-multi")
