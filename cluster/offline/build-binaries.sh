@@ -104,7 +104,7 @@ build_helm() { go_install helm "helm.sh/helm/${V_HELM%%.*}/cmd/helm@$V_HELM"; }
 main() {
     local parts=("$@") part
     ((${#parts[@]})) || parts=(kubernetes etcd containerd coredns local-path-provisioner metrics-server kind helm)
-    need_free_gb 10 "$OFFLINE_CACHE"
+    need_free_gb 16 "$OFFLINE_CACHE"
     log "cache $OFFLINE_CACHE (Kubernetes $V_KUBERNETES, $(go env GOVERSION))"
     for part in "${parts[@]}"; do
         step "bin-$part" "build_${part//-/_}"

@@ -261,7 +261,7 @@ EOF
 main() {
     local parts=("$@") part
     ((${#parts[@]})) || parts=(base pause images rootfs docker)
-    need_free_gb 10 "$OFFLINE_CACHE"
+    need_free_gb 16 "$OFFLINE_CACHE"
     for part in "${parts[@]}"; do
         case "$part" in
             base) step node-base build_base ;;
