@@ -99,7 +99,14 @@ build_metrics_server() {
     go_install metrics-server "sigs.k8s.io/metrics-server/cmd/metrics-server@$V_METRICS_SERVER"
 }
 build_kind() { go_install kind "sigs.k8s.io/kind@$V_KIND"; }
-build_helm() { go_install helm "helm.sh/helm/${V_HELM%%.*}/cmd/helm@$V_HELM"; }
+build_helm() {
+    local major="${V_HELM%%.*}"
+    # helm's version is stamped at release time; `go install` alone says only "v3.22".
+    GOBIN="$BIN_OUT" go install -p "$OFFLINE_JOBS" -trimpath \
+        -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$V_HELM" \
+        "helm.sh/helm/$major/cmd/helm@$V_HELM"
+    "$BIN_OUT/helm" version --short
+}
 
 main() {
     local parts=("$@") part

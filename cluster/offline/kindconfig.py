@@ -7,11 +7,13 @@ Three changes, each only when asked for or needed:
   a local build.
 * On a cgroup v1 Docker host, a KubeletConfiguration patch with ``failCgroupV1: false``:
   kubelets of Kubernetes 1.35 and later refuse cgroup v1 otherwise.
-* ``--no-default-cni``: ``networking.disableDefaultCNI``. The offline node image has no
-  kindnetd; its own orchestra-cni service writes a static ptp/host-local/portmap config
+* ``--no-default-cni``: ``networking.disableDefaultCNI``, for a node image with no CNI at
+  all. The offline node image does not need it: its kindnetd-free "default CNI"
+  (/kind/manifests/default-cni.yaml, applied by kind) only lets the nodes read Nodes, and
+  the orchestra-cni service on every node writes a static ptp/host-local/portmap config
   and the routes between the nodes' pod CIDRs.
 
-    python3 cluster/offline/kindconfig.py --out cluster/offline/out/kind.yaml --no-default-cni
+    LAB_NODE_IMAGE=orchestra/node:v1.36.1 python3 cluster/offline/kindconfig.py --out out.yaml
     python3 cluster/offline/kindconfig.py --cgroup-version      # prints 1 or 2
 """
 
