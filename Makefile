@@ -16,6 +16,7 @@ STRICT ?= 0
 UPGRADE ?= 0
 
 .PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean
+.PHONY: node-image offline-tools offline-smoke
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
@@ -29,6 +30,9 @@ help:
 	@echo "make labs            rebuild the notebooks from labs/src and refill their outputs (LAB=05: one lab)"
 	@echo "make lock            refresh the hash-locked requirements*.txt from the *.in files (UPGRADE=1: newest versions)"
 	@echo "make clean           remove .venv, caches and test artifacts"
+	@echo "make node-image      build kind's node image and tools offline, from Go modules and Debian (cluster/offline)"
+	@echo "make offline-tools   build the pinned kind, kubectl and helm offline into ./bin"
+	@echo "make offline-smoke   create a cluster from the offline node image, check it, delete it"
 
 # The student venv, remade when the student lock or the package metadata change. pip itself
 # is brought to one pinned, hash-checked release first (tools/pip.txt): the pip a Python
@@ -134,3 +138,14 @@ lock: $(UV)
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The offline builder (cluster/offline/README.md): no container registry or release download,
+# only the Go module proxy and Debian's packages. Cached in ~/.cache/orchestra-offline/<key>.
+node-image:
+	bash cluster/offline/build.sh node-image
+
+offline-tools:
+	bash cluster/offline/build.sh tools $(CURDIR)/bin
+
+offline-smoke:
+	bash cluster/offline/smoke.sh
