@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of the offline node image: create the 3-node cluster from cluster/kind.yaml
-# (node image $LAB_NODE_IMAGE, the cgroup v1 patch when the Docker host needs it, no
-# default CNI), wait for it on conditions, run a pod from an image inside the node image,
+# (node image $LAB_NODE_IMAGE, the cgroup v1 patch when the Docker host needs it), wait for it on conditions, run a pod from an image inside the node image,
 # reach a NodePort on 127.0.0.1:30080 from the host, and delete the cluster.
 #
 #   bash cluster/offline/smoke.sh              # make node-image first
@@ -21,6 +20,8 @@ KUBECTL="${KUBECTL:-$BIN_OUT/kubectl}"
 BUSYBOX_IMAGE="docker.io/orchestra/busybox:stable"
 # 300 s: three nodes boot systemd, kubeadm init and two joins on two shared cores.
 TIMEOUT="${SMOKE_TIMEOUT:-300s}"
+# The kit's Python writes the kind config (helpers.kind.config), as `make cluster` does.
+PYTHON="${PYTHON:-$REPO_DIR/.venv/bin/python}"
 
 k() { "$KUBECTL" --context "kind-$CLUSTER" "$@"; }
 
@@ -45,7 +46,7 @@ main() {
         die "a kind cluster '$CLUSTER' exists already: kind delete cluster --name $CLUSTER (or CLUSTER=other)"
     fi
     mkdir -p "$OUT"
-    LAB_NODE_IMAGE="$NODE_IMAGE" python3 "$OFFLINE_DIR/kindconfig.py" --out "$CONFIG"
+    LAB_NODE_IMAGE="$NODE_IMAGE" "$PYTHON" -m helpers.kind config --out "$CONFIG"
     sed -i "s/^name: .*/name: $CLUSTER/" "$CONFIG"
     trap cleanup EXIT
 

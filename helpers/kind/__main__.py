@@ -1,9 +1,14 @@
-"""``python -m helpers.kind create|delete|status|tools`` and ``... images build --load``."""
+"""``python -m helpers.kind create|delete|status|tools``, ``... images build --load`` and
+``... config [--out PATH]`` (the kind config for this host, see helpers.kind.config)."""
 
 import sys
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["config"]:
+        from helpers.kind.config import main as config_main
+
+        return config_main(argv[1:])
     if argv[:1] == ["images"]:
         from helpers.kind.imagecli import main as images_main
 

@@ -122,3 +122,25 @@ def for_this_host(
     path = folder / "kind.yaml"
     path.write_text(dump(config, source))
     return path, changes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.kind config [--out PATH]``: the config, the changes on stderr."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.kind config")
+    parser.add_argument("--out", type=Path, help="write here (default: standard output)")
+    args = parser.parse_args(argv)
+    config, changes = render(
+        node_image=os.environ.get(NODE_IMAGE_ENV) or None, cgroup=cgroup_version()
+    )
+    for change in changes:
+        print(f"kind config for this host: {change}", file=sys.stderr)
+    text = dump(config)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers.kind import config as kind_config
+
 REPO = Path(__file__).resolve().parents[2]
 OFFLINE = REPO / "cluster" / "offline"
 
@@ -27,45 +29,43 @@ def _load(name: str):
     return module
 
 
-kindconfig = _load("kindconfig")
-
-
 def test_node_image_override_replaces_every_image_and_keeps_the_rest():
-    config = kindconfig.generate(node_image="orchestra/node:v1.36.1", cgroup=2)
+    config, changes = kind_config.render(node_image="orchestra/node:v1.36.1", cgroup=2)
     assert {n["image"] for n in config["nodes"]} == {"orchestra/node:v1.36.1"}
     original = yaml.safe_load((REPO / "cluster" / "kind.yaml").read_text())
     assert len(config["nodes"]) == len(original["nodes"]) == 3
     assert config["nodes"][0]["extraPortMappings"] == original["nodes"][0]["extraPortMappings"]
     assert config["kubeadmConfigPatches"] == original["kubeadmConfigPatches"]
     assert "disableDefaultCNI" not in config["networking"]
+    assert changes == ["node image orchestra/node:v1.36.1 (LAB_NODE_IMAGE)"]
 
 
 def test_without_override_the_pinned_digest_stays():
-    config = kindconfig.generate(cgroup=2)
+    config, changes = kind_config.render(cgroup=2)
     assert all("@sha256:" in n["image"] for n in config["nodes"])
+    assert changes == []
 
 
 def test_cgroup_v1_adds_fail_cgroup_v1_false_and_v2_does_not():
     def patches(cgroup):
-        return [
-            yaml.safe_load(p) for p in kindconfig.generate(cgroup=cgroup)["kubeadmConfigPatches"]
-        ]
+        config, _ = kind_config.render(cgroup=cgroup)
+        return [yaml.safe_load(p) for p in config["kubeadmConfigPatches"]]
 
     assert {"kind": "KubeletConfiguration", "failCgroupV1": False} in patches(1)
     assert not any("failCgroupV1" in p for p in patches(2))
 
 
-def test_no_default_cni_and_the_api_stays_on_loopback(tmp_path):
+def test_the_config_command_writes_a_loopback_only_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_NODE_IMAGE", "x/node:1")
     out = tmp_path / "kind.yaml"
-    kindconfig.main(
-        ["--out", str(out), "--node-image", "x/node:1", "--cgroup", "1", "--no-default-cni"]
-    )
+    assert kind_config.main(["--out", str(out)]) == 0
     config = yaml.safe_load(out.read_text())
-    assert config["networking"] == {"apiServerAddress": "127.0.0.1", "disableDefaultCNI": True}
+    assert config["networking"] == {"apiServerAddress": "127.0.0.1"}
+    assert {n["image"] for n in config["nodes"]} == {"x/node:1"}
 
 
 def test_cgroup_version_is_1_or_2():
-    assert kindconfig.cgroup_version() in (1, 2)
+    assert kind_config.cgroup_version() in (1, 2)
 
 
 def test_offline_versions_are_pinned_and_match_kubectl():
