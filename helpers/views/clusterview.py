@@ -21,6 +21,7 @@ import traitlets
 
 from helpers.errors import LabError
 from helpers.views.statichtml import render_html
+from helpers.views.timeline import MAX_BYTES, Timeline
 from helpers.views.viewmodel import ViewModel
 
 HERE = Path(__file__).parent
@@ -41,11 +42,16 @@ class ClusterView(anywidget.AnyWidget):
         background: flush from a background thread (default); False leaves it to ``flush()``.
         replace: stop older live views of the same cluster (a re-run cell replaces its
             view); False keeps them all live.
+        record: keep every change with its cluster time, for the replay slider and
+            ``at(t)`` (False: only the present).
+        max_recording_bytes: the bound on the recording (older history is thinned, then
+            dropped, past it).
 
     Example:
         >>> view = helpers.ClusterView(cluster)
         >>> view                                  # the last line of a cell shows it
         >>> cluster.scale("model", 5)             # the chips appear as the pods do
+        >>> view.at(12.0)["pods"]                 # the picture at cluster time 12 s
         >>> view.stop()                           # stop following; the last picture stays
     """
 
@@ -61,6 +67,8 @@ class ClusterView(anywidget.AnyWidget):
         interval: float = DEFAULT_INTERVAL_S,
         background: bool = True,
         replace: bool = True,
+        record: bool = True,
+        max_recording_bytes: int = MAX_BYTES,
         **kwargs,
     ):
         if not (callable(getattr(cluster, "subscribe", None)) and hasattr(cluster, "snapshot")):
@@ -88,7 +96,7 @@ class ClusterView(anywidget.AnyWidget):
         # Subscribe before the snapshot so no change falls between the two (one seen twice
         # is harmless: applying a row again changes nothing).
         self._unsubscribe = cluster.subscribe(self._on_change)
-        self._model = ViewModel(cluster.snapshot())
+        self._model = ViewModel(cluster.snapshot(), record=record, max_bytes=max_recording_bytes)
         self.state = self._model.full()
         self.on_msg(self._on_front_end)
         if replace:
@@ -108,6 +116,9 @@ class ClusterView(anywidget.AnyWidget):
     # ---- kernel side ------------------------------------------------------------------
     def _on_change(self, change: dict[str, Any]) -> None:
         # Called on the backend's thread for every change: keep it to an append.
+        if change.get("time") is None:
+            # Stamped now, so the recording places it at its moment, not at the flush.
+            change = {**change, "time": self.cluster.now()}
         with self._pending_lock:
             self._pending.append(change)
         self._wake.set()
@@ -147,6 +158,16 @@ class ClusterView(anywidget.AnyWidget):
         self.resync_requests += kind == "resync"
         if kind == "resync" or (kind == "hello" and content.get("seq") != self._model.seq):
             self.resync()
+        if kind in ("hello", "resync", "timeline"):
+            self.send_timeline()
+
+    def send_timeline(self) -> None:
+        """Send the whole recording (a view that renders, or lost track, asks for it)."""
+        with self._send_lock:
+            if self._model.timeline is not None:
+                self.send(
+                    {"type": "timeline", "seq": self._model.seq, **self._model.timeline.full()}
+                )
 
     def resync(self) -> None:
         """Send the whole state again (a view that missed a patch asks for this)."""
@@ -195,6 +216,27 @@ class ClusterView(anywidget.AnyWidget):
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    # ---- replay -----------------------------------------------------------------------
+    @property
+    def timeline(self) -> Timeline | None:
+        """The recording of every change this view drew (None when ``record=False``)."""
+        return self._model.timeline
+
+    def at(self, t: float) -> dict[str, Any]:
+        """The view state at cluster time ``t``, from the recording (what replay shows).
+
+        Example:
+            >>> spike = run.results.sort_values("latency_ms").iloc[-1]["t"]
+            >>> view.at(spike)["pods"]          # the pods at the slowest request
+        """
+        if self._model.timeline is None:
+            raise LabError(
+                "This ClusterView was made with record=False, so it keeps no history.",
+                "Make it with helpers.ClusterView(cluster) to replay and to call at(t).",
+            )
+        self.flush()  # changes still waiting for the coalescing window count too
+        return self._model.timeline.at(t)
 
     # ---- static picture ---------------------------------------------------------------
     def to_html(self) -> str:
