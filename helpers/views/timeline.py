@@ -71,10 +71,22 @@ def _apply(state: dict[str, Any], op: tuple) -> None:
 
 
 def _wire(op: tuple, dt: int) -> list:
-    _, code, key, fields = op
+    t, code, key, fields = op
     if code == tc.EVENT:
-        return [dt, code, *fields]
+        # The event's own time, in tenths, relative to the operation's (mostly 0).
+        return [dt, code, fields[0] - t // 100, *fields[1:]]
     return [dt, code, key] if fields is None else [dt, code, key, *fields]
+
+
+def _unwire(t: int, wire: list) -> tuple:
+    if wire[1] == tc.EVENT:
+        return (t, tc.EVENT, 0, (wire[2] + t // 100, *wire[3:]))
+    return (t, wire[1], wire[2], tuple(wire[3:]) or None)
+
+
+def _op_size(dt: int, fields: tuple | None) -> int:
+    # repr counts a space after each comma: a slight overestimate, cheaper than json.dumps.
+    return len(repr(fields)) + len(str(dt)) + 8
 
 
 class Timeline:
@@ -125,7 +137,7 @@ class Timeline:
             op = (t_ms, code, key_id, fields)
             _apply(self._cur, op)
             self._ops.append(op)
-            self._bytes += tc.json_size(_wire(op, t_ms - self._last_t)) + 1
+            self._bytes += _op_size(t_ms - self._last_t, fields)
             self._last_t = self._end_t = t_ms
             if self.size > self.max_bytes - SLACK:
                 self.compact()
@@ -249,8 +261,13 @@ class Timeline:
                 if new is old or new == old:
                     continue
                 out.append((end, code + 1, key, None) if new is _GONE else (end, code, key, new))
-            # Keep the notable events (markers) and the last ones (the list at ``end``).
-            head = [f for f in events[:-EVENTS_SHOWN] if strings[f[3]] in NOTABLE_REASONS]
+            # Keep the notable events (markers; a repeated one once per window) and the
+            # last ones (the list at ``end``).
+            head, seen = [], set()
+            for f in events[:-EVENTS_SHOWN]:
+                if strings[f[3]] in NOTABLE_REASONS and (f[2], f[3]) not in seen:
+                    seen.add((f[2], f[3]))
+                    head.append(f)
             out.extend((end, tc.EVENT, 0, f) for f in [*head, *events[-EVENTS_SHOWN:]])
         return out
 
@@ -345,10 +362,7 @@ class Timeline:
             t, ops = data["t0"], []
             for wire in data["o"]:
                 t += wire[0]
-                if wire[1] == tc.EVENT:
-                    ops.append((t, tc.EVENT, 0, tuple(wire[2:])))
-                else:
-                    ops.append((t, wire[1], wire[2], tuple(wire[3:]) or None))
+                ops.append(_unwire(t, wire))
             timeline._ops = ops
             timeline._end_t = data["t1"]
             timeline._rebuild(bump=False)

@@ -96,7 +96,7 @@ def test_the_newest_state_is_the_live_one(recorded):
 def test_export_round_trips_and_increments_add_up_to_the_whole(recorded):
     view, seen = recorded
     data = view.timeline.export()
-    assert abs(json_size(data) - view.timeline.size) < 100
+    assert json_size(data) <= view.timeline.size <= json_size(data) * 1.15  # a cheap estimate
     copy = Timeline.from_export(data)
     for t in [*seen, 3.0, 6.3, 99.0]:
         assert copy.at(t) == view.at(t)
@@ -131,7 +131,8 @@ def churn(cluster: FakeCluster, view: ClusterView, seconds: int, rng: random.Ran
             row = cluster.pods_[key]
             cluster.set_pod(row["name"], ready=not row["ready"], restarts=row["restarts"] + 1)
         cluster.set_node("worker-1", cpu_requested=rng.randint(0, 40) / 10)
-        cluster.add_event("Unhealthy", f"pod/{row['name']}", f"Readiness probe failed {second}")
+        probe = "Readiness probe failed: HTTP probe failed with statuscode: 503"
+        cluster.add_event("Unhealthy", f"pod/{row['name']}", probe, "Warning")
         view.flush()
 
 
