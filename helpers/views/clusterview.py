@@ -21,10 +21,13 @@ import traitlets
 
 from helpers.errors import LabError
 from helpers.views.statichtml import render_html
+from helpers.views.staticreplay import replay_html
 from helpers.views.timeline import MAX_BYTES, Timeline
 from helpers.views.viewmodel import ViewModel
 
 HERE = Path(__file__).parent
+ESM_FILES = ("clusterdraw.js", "clusterview.js")
+CSS_FILES = ("clusterview.css", "clusterreplay.css")
 
 # 100 ms: changes closer together than this reach the browser as one message; faster than
 # a person reads, slow enough that a burst of changes costs one message, not thousands.
@@ -55,8 +58,9 @@ class ClusterView(anywidget.AnyWidget):
         >>> view.stop()                           # stop following; the last picture stays
     """
 
-    _esm = HERE / "clusterview.js"
-    _css = HERE / "clusterview.css"
+    # One module: the drawing and replay code a saved page shares, then the widget's own.
+    _esm = "\n".join((HERE / f).read_text(encoding="utf-8") for f in ESM_FILES)
+    _css = "\n".join((HERE / f).read_text(encoding="utf-8") for f in CSS_FILES)
     state = traitlets.Dict().tag(sync=True)
     # Names this widget's model in the front end, where every view of it shares one state.
     _uid = traitlets.Unicode().tag(sync=True)
@@ -240,9 +244,14 @@ class ClusterView(anywidget.AnyWidget):
 
     # ---- static picture ---------------------------------------------------------------
     def to_html(self) -> str:
-        """The current picture as self-contained HTML (no script, no network)."""
+        """The current picture as self-contained HTML (no network), with the recording and
+        a small script that replays it where scripts run (nbviewer; GitHub shows the picture).
+        """
         with self._send_lock:
-            return render_html(self._model.state)
+            html = render_html(self._model.state)
+            if self._model.timeline is not None:
+                html += replay_html(self._model.timeline)
+            return html
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)

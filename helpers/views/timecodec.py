@@ -15,6 +15,7 @@ from typing import Any
 
 from helpers.views.viewstate import (
     FAILED_STATES,
+    OTHER_COLORS,
     STATE_LABELS,
     VERSION_COLORS,
     pod_view,
@@ -175,16 +176,17 @@ def renumber(code: int, f: tuple | list, old: list[str], new: Strings) -> tuple:
     return tuple(out)
 
 
-def derivations(versions: set[str]) -> dict[str, Any]:
-    """What a browser needs to derive chips as viewstate does: labels, colours, the legend.
+def derivations() -> dict[str, Any]:
+    """What a browser needs to derive chips as viewstate does: labels, failed states, colours.
 
     Example:
-        >>> derivations({"v2"})["colors"]["v2"]
+        >>> derivations()["colors"]["v2"]
         '#54a24b'
     """
     return {
         "labels": STATE_LABELS,
         "failed": sorted(FAILED_STATES),
-        "known": list(VERSION_COLORS),
-        "colors": {v: version_color(v) for v in sorted(versions)},
+        "colors": VERSION_COLORS,
+        # Other versions: OTHER_COLORS[crc32(version) % 6], as version_color computes it.
+        "others": list(OTHER_COLORS),
     }

@@ -302,7 +302,7 @@ class Timeline:
 
     # ---- export ---------------------------------------------------------------------------
     def _export(self) -> dict[str, Any]:
-        strings, versions = self._s.list, set()
+        strings = self._s.list
         base = {"e": [list(f) for f in self._base["e"]]}
         for short in tc.SHORT.values():
             base[short] = [[k, *f] for k, f in self._base[short].items()]
@@ -310,10 +310,6 @@ class Timeline:
         for op in self._ops:
             ops.append(_wire(op, op[0] - prev))
             prev = op[0]
-        for code, index in ((tc.POD, 3), (tc.DEP, 0)):
-            rows = [*self._base[tc.SHORT[tc.SECTION_OF[code]]].values()]
-            rows += [op[3] for op in self._ops if op[1] == code]
-            versions.update(strings[f[index]] for f in rows)
         return {
             "v": 1,
             "h": self.header,
@@ -323,7 +319,7 @@ class Timeline:
             "s": list(strings),
             "b": base,
             "o": ops,
-            "x": tc.derivations(versions),
+            "x": tc.derivations(),
         }
 
     def export(self, max_bytes: int | None = None) -> dict[str, Any]:
