@@ -479,7 +479,7 @@ function createReplayBar(slot, rec, show, live) {
   const track = h("div", "cv-track");
   const slider = h("input", "cv-slider");
   slider.type = "range";
-  slider.step = "100";
+  slider.step = "any";
   slider.setAttribute("aria-label", "cluster time");
   const marks = h("div", "cv-marks");
   track.append(marks, slider);
@@ -492,6 +492,7 @@ function createReplayBar(slot, rec, show, live) {
   bar.append(play, track, speed, now, clock);
   slot.replaceChildren(bar);
   let following = true, playing = false, want = null, frame = null, last = 0, marked = -1;
+  let cursor = 0; // the replayed instant (ms): the slider's value is only its picture
   const stats = { frames: 0, ms: 0 };
 
   function range() { return [rec().t0, Math.max(rec().t1, rec().t0 + 100)]; }
@@ -526,8 +527,9 @@ function createReplayBar(slot, rec, show, live) {
     const [lo, hi] = range();
     slider.min = String(lo);
     slider.max = String(hi);
-    if (following) slider.value = String(hi);
-    clock.textContent = following ? (live ? "live" : fmt(hi)) : fmt(Number(slider.value));
+    if (following) cursor = hi;
+    slider.value = String(cursor);
+    clock.textContent = following && live ? "live" : fmt(cursor);
     bar.classList.toggle("cv-following", following);
     play.textContent = playing ? "❚❚ pause" : "▶ play";
     bar.dataset.playing = playing ? "1" : "0";
@@ -547,8 +549,8 @@ function createReplayBar(slot, rec, show, live) {
 
   function seek(tms) {
     following = false;
-    slider.value = String(tms);
-    want = Number(slider.value);
+    const [lo, hi] = range();
+    cursor = want = Math.min(Math.max(tms, lo), hi);
     if (frame === null) frame = requestAnimationFrame(render);
   }
 
@@ -557,9 +559,8 @@ function createReplayBar(slot, rec, show, live) {
     const [, hi] = range();
     const dt = last ? Math.min(ts - last, 250) : 0;
     last = ts;
-    const t = Math.min(Number(slider.value) + dt * Number(speed.value), hi);
-    slider.value = String(t);
-    want = t;
+    const t = Math.min(cursor + dt * Number(speed.value), hi);
+    cursor = want = t;
     render();
     if (t >= hi) { pause(); if (live) goLive(); return; }
     requestAnimationFrame(tick);
@@ -574,10 +575,14 @@ function createReplayBar(slot, rec, show, live) {
     sync();
   }
 
-  slider.addEventListener("input", () => { pause(); seek(Number(slider.value)); });
+  slider.addEventListener("input", () => {
+    const t = Number(slider.value); // read before sync() moves a following thumb
+    playing = false;
+    seek(t);
+  });
   play.addEventListener("click", () => {
     if (playing) { pause(); return; }
-    if (following || Number(slider.value) >= range()[1]) seek(range()[0]);
+    if (following || cursor >= range()[1]) seek(range()[0]);
     following = false;
     playing = true;
     last = 0;

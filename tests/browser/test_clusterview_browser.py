@@ -2,7 +2,8 @@
 
 Runs a notebook that shows ClusterView, checks that the node boxes and pod chips render,
 scales the Deployment up and waits for the new chips (sent as patch messages), then saves
-test-artifacts/clusterview.png. Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
+test-artifacts/clusterview.png. After a rollout it drags the replay slider back into it,
+checks the earlier picture and plays it forward (test-artifacts/clusterview-replay.png). Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACT = ROOT / "test-artifacts" / "clusterview.png"
+REPLAY_ARTIFACT = ARTIFACT.with_name("clusterview-replay.png")
 TIMEOUT_MS = 60_000
 
 FAKE_SETUP = f"""\
@@ -58,6 +60,13 @@ cluster.add_pod(pod_row("model-8f1e2-v2new", node=None, version="v2", status="Pe
 SIM_V2 = """\
 cluster.set_image("model", "orchestra/model:v2")
 cluster.sleep(6)
+"""
+# Printed after the third cell: the kernel's own record of that instant, which the replay
+# slider must draw again once the rollout is over.
+MID = """
+mid = cluster.now()
+chips = sorted(f"{p['version']}:{p['state']}" for p in view.at(mid)["pods"].values())
+print(f"mid-rollout at {mid:.3f} s:", " ".join(chips))
 """
 # The fourth cell sends a patch out of sequence: the view must ask for the full state
 # ("resync") and then show what the cluster became meanwhile.
@@ -115,7 +124,7 @@ def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
     nb.cells = [
         nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
         nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
-        nbformat.v4.new_code_cell(v2),
+        nbformat.v4.new_code_cell(v2 + MID),
         nbformat.v4.new_code_cell(after_gap),
         nbformat.v4.new_code_cell('view.stop()\nprint(f"resync requests: {view.resync_requests}")'),
         nbformat.v4.new_code_cell(FIGURE),
@@ -212,6 +221,64 @@ def run_cell(page, index: int) -> None:
         raise AssertionError(f"cell {index} failed:\n{error.first.inner_text()}")
 
 
+def chips(widget) -> list[str]:
+    """Every chip on screen as "version:state", sorted (as the kernel prints them)."""
+    return sorted(
+        widget.locator(".cv-pod").evaluate_all(
+            "els => els.map(e => e.dataset.version + ':' + e.dataset.state)"
+        )
+    )
+
+
+def seek(slider, t: float) -> None:
+    """Put the slider at cluster time ``t`` exactly, as a drag that ends there would."""
+    slider.evaluate(
+        "(el, t) => { el.value = String(t); el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        round(t * 1000),
+    )
+
+
+def replay_the_rollout(page, widget, mid: float, mid_chips: list[str]) -> None:
+    """Drag back into the rollout, check the earlier picture, play it forward, go live."""
+    from playwright.sync_api import expect
+
+    bar = widget.locator(".cv-replay")
+    slider = bar.locator(".cv-slider")
+    expect(bar.locator(".cv-mark").first).to_be_attached()  # events on the slider
+    assert "ScalingReplicaSet" in bar.locator(".cv-mark").evaluate_all(
+        "els => els.map(e => e.title).join(' ')"
+    )
+    end = float(widget.get_attribute("data-time"))
+    # A real drag with the mouse, from the thumb at the right end to a third of the way.
+    widget.locator(".cv-header").scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 4, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 3, y, steps=8)
+    page.mouse.up()
+    expect(widget.locator(".cv-replaying")).to_have_text("replay")
+    assert float(widget.get_attribute("data-time")) < end
+    # Then exactly to the instant the kernel printed mid-rollout: the same chips again.
+    seek(slider, mid)
+    expect(widget).to_have_attribute("data-time", f"{mid:.1f}")
+    assert chips(widget) == sorted(mid_chips)
+    assert any(c.startswith("v1:") and c != "v1:Terminating" for c in mid_chips)
+    assert mid_chips.count("v2:Ready") < 5  # fewer finished v2 pods than at the end
+    widget.screenshot(path=str(REPLAY_ARTIFACT))
+    # Play at 10x from there: the clock moves on and the picture with it.
+    bar.locator(".cv-speed").select_option("10")
+    frames = int(bar.get_attribute("data-frames"))
+    bar.locator(".cv-play").click()
+    page.wait_for_timeout(700)
+    assert float(widget.get_attribute("data-time")) > mid
+    assert int(bar.get_attribute("data-frames")) > frames + 5  # drawn frame by frame
+    # Live rejoins the present: the finished rollout.
+    bar.locator(".cv-live").click()
+    expect(widget.locator(".cv-replaying")).to_have_count(0)
+    expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(5)
+
+
 def test_clusterview_renders_and_follows_a_scale_up(lab):
     from playwright.sync_api import expect, sync_playwright
 
@@ -248,6 +315,9 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             ARTIFACT.parent.mkdir(exist_ok=True)
             widget.screenshot(path=str(ARTIFACT))
 
+            out2 = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+            expect(out2).to_contain_text("mid-rollout at", timeout=TIMEOUT_MS)
+            mid_t, mid_chips = out2.inner_text().split("mid-rollout at ")[1].split(" s:")
             run_cell(page, 3)
             if (lab["home"] / "mode").read_text() == "sim":
                 done = widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")
@@ -255,6 +325,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
                 # Old pods may still be Terminating (grace period) when the rollout is done.
                 old = widget.locator(".cv-pod[data-version='v1']:not(.cv-s-Terminating)")
                 expect(old).to_have_count(0)
+                replay_the_rollout(page, widget, float(mid_t), mid_chips.split())
             else:
                 expect(widget.locator(".cv-pod[data-version='v2']")).to_have_count(0)
             run_cell(page, 4)
