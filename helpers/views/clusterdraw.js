@@ -28,6 +28,7 @@ function drawPod(chip, p) {
   chip.className = "cv-pod cv-s-" + p.state + (p.failed ? " cv-failed" : "") +
     (p.endpoint ? " cv-endpoint" : "");
   chip.dataset.pod = p.key;
+  chip.cvName = p.name;
   chip.dataset.state = p.state;
   chip.dataset.version = p.version;
   chip.style.setProperty("--v", p.color);
@@ -42,27 +43,43 @@ function drawPod(chip, p) {
   }
 }
 
-function resource(label, res) {
+function resource(label) {
   const row = h("div", "cv-res");
   const bar = h("div", "cv-bar");
-  const fill = h("div", "cv-bar-fill" + (res.over ? " cv-over" : ""));
-  fill.style.width = (res.frac * 100).toFixed(1) + "%";
+  const fill = h("div", "cv-bar-fill");
+  const text = h("span", "cv-res-text");
   bar.append(fill);
-  row.append(h("span", "", label), bar, h("span", "cv-res-text", res.text));
-  return row;
+  row.append(h("span", "", label), bar, text);
+  return { row, fill, text };
 }
 
+function setResource(r, res) {
+  const cls = "cv-bar-fill" + (res.over ? " cv-over" : "");
+  if (r.fill.className !== cls) r.fill.className = cls;
+  const width = (res.frac * 100).toFixed(1) + "%";
+  if (r.fill.style.width !== width) r.fill.style.width = width;
+  if (r.text.textContent !== res.text) r.text.textContent = res.text;
+}
+
+// A node box, made once and then updated in place (replay redraws many nodes a frame).
 function drawNode(box, n) {
   box.className = `cv-node cv-n-${n.ready}` + (n.cordoned ? " cv-cordoned" : "");
   box.dataset.node = n.name;
-  const head = h("div", "cv-node-head");
-  head.append(h("span", "cv-node-name", n.name), h("span", "cv-role", n.role),
-    h("span", `cv-pill cv-pill-${n.ready}`, n.ready));
-  if (n.cordoned) head.append(h("span", "cv-pill cv-pill-cordoned", "cordoned"));
-  // Keep the pods container (and its chips) across redraws of the node's own lines.
-  const pods = box.querySelector(":scope > .cv-pods") || h("div", "cv-pods");
-  box.replaceChildren(head, resource("CPU", n.cpu), resource("MEM", n.memory), pods);
-  return pods;
+  let r = box.cvParts;
+  if (!r) {
+    const head = h("div", "cv-node-head");
+    r = box.cvParts = { head, pill: h("span"), cordon: h("span", "cv-pill cv-pill-cordoned",
+      "cordoned"), cpu: resource("CPU"), mem: resource("MEM"), pods: h("div", "cv-pods") };
+    head.append(h("span", "cv-node-name", n.name), h("span", "cv-role", n.role), r.pill);
+    box.replaceChildren(head, r.cpu.row, r.mem.row, r.pods);
+  }
+  r.pill.className = `cv-pill cv-pill-${n.ready}`;
+  r.pill.textContent = n.ready;
+  if (n.cordoned && !r.cordon.parentNode) r.head.append(r.cordon);
+  if (!n.cordoned && r.cordon.parentNode) r.cordon.remove();
+  setResource(r.cpu, n.cpu);
+  setResource(r.mem, n.memory);
+  return r.pods;
 }
 
 function drawDeployment(d) {
@@ -158,14 +175,13 @@ function createView(root, getState) {
     const box = entry ? entry.pods : lanePods;
     if (chip.parentNode === box) {
       const prev = chip.previousElementSibling, next = chip.nextElementSibling;
-      const ok = (!prev || prev.dataset.pod.split("/")[1] < p.name) &&
-        (!next || next.dataset.pod.split("/")[1] > p.name);
+      const ok = (!prev || prev.cvName < p.name) && (!next || next.cvName > p.name);
       if (ok) return; // already in place: no DOM move
     }
     // Chips stay sorted by pod name inside their node, as in the static picture.
     let before = null;
     for (const other of box.children) {
-      if (other !== chip && other.dataset.pod.split("/")[1] > p.name) { before = other; break; }
+      if (other !== chip && other.cvName > p.name) { before = other; break; }
     }
     box.insertBefore(chip, before);
   }

@@ -347,3 +347,76 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
+
+
+FPS_ARTIFACT = ROOT / "test-artifacts" / "replay-fps.json"
+
+
+def test_a_saved_picture_replays_without_jupyter_and_keeps_up_at_1000_pods(chromium, tmp_path):
+    """What nbviewer shows: the saved HTML alone (file://, no server, no network) turns into
+    the replay; at 100 nodes and 1,000 pods it plays frame by frame (figures kept in
+    test-artifacts/replay-fps.json)."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from helpers.views.clusterview import ClusterView
+    from tests.views.conftest import RecordingComm
+    from tests.views.fakecluster import FakeCluster
+    from tests.views.rollout import rolling_update
+
+    cluster = FakeCluster(workers=99, replicas=1000)
+    view = ClusterView(cluster, background=False)
+    view.comm = RecordingComm()
+    rolling_update(cluster, view.flush, batch=50)
+    view.stop()
+    mid = 12.0  # the fifth batch: v2 pods creating beside Ready v1 pods
+    want = sorted(f"{p['version']}:{p['state']}" for p in view.at(mid)["pods"].values())
+    page_file = tmp_path / "saved.html"
+    page_file.write_text(f"<!doctype html><meta charset=utf-8><body>{view.to_html()}</body>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("http*://**", lambda route: route.abort())  # nothing from a network
+            page.goto(page_file.as_uri(), timeout=TIMEOUT_MS)
+            widget = page.locator(".cv-root")
+            expect(widget.locator(".cv-replay")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-pod")).to_have_count(1000)
+            expect(widget.locator(".cv-stopped")).to_have_text("stopped following")
+            seek(widget.locator(".cv-slider"), mid)
+            expect(widget).to_have_attribute("data-time", f"{mid:.1f}")
+            assert chips(widget) == want
+            figures = {}
+            for speed in ("1", "10"):
+                widget.locator(".cv-speed").select_option(speed)
+                figures[f"{speed}x"] = page.evaluate(PLAY_FOR_2_S)
+            FPS_ARTIFACT.parent.mkdir(exist_ok=True)
+            FPS_ARTIFACT.write_text(json.dumps(figures, indent=2))
+            assert errors == []
+            # A floor, not the 30 fps goal: a loaded CI machine paints in software.
+            assert (
+                figures["1x"]["fps"] >= 10 and figures["10x"]["end"] > 10 * figures["1x"]["end"] / 2
+            )
+        finally:
+            browser.close()
+
+
+# Play from the start for 2 s of wall time; frames drawn per second and script time each.
+PLAY_FOR_2_S = """async () => {
+  const bar = document.querySelector('.cv-replay');
+  const slider = bar.querySelector('.cv-slider');
+  slider.value = slider.min;
+  slider.dispatchEvent(new Event('input', {bubbles: true}));
+  await new Promise((r) => requestAnimationFrame(r));
+  const f0 = +bar.dataset.frames, ms0 = +bar.dataset.renderMs, t0 = performance.now();
+  bar.querySelector('.cv-play').click();
+  await new Promise((r) => setTimeout(r, 2000));
+  const frames = +bar.dataset.frames - f0, wall = performance.now() - t0;
+  bar.querySelector('.cv-play').click();
+  return {fps: Math.round(frames / wall * 10000) / 10,
+          script_ms_per_frame: Math.round((+bar.dataset.renderMs - ms0) / frames * 100) / 100,
+          end: +document.querySelector('.cv-root').dataset.time};
+}"""
