@@ -44,6 +44,9 @@ NOTABLE_REASONS = frozenset(
         "ProgressDeadlineExceeded",
     }
 )
+# Thinned history keeps this many events of each notable reason per keyframe interval: a
+# marker's tooltip lists 8, and 1,000 "Killing" events in 10 s tell no more than 8 do.
+MARKS_PER_REASON = 8
 # Bytes the running estimate may miss (a new version's colour, the end time's digits).
 SLACK = 512
 _GONE = object()
@@ -119,8 +122,10 @@ class Timeline:
                 self._base[tc.SHORT[section]][self._s.id(key)] = tc.encode(code, view, self._s)
         self._base["e"] = [tc.encode(tc.EVENT, e, self._s) for e in state["events"]]
         self._ops: list[tuple] = []
-        self._sent = (0, 0, 0)  # (epoch, ops, strings) already handed to take()
         self._rebuild(bump=False)
+        # (epoch, ops, strings) a browser already holds: the first picture's strings come
+        # with the whole recording ("timeline" message), never in a patch.
+        self._sent = (0, 0, len(self._s.list))
 
     # ---- recording ----------------------------------------------------------------------
     def record(self, t: float, section: str, key: str, view: dict[str, Any] | None) -> None:
@@ -220,11 +225,18 @@ class Timeline:
         with self._lock:
             target = int(self.max_bytes * COMPACT_TO) if target is None else target
             self.compactions += 1
-            if len(self._ops) > 1:
-                grid = self._ops[len(self._ops) // 2][0] // self.keyframe_ms * self.keyframe_ms
+            # Thin the older half of the time span, then three quarters, then all but the
+            # newest keyframe interval, until the recording fits.
+            for share in (0.5, 0.75, 1.0):
+                if self.size <= target or len(self._ops) < 2:
+                    break
+                first, last = self._base_t, self._ops[-1][0]
+                until = min(first + (last - first) * share, last - self.keyframe_ms)
+                grid = int(until) // self.keyframe_ms * self.keyframe_ms
                 cut = bisect.bisect_right([op[0] for op in self._ops], grid)
-                self._ops[:cut] = self._thin(self._ops[:cut])
-                self._rebuild()
+                if cut:
+                    self._ops[:cut] = self._thin(self._ops[:cut])
+                    self._rebuild()
             if self.size > target:
                 excess, folded = self.size - target, 0
                 i, last = 0, self._base_t
@@ -261,12 +273,16 @@ class Timeline:
                 if new is old or new == old:
                     continue
                 out.append((end, code + 1, key, None) if new is _GONE else (end, code, key, new))
-            # Keep the notable events (markers; a repeated one once per window) and the
-            # last ones (the list at ``end``).
-            head, seen = [], set()
+            # Keep the notable events (markers: a few of each reason, each object once) and
+            # the last ones (the list at ``end``).
+            head, seen, per_reason = [], set(), {}
             for f in events[:-EVENTS_SHOWN]:
-                if strings[f[3]] in NOTABLE_REASONS and (f[2], f[3]) not in seen:
-                    seen.add((f[2], f[3]))
+                reason = f[3]
+                if strings[reason] not in NOTABLE_REASONS or (f[2], reason) in seen:
+                    continue
+                if per_reason.get(reason, 0) < MARKS_PER_REASON:
+                    seen.add((f[2], reason))
+                    per_reason[reason] = per_reason.get(reason, 0) + 1
                     head.append(f)
             out.extend((end, tc.EVENT, 0, f) for f in [*head, *events[-EVENTS_SHOWN:]])
         return out

@@ -61,7 +61,7 @@ def test_a_long_recording_is_compacted_to_fit_the_page():
     packed = re.search(r'class="cv-rec">([^<]*)<', tail).group(1)
     assert len(packed) <= 20_000
     saved = Timeline.from_export(embedded(tail))
-    assert saved.start > view.timeline.start  # the oldest history made way
+    assert len(saved) < len(view.timeline)  # older history thinned to fit
     now = cluster.time
     assert {k: saved.at(now)[k] for k in PICTURE} == {k: view.at(now)[k] for k in PICTURE}
     view.stop()
