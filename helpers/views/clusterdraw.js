@@ -486,8 +486,9 @@ const MARK_BINS = 240; // markers closer than 1/240 of the slider share one tick
 function fmt(tms) { return (tms / 1000).toFixed(1) + " s"; }
 
 // rec(): the Recording; show(tms): draw that instant; live(): rejoin the present (null on
-// a saved page, where the end of the recording is the present). Returns {refresh}.
-function createReplayBar(slot, rec, show, live) {
+// a saved page, where the end of the recording is the present); told(tms or null): where
+// the slider came to rest (null: live). Returns {refresh, seek, goLive, ...}.
+function createReplayBar(slot, rec, show, live, told) {
   const bar = h("div", "cv-replay");
   const play = h("button", "cv-play", "▶ play");
   play.type = "button";
@@ -582,13 +583,19 @@ function createReplayBar(slot, rec, show, live) {
     requestAnimationFrame(tick);
   }
 
-  function pause() { playing = false; last = 0; sync(); }
+  function pause() {
+    playing = false;
+    last = 0;
+    sync();
+    if (told) told(following ? null : cursor);
+  }
 
   function goLive() {
     playing = false;
     following = true;
     if (live) live(); else show(range()[1]);
     sync();
+    if (told) told(null);
   }
 
   slider.addEventListener("input", () => {
@@ -596,6 +603,7 @@ function createReplayBar(slot, rec, show, live) {
     playing = false;
     seek(t);
   });
+  slider.addEventListener("change", () => { if (told) told(cursor); }); // the drag ended
   play.addEventListener("click", () => {
     if (playing) { pause(); return; }
     if (following || cursor >= range()[1]) seek(range()[0]);
@@ -610,6 +618,7 @@ function createReplayBar(slot, rec, show, live) {
   return {
     refresh: sync,
     seek,
+    goLive,
     following: () => following,
     stats,
   };

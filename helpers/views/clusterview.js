@@ -31,6 +31,10 @@ function makeStore(model) {
     for (const view of store.views) view.full();
   };
   const onMsg = (msg) => {
+    if (msg && msg.type === "seek") { // view.replay(t) in the kernel
+      for (const view of store.views) view.seek(msg.t);
+      return;
+    }
     if (msg && msg.type === "timeline") {
       store.rec = new Recording(msg);
       for (const view of store.views) view.recording();
@@ -93,14 +97,33 @@ function render({ model, el }) {
     view.full();
   }
 
+  const told = (tms) => model.send({ type: "cursor", t: tms === null ? null : tms / 1000 });
+  // Figures tagged by helpers.plots.link_replay(fig, view): hovering them moves our slider.
+  const linked = new WeakSet();
+  const scan = setInterval(() => {
+    for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+      const meta = gd.layout && gd.layout.meta;
+      if (linked.has(gd) || !meta || meta.clusterview !== model.get("_uid") || !gd.on) continue;
+      linked.add(gd);
+      gd.on("plotly_hover", (ev) => {
+        const x = ev && ev.points && ev.points[0] && ev.points[0].x;
+        if (bar && typeof x === "number") bar.seek(x * 1000);
+      });
+    }
+  }, 1000);
+
   const handle = {
+    seek(t) {
+      if (!bar) return;
+      if (t === null) bar.goLive(); else bar.seek(t * 1000);
+    },
     full() { if (!player) view.full(); },
     patch(msg) {
       if (!player) view.patch(msg);
       if (bar) bar.refresh();
     },
     recording() {
-      if (!bar) bar = createReplayBar(view.bar, () => store.rec, show, live);
+      if (!bar) bar = createReplayBar(view.bar, () => store.rec, show, live, told);
       else if (player) show(player.t); else bar.refresh();
     },
   };
@@ -108,6 +131,7 @@ function render({ model, el }) {
   view.full();
   if (store.rec) handle.recording();
   return () => {
+    clearInterval(scan);
     store.views.delete(handle);
     if (own) own.dispose();
   };

@@ -90,6 +90,7 @@ class ClusterView(anywidget.AnyWidget):
         self.interval = float(interval)
         self.messages_sent = 0
         self.resync_requests = 0  # views that saw a gap in the patches and asked again
+        self.replay_time: float | None = None  # the slider's cluster time (None: live)
         self._display_id: str | None = None
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
@@ -164,6 +165,10 @@ class ClusterView(anywidget.AnyWidget):
             self.resync()
         if kind in ("hello", "resync", "timeline"):
             self.send_timeline()
+        if kind == "cursor":
+            # Where a student left the replay slider (None: live), for plots.mark_time.
+            t = content.get("t")
+            self.replay_time = None if t is None else float(t)
 
     def send_timeline(self) -> None:
         """Send the whole recording (a view that renders, or lost track, asks for it)."""
@@ -241,6 +246,15 @@ class ClusterView(anywidget.AnyWidget):
             )
         self.flush()  # changes still waiting for the coalescing window count too
         return self._model.timeline.at(t)
+
+    def replay(self, t: float | None) -> None:
+        """Move every shown view's replay slider to cluster time ``t`` (None: back to live).
+
+        Example:
+            >>> view.replay(run.results.sort_values("latency_ms")["t"].iloc[-1])
+        """
+        self.send({"type": "seek", "t": None if t is None else float(t)})
+        self.replay_time = None if t is None else float(t)
 
     # ---- static picture ---------------------------------------------------------------
     def to_html(self) -> str:

@@ -76,10 +76,13 @@ SIM_AFTER_GAP = GAP + "cluster.wait_rollout('model')\n"
 # A figure in the last cell: JupyterLab must draw it with the plotly.js it ships (offline).
 FIGURE = """\
 import pandas as pd
-results = pd.DataFrame({"t": [0.1, 0.6, 1.2, 1.7], "latency_ms": [5.0, 6.0, 7.0, 5.5],
+# Requests at the start and the end of what the view recorded (its cluster times).
+t0, t1 = view.timeline.start, view.timeline.end
+results = pd.DataFrame({"t": [t0 + 0.1, t0 + 0.6, t1 - 1.2, t1 - 0.7], "latency_ms": [5.0, 6.0, 7.0, 5.5],
     "ok": [True, False, True, True], "status": [200, 502, 200, 200],
     "version": ["v1", None, "v2", "v2"], "pod": ["a", None, "b", "b"]})
-helpers.plots.traffic_timeline(results, cluster.events())
+fig = helpers.plots.traffic_timeline(results, cluster.events())
+helpers.plots.link_replay(fig, view)   # hovering the figure moves the view's slider
 """
 SIM_SETUP = f"""\
 import helpers
@@ -279,6 +282,21 @@ def replay_the_rollout(page, widget, mid: float, mid_chips: list[str]) -> None:
     expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(5)
 
 
+def hover_moves_the_slider(page, widget) -> None:
+    """The mouse over the linked traffic figure replays the cluster at that time."""
+    from playwright.sync_api import expect
+
+    end = float(widget.get_attribute("data-time"))
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(5)
+    first_bar = cell.locator(".trace.bars .point path").first  # requests at the start
+    first_bar.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the view looks for linked figures once a second
+    box = first_bar.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    expect(widget.locator(".cv-replaying")).to_have_text("replay")
+    assert float(widget.get_attribute("data-time")) < end - 5
+
+
 def test_clusterview_renders_and_follows_a_scale_up(lab):
     from playwright.sync_api import expect, sync_playwright
 
@@ -337,6 +355,8 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             run_cell(page, 5)
             plot = page.locator(".jp-Notebook .jp-Cell").nth(5).locator(".main-svg")
             expect(plot.first).to_be_visible(timeout=TIMEOUT_MS)
+            if (lab["home"] / "mode").read_text() == "sim":
+                hover_moves_the_slider(page, widget)
         except Exception:
             # What the page showed when it failed: the first thing to look at in CI.
             if page is not None:
