@@ -6,6 +6,10 @@ one ``cluster.sleep`` pays almost nothing), coalesced for ``interval`` seconds b
 background thread, and sent as one small patch message. The full state travels only for
 the first render, a resync and ``stop()``. A text/html rendering travels with the widget,
 so a saved notebook still shows the last picture on GitHub or nbviewer.
+
+Every change is also recorded with its cluster time (timeline.py), each patch carrying
+the new part of the recording, so the widget's slider can replay what happened; the
+saved picture carries the recording and replays it where scripts run (nbviewer).
 """
 
 from __future__ import annotations

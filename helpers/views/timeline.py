@@ -6,11 +6,12 @@ each a tuple of numbers (timecodec.py) stamped with the cluster time in millisec
 ``at(t)`` rebuilds the view state at any instant from the nearest in-memory keyframe (one
 every ``keyframe_s`` seconds of cluster time), so a seek costs at most that much replay.
 
-The size is bounded: past ``max_bytes`` (as compact JSON), the older half of the history
-keeps only what changed between keyframe times (``at(t)`` stays exact at those times and
-for everything newer), and if that is not enough the oldest operations are folded into
-the first keyframe (re-keyed). Recording never fails, and costs O(1) per change
-(amortised: a compaction frees a quarter of the bound).
+The size is bounded: past ``max_bytes`` (as compact JSON), older history keeps only what
+changed between keyframe times (the older half of the time span first, then more;
+``at(t)`` stays exact at those times and for everything newer; timeops.thin), and if that
+is not enough the oldest operations are folded into the first keyframe (re-keyed).
+Recording never fails, and costs O(1) per change (amortised: a compaction frees 30 % of
+the bound).
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ import threading
 from typing import Any
 
 from helpers.views import timecodec as tc
-from helpers.views.viewstate import EVENTS_SHOWN, header_view, versions_of
+from helpers.views.timeops import (
+    NOTABLE_REASONS,
+    apply,
+    copy_state,
+    op_size,
+    thin,
+    unwire,
+    wire,
+)
+from helpers.views.viewstate import header_view, versions_of
 
 # 900 kB: a 10-minute lab section at 100 nodes and 1,000 pods stays under 1 MB.
 MAX_BYTES = 900_000
@@ -29,67 +39,13 @@ MAX_BYTES = 900_000
 KEYFRAME_S = 10.0
 # A compaction brings the size down to this share of the bound, so it runs rarely.
 COMPACT_TO = 0.7
-# Events a student looks for on the slider; per-pod chatter (Pulled, Created) is left off.
-NOTABLE_REASONS = frozenset(
-    {
-        "ScalingReplicaSet",
-        "NodeNotReady",
-        "TaintManagerEviction",
-        "Evicted",
-        "Unhealthy",
-        "Killing",
-        "BackOff",
-        "FailedScheduling",
-        "SuccessfulRescale",
-        "ProgressDeadlineExceeded",
-    }
-)
-# Thinned history keeps this many events of each notable reason per keyframe interval: a
-# marker's tooltip lists 8, and 1,000 "Killing" events in 10 s tell no more than 8 do.
-MARKS_PER_REASON = 8
 # Bytes the running estimate may miss (a new version's colour, the end time's digits).
 SLACK = 512
-_GONE = object()
 
 
 def ms(t: float) -> int:
     """Cluster seconds as whole milliseconds (how the recording stamps changes)."""
     return round(float(t) * 1000)
-
-
-def _copy(state: dict[str, Any]) -> dict[str, Any]:
-    return {"p": dict(state["p"]), "n": dict(state["n"]), "d": dict(state["d"]), "e": [*state["e"]]}
-
-
-def _apply(state: dict[str, Any], op: tuple) -> None:
-    _, code, key, fields = op
-    if code == tc.EVENT:
-        events = state["e"]
-        events.append(fields)
-        del events[:-EVENTS_SHOWN]
-    elif fields is None:
-        state[tc.SHORT[tc.SECTION_OF[code]]].pop(key, None)
-    else:
-        state[tc.SHORT[tc.SECTION_OF[code]]][key] = fields
-
-
-def _wire(op: tuple, dt: int) -> list:
-    t, code, key, fields = op
-    if code == tc.EVENT:
-        # The event's own time, in tenths, relative to the operation's (mostly 0).
-        return [dt, code, fields[0] - t // 100, *fields[1:]]
-    return [dt, code, key] if fields is None else [dt, code, key, *fields]
-
-
-def _unwire(t: int, wire: list) -> tuple:
-    if wire[1] == tc.EVENT:
-        return (t, tc.EVENT, 0, (wire[2] + t // 100, *wire[3:]))
-    return (t, wire[1], wire[2], tuple(wire[3:]) or None)
-
-
-def _op_size(dt: int, fields: tuple | None) -> int:
-    # repr counts a space after each comma: a slight overestimate, cheaper than json.dumps.
-    return len(repr(fields)) + len(str(dt)) + 8
 
 
 class Timeline:
@@ -140,9 +96,9 @@ class Timeline:
             if t_ms > self._last_t and t_ms - self._kf_t[-1] >= self.keyframe_ms:
                 self._keyframe(self._last_t, len(self._ops))
             op = (t_ms, code, key_id, fields)
-            _apply(self._cur, op)
+            apply(self._cur, op)
             self._ops.append(op)
-            self._bytes += _op_size(t_ms - self._last_t, fields)
+            self._bytes += op_size(t_ms - self._last_t, fields)
             self._last_t = self._end_t = t_ms
             if self.size > self.max_bytes - SLACK:
                 self.compact()
@@ -155,7 +111,7 @@ class Timeline:
     def _keyframe(self, t_ms: int, index: int) -> None:
         # The state after ops[:index], all at or before t_ms (ops[index] comes later).
         self._kf_t.append(t_ms)
-        self._kf.append((index, _copy(self._cur)))
+        self._kf.append((index, copy_state(self._cur)))
 
     # ---- reading ------------------------------------------------------------------------
     @property
@@ -187,11 +143,11 @@ class Timeline:
             t_ms = ms(t)
             i = max(bisect.bisect_right(self._kf_t, t_ms) - 1, 0)
             start, state = self._kf[i]
-            state = _copy(state)
+            state = copy_state(state)
             for op in self._ops[start:]:
                 if op[0] > t_ms:
                     break
-                _apply(state, op)
+                apply(state, op)
             return self._view(state, self._s.list, t)
 
     def _view(self, state: dict[str, Any], strings: list[str], t: float) -> dict[str, Any]:
@@ -235,7 +191,9 @@ class Timeline:
                 grid = int(until) // self.keyframe_ms * self.keyframe_ms
                 cut = bisect.bisect_right([op[0] for op in self._ops], grid)
                 if cut:
-                    self._ops[:cut] = self._thin(self._ops[:cut])
+                    self._ops[:cut] = thin(
+                        self._base, self._ops[:cut], self._s.list, self.keyframe_ms
+                    )
                     self._rebuild()
             if self.size > target:
                 excess, folded = self.size - target, 0
@@ -243,49 +201,12 @@ class Timeline:
                 while i < len(self._ops) and folded < excess:
                     last = self._ops[i][0]
                     while i < len(self._ops) and self._ops[i][0] == last:
-                        folded += tc.json_size(_wire(self._ops[i], 0)) + 1
-                        _apply(self._base, self._ops[i])
+                        folded += tc.json_size(wire(self._ops[i], 0)) + 1
+                        apply(self._base, self._ops[i])
                         i += 1
                 self._base_t = last
                 del self._ops[:i]
                 self._rebuild()
-
-    def _thin(self, ops: list[tuple]) -> list[tuple]:
-        """``ops`` reduced to what changed between keyframe times, stamped at those times."""
-        state, out, i, step = _copy(self._base), [], 0, self.keyframe_ms
-        strings = self._s.list
-        while i < len(ops):
-            end = -(-ops[i][0] // step) * step  # the keyframe time closing this window
-            before: dict[tuple[int, int], Any] = {}
-            events: list[tuple] = []
-            while i < len(ops) and ops[i][0] <= end:
-                op = ops[i]
-                if op[1] == tc.EVENT:
-                    events.append(op[3])
-                else:
-                    section = tc.SECTION_OF[op[1]]
-                    rows = state[tc.SHORT[section]]
-                    before.setdefault((tc.SECTIONS[section][0], op[2]), rows.get(op[2], _GONE))
-                _apply(state, op)
-                i += 1
-            for (code, key), old in before.items():
-                new = state[tc.SHORT[tc.SECTION_OF[code]]].get(key, _GONE)
-                if new is old or new == old:
-                    continue
-                out.append((end, code + 1, key, None) if new is _GONE else (end, code, key, new))
-            # Keep the notable events (markers: a few of each reason, each object once) and
-            # the last ones (the list at ``end``).
-            head, seen, per_reason = [], set(), {}
-            for f in events[:-EVENTS_SHOWN]:
-                reason = f[3]
-                if strings[reason] not in NOTABLE_REASONS or (f[2], reason) in seen:
-                    continue
-                if per_reason.get(reason, 0) < MARKS_PER_REASON:
-                    seen.add((f[2], reason))
-                    per_reason[reason] = per_reason.get(reason, 0) + 1
-                    head.append(f)
-            out.extend((end, tc.EVENT, 0, f) for f in [*head, *events[-EVENTS_SHOWN:]])
-        return out
 
     def _rebuild(self, bump: bool = True) -> None:
         """Renumber the strings (dropping unused ones), re-measure, re-make the keyframes."""
@@ -303,13 +224,13 @@ class Timeline:
                 (t, code, key, None if fields is None else tc.renumber(code, fields, old, new))
             )
         self._s, self._base, self._ops = new, base, ops
-        self._cur = _copy(base)
-        self._kf_t, self._kf = [self._base_t], [(0, _copy(base))]
+        self._cur = copy_state(base)
+        self._kf_t, self._kf = [self._base_t], [(0, copy_state(base))]
         self._last_t = self._base_t
         for index, op in enumerate(ops):
             if op[0] > self._last_t and op[0] - self._kf_t[-1] >= self.keyframe_ms:
                 self._keyframe(self._last_t, index)
-            _apply(self._cur, op)
+            apply(self._cur, op)
             self._last_t = op[0]
         self._end_t = max(self._end_t, self._last_t)
         self._bytes = tc.json_size(self._export()) - self._s.bytes
@@ -324,7 +245,7 @@ class Timeline:
             base[short] = [[k, *f] for k, f in self._base[short].items()]
         ops, prev = [], self._base_t
         for op in self._ops:
-            ops.append(_wire(op, op[0] - prev))
+            ops.append(wire(op, op[0] - prev))
             prev = op[0]
         return {
             "v": 1,
@@ -374,7 +295,7 @@ class Timeline:
             t, ops = data["t0"], []
             for wire in data["o"]:
                 t += wire[0]
-                ops.append(_unwire(t, wire))
+                ops.append(unwire(t, wire))
             timeline._ops = ops
             timeline._end_t = data["t1"]
             timeline._rebuild(bump=False)
@@ -393,7 +314,7 @@ class Timeline:
             prev = self._ops[n_ops - 1][0] if n_ops else self._base_t
             ops = []
             for op in self._ops[n_ops:]:
-                ops.append(_wire(op, op[0] - prev))
+                ops.append(wire(op, op[0] - prev))
                 prev = op[0]
             strings = self._s.list[n_strings:]
             return {"e": self.epoch, "s0": n_strings, "s": strings, "o0": n_ops, "o": ops}
