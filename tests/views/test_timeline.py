@@ -187,3 +187,16 @@ def test_a_bound_smaller_than_the_first_picture_keeps_that_picture():
         view.comm = RecordingComm()
         churn(cluster, view, 5, random.Random(2))
         assert picture(view.at(cluster.time)) == picture(view._model.state)
+
+
+def test_a_view_made_without_recording_says_how_to_get_one():
+    from helpers.errors import LabError
+
+    cluster = FakeCluster()
+    with ClusterView(cluster, background=False, record=False) as view:
+        view.comm = RecordingComm()
+        cluster.scale("model", 4)
+        assert view.flush() is not None and "rec" not in view.comm.patches()[-1]
+        with pytest.raises(LabError, match="record=False"):
+            view.at(0.0)
+        assert view.timeline is None and "cv-rec" not in view.to_html()
