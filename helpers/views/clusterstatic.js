@@ -1,15 +1,12 @@
-// The start of a saved page's replay (statichtml.py puts clusterdraw.js before this, in
-// one async function run by the script tag right after the recording). Without a script
-// engine, or without DecompressionStream, the static picture stays as it is.
-const script = document.currentScript;
-const packed = script && script.previousElementSibling;
+// The start of a saved page's replay: clusterdraw.js comes first, and both run as one
+// async function given "script" (the loader's tag, clusterload.js) and "unpack". The
+// tags before the loader: the picture, the recording, this code. Without a script engine
+// the static picture stays as it is.
+const packed = script.previousElementSibling.previousElementSibling;
 let picture = packed && packed.previousElementSibling;
 while (picture && !picture.classList.contains("cv-root")) picture = picture.previousElementSibling;
-if (!picture || typeof DecompressionStream === "undefined") return;
-const bytes = Uint8Array.from(atob(packed.textContent.trim().replace(/-/g, "+").replace(/_/g, "/")),
-  (c) => c.charCodeAt(0));
-const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-const rec = new Recording(JSON.parse(await new Response(stream).text()));
+if (!picture) return;
+const rec = new Recording(JSON.parse(await unpack(packed)));
 const player = new Player(rec);
 const root = h("div", "cv-root");
 const view = createView(root, () => player.shown);

@@ -2,10 +2,11 @@
 
 A notebook viewer that runs scripts (nbviewer, JupyterLab on a trusted notebook) turns the
 static picture into the replay: slider, play and speed, as in the live widget. GitHub runs
-no script and shows the picture. The script is clusterdraw.js (the widget's own drawing
-code) and clusterstatic.js, with comment lines and indentation left out; the recording is
-gzip-compressed JSON in base64url (no "/", so it never looks like a path), which the
-browser unpacks with its built-in DecompressionStream: no network, no library.
+no script and shows the picture. After the picture come three tags: the recording
+(gzip-compressed JSON in base64url: no "/", so it never looks like a path), the replay
+code packed the same way (clusterdraw.js, the widget's own drawing code, and
+clusterstatic.js), and a small loader (clusterload.js) that unpacks both with the
+browser's built-in DecompressionStream: no network, no library.
 
 Everything added starts at ``MARK``, so a notebook comparison can ignore it
 (labs/nbval-sanitize.cfg) and compare the picture alone.
@@ -26,7 +27,8 @@ from helpers.views.timeline import Timeline
 HERE = Path(__file__).parent
 MARK = "<!--cv-replay-->"
 # 120 kB of recording at most in one picture: with the picture (about 20 kB), the style
-# and the script (about 20 kB) an output stays under tools/build_labs.py's 200,000 chars.
+# and the packed code (about 8 kB) an output stays under tools/build_labs.py's 200,000
+# characters.
 EMBED_MAX_CHARS = 120_000
 
 
@@ -38,7 +40,7 @@ def _slim(js: str) -> str:
 
 @cache
 def replay_script() -> str:
-    """The replay code for a saved page (read once): one async function, run at once.
+    """The replay code for a saved page (read once): the body of an async function.
 
     Example:
         >>> "new Recording(" in replay_script()
@@ -47,13 +49,26 @@ def replay_script() -> str:
     parts = [
         (HERE / name).read_text(encoding="utf-8") for name in ("clusterdraw.js", "clusterstatic.js")
     ]
-    return "(async () => {\n" + _slim("\n".join(parts)) + "\n})();"
+    return "return (async () => {\n" + _slim("\n".join(parts)) + "\n})();"
+
+
+@cache
+def _packed_code() -> str:
+    return _pack_bytes(replay_script().encode())
+
+
+@cache
+def _loader() -> str:
+    return _slim((HERE / "clusterload.js").read_text(encoding="utf-8"))
+
+
+def _pack_bytes(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode()
 
 
 def pack(data: dict[str, Any]) -> str:
     """A recording as the page carries it: compact JSON, gzip (no timestamp), base64url."""
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode()
+    return _pack_bytes(json.dumps(data, separators=(",", ":")).encode())
 
 
 def unpack(text: str) -> dict[str, Any]:
@@ -96,5 +111,6 @@ def replay_html(timeline: Timeline, max_chars: int = EMBED_MAX_CHARS) -> str:
     return (
         f"{MARK}<style>{css}</style>"
         f'<script type="application/octet-stream" class="cv-rec">{packed}</script>'
-        f"<script>{replay_script()}</script>"
+        f'<script type="application/octet-stream" class="cv-code">{_packed_code()}</script>'
+        f"<script>{_loader()}</script>"
     )

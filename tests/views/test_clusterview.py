@@ -124,7 +124,7 @@ def test_saved_notebook_gets_html_next_to_the_widget(view):
     assert "simulated cluster" in html
     picture, replay = html.split(MARK)
     assert "<script" not in picture and "http" not in html  # the picture needs no script
-    assert replay.count("<script") == 2  # the recording, and the code that replays it
+    assert replay.count("<script") == 3  # the recording, the replay code, its loader
 
 
 def test_background_thread_batches_within_the_interval(cluster):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import random
 import re
 from pathlib import Path
@@ -38,6 +40,8 @@ def test_the_embedded_recording_decodes_to_what_at_t_says():
     script = html.split(MARK)[1]
     assert "http" not in script and "import " not in script and "fetch(" not in script
     assert "DecompressionStream" in script and "</script" not in replay_script()
+    code = re.search(r'class="cv-code">([^<]*)<', script).group(1)
+    assert gzip.decompress(base64.urlsafe_b64decode(code)).decode() == replay_script()
 
 
 def test_the_picture_is_unchanged_and_what_follows_it_is_ignored_by_nbval():
