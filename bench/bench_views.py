@@ -9,8 +9,8 @@ simulator produces inside one cluster.sleep) flushed as one message.
 The recording (replay): a 10-minute lab section on the simulator at 100 nodes and 1,000
 pods (a rolling update, a node lost for 330 s, a broken release, a roll back), recorded
 by a live ClusterView. Targets: the recording under 1 MB, at most ~10 messages a second
-to the browser during the burst, and a recording cost per change that does not grow with
-the cluster (O(1): the same at 100 and at 1,000 pods).
+to the browser during the burst, and a recording cost per change within budget that does
+not grow with the cluster (O(1): printed beside the same cost at 100 pods).
 
 Run: .venv/bin/python bench/bench_views.py
 """
@@ -41,6 +41,9 @@ MANIFESTS = ROOT / "cluster" / "manifests"
 SECTION_S = 600.0  # a 10-minute lab section
 RECORDING_LIMIT = 1_000_000
 MESSAGES_PER_S = 11.0  # one message per 100 ms coalescing window, and a last one
+# Recording cost per change, compactions included: 100 us keeps a 10-minute section at
+# scale (65,000 changes) under 7 s of the flush thread's time, spread over the section.
+RECORD_BUDGET_US = 100.0
 
 
 class SizingComm:
@@ -201,7 +204,8 @@ def main() -> int:
     print(
         "PASS"
         if recorded
-        else f"FAIL: recording < {RECORDING_LIMIT} B, <= {MESSAGES_PER_S} messages/s, O(1) cost"
+        else f"FAIL: recording < {RECORDING_LIMIT} B, <= {MESSAGES_PER_S} messages/s, "
+        f"<= {RECORD_BUDGET_US} us to record a change"
     )
     return 0 if ok and recorded else 1
 
