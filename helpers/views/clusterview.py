@@ -6,6 +6,10 @@ one ``cluster.sleep`` pays almost nothing), coalesced for ``interval`` seconds b
 background thread, and sent as one small patch message. The full state travels only for
 the first render, a resync and ``stop()``. A text/html rendering travels with the widget,
 so a saved notebook still shows the last picture on GitHub or nbviewer.
+
+Every change is also recorded with its cluster time (timeline.py), each patch carrying
+the new part of the recording, so the widget's slider can replay what happened; the
+saved picture carries the recording and replays it where scripts run (nbviewer).
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ import traitlets
 
 from helpers.errors import LabError
 from helpers.views.statichtml import render_html
+from helpers.views.staticreplay import replay_html
+from helpers.views.timeline import MAX_BYTES, Timeline
 from helpers.views.viewmodel import ViewModel
 
 HERE = Path(__file__).parent
+ESM_FILES = ("clusterdraw.js", "clusterview.js")
+CSS_FILES = ("clusterview.css", "clusterreplay.css")
 
 # 100 ms: changes closer together than this reach the browser as one message; faster than
 # a person reads, slow enough that a burst of changes costs one message, not thousands.
@@ -41,16 +49,22 @@ class ClusterView(anywidget.AnyWidget):
         background: flush from a background thread (default); False leaves it to ``flush()``.
         replace: stop older live views of the same cluster (a re-run cell replaces its
             view); False keeps them all live.
+        record: keep every change with its cluster time, for the replay slider and
+            ``at(t)`` (False: only the present).
+        max_recording_bytes: the bound on the recording (older history is thinned, then
+            dropped, past it).
 
     Example:
         >>> view = helpers.ClusterView(cluster)
         >>> view                                  # the last line of a cell shows it
         >>> cluster.scale("model", 5)             # the chips appear as the pods do
+        >>> view.at(12.0)["pods"]                 # the picture at cluster time 12 s
         >>> view.stop()                           # stop following; the last picture stays
     """
 
-    _esm = HERE / "clusterview.js"
-    _css = HERE / "clusterview.css"
+    # One module: the drawing and replay code a saved page shares, then the widget's own.
+    _esm = "\n".join((HERE / f).read_text(encoding="utf-8") for f in ESM_FILES)
+    _css = "\n".join((HERE / f).read_text(encoding="utf-8") for f in CSS_FILES)
     state = traitlets.Dict().tag(sync=True)
     # Names this widget's model in the front end, where every view of it shares one state.
     _uid = traitlets.Unicode().tag(sync=True)
@@ -61,6 +75,8 @@ class ClusterView(anywidget.AnyWidget):
         interval: float = DEFAULT_INTERVAL_S,
         background: bool = True,
         replace: bool = True,
+        record: bool = True,
+        max_recording_bytes: int = MAX_BYTES,
         **kwargs,
     ):
         if not (callable(getattr(cluster, "subscribe", None)) and hasattr(cluster, "snapshot")):
@@ -78,6 +94,7 @@ class ClusterView(anywidget.AnyWidget):
         self.interval = float(interval)
         self.messages_sent = 0
         self.resync_requests = 0  # views that saw a gap in the patches and asked again
+        self.replay_time: float | None = None  # the slider's cluster time (None: live)
         self._display_id: str | None = None
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
@@ -88,7 +105,7 @@ class ClusterView(anywidget.AnyWidget):
         # Subscribe before the snapshot so no change falls between the two (one seen twice
         # is harmless: applying a row again changes nothing).
         self._unsubscribe = cluster.subscribe(self._on_change)
-        self._model = ViewModel(cluster.snapshot())
+        self._model = ViewModel(cluster.snapshot(), record=record, max_bytes=max_recording_bytes)
         self.state = self._model.full()
         self.on_msg(self._on_front_end)
         if replace:
@@ -108,6 +125,9 @@ class ClusterView(anywidget.AnyWidget):
     # ---- kernel side ------------------------------------------------------------------
     def _on_change(self, change: dict[str, Any]) -> None:
         # Called on the backend's thread for every change: keep it to an append.
+        if change.get("time") is None:
+            # Stamped now, so the recording places it at its moment, not at the flush.
+            change = {**change, "time": self.cluster.now()}
         with self._pending_lock:
             self._pending.append(change)
         self._wake.set()
@@ -147,6 +167,20 @@ class ClusterView(anywidget.AnyWidget):
         self.resync_requests += kind == "resync"
         if kind == "resync" or (kind == "hello" and content.get("seq") != self._model.seq):
             self.resync()
+        if kind in ("hello", "resync", "timeline"):
+            self.send_timeline()
+        if kind == "cursor":
+            # Where a student left the replay slider (None: live), for plots.mark_time.
+            t = content.get("t")
+            self.replay_time = None if t is None else float(t)
+
+    def send_timeline(self) -> None:
+        """Send the whole recording (a view that renders, or lost track, asks for it)."""
+        with self._send_lock:
+            if self._model.timeline is not None:
+                self.send(
+                    {"type": "timeline", "seq": self._model.seq, **self._model.timeline.full()}
+                )
 
     def resync(self) -> None:
         """Send the whole state again (a view that missed a patch asks for this)."""
@@ -196,11 +230,46 @@ class ClusterView(anywidget.AnyWidget):
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    # ---- replay -----------------------------------------------------------------------
+    @property
+    def timeline(self) -> Timeline | None:
+        """The recording of every change this view drew (None when ``record=False``)."""
+        return self._model.timeline
+
+    def at(self, t: float) -> dict[str, Any]:
+        """The view state at cluster time ``t``, from the recording (what replay shows).
+
+        Example:
+            >>> spike = run.results.sort_values("latency_ms").iloc[-1]["t"]
+            >>> view.at(spike)["pods"]          # the pods at the slowest request
+        """
+        if self._model.timeline is None:
+            raise LabError(
+                "This ClusterView was made with record=False, so it keeps no history.",
+                "Make it with helpers.ClusterView(cluster) to replay and to call at(t).",
+            )
+        self.flush()  # changes still waiting for the coalescing window count too
+        return self._model.timeline.at(t)
+
+    def replay(self, t: float | None) -> None:
+        """Move every shown view's replay slider to cluster time ``t`` (None: back to live).
+
+        Example:
+            >>> view.replay(run.results.sort_values("latency_ms")["t"].iloc[-1])
+        """
+        self.send({"type": "seek", "t": None if t is None else float(t)})
+        self.replay_time = None if t is None else float(t)
+
     # ---- static picture ---------------------------------------------------------------
     def to_html(self) -> str:
-        """The current picture as self-contained HTML (no script, no network)."""
+        """The current picture as self-contained HTML (no network), with the recording and
+        a small script that replays it where scripts run (nbviewer; GitHub shows the picture).
+        """
         with self._send_lock:
-            return render_html(self._model.state)
+            html = render_html(self._model.state)
+            if self._model.timeline is not None:
+                html += replay_html(self._model.timeline)
+            return html
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -26,12 +26,15 @@ from helpers.views.figure import (
     time_bins,
 )
 from helpers.views.recorder import Recorder
+from helpers.views.replaylink import link_replay, mark_time
 from helpers.views.viewstate import version_color
 
 __all__ = [
     "Recorder",
     "compare_rollouts",
     "failure_summary",
+    "link_replay",
+    "mark_time",
     "pods_per_version",
     "traffic_timeline",
 ]

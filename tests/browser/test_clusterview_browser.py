@@ -2,7 +2,8 @@
 
 Runs a notebook that shows ClusterView, checks that the node boxes and pod chips render,
 scales the Deployment up and waits for the new chips (sent as patch messages), then saves
-test-artifacts/clusterview.png. Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
+test-artifacts/clusterview.png. After a rollout it drags the replay slider back into it,
+checks the earlier picture and plays it forward (test-artifacts/clusterview-replay.png). Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACT = ROOT / "test-artifacts" / "clusterview.png"
+REPLAY_ARTIFACT = ARTIFACT.with_name("clusterview-replay.png")
 TIMEOUT_MS = 60_000
 
 FAKE_SETUP = f"""\
@@ -59,6 +61,13 @@ SIM_V2 = """\
 cluster.set_image("model", "orchestra/model:v2")
 cluster.sleep(6)
 """
+# Printed after the third cell: the kernel's own record of that instant, which the replay
+# slider must draw again once the rollout is over.
+MID = """
+mid = cluster.now()
+chips = sorted(f"{p['version']}:{p['state']}" for p in view.at(mid)["pods"].values())
+print(f"mid-rollout at {mid:.3f} s:", " ".join(chips))
+"""
 # The fourth cell sends a patch out of sequence: the view must ask for the full state
 # ("resync") and then show what the cluster became meanwhile.
 GAP = 'view.send({"type": "patch", "seq": view._model.seq + 5})\n'
@@ -67,10 +76,13 @@ SIM_AFTER_GAP = GAP + "cluster.wait_rollout('model')\n"
 # A figure in the last cell: JupyterLab must draw it with the plotly.js it ships (offline).
 FIGURE = """\
 import pandas as pd
-results = pd.DataFrame({"t": [0.1, 0.6, 1.2, 1.7], "latency_ms": [5.0, 6.0, 7.0, 5.5],
+# Requests at the start and the end of what the view recorded (its cluster times).
+t0, t1 = view.timeline.start, view.timeline.end
+results = pd.DataFrame({"t": [t0 + 0.1, t0 + 0.6, t1 - 1.2, t1 - 0.7], "latency_ms": [5.0, 6.0, 7.0, 5.5],
     "ok": [True, False, True, True], "status": [200, 502, 200, 200],
     "version": ["v1", None, "v2", "v2"], "pod": ["a", None, "b", "b"]})
-helpers.plots.traffic_timeline(results, cluster.events())
+fig = helpers.plots.traffic_timeline(results, cluster.events())
+helpers.plots.link_replay(fig, view)   # hovering the figure moves the view's slider
 """
 SIM_SETUP = f"""\
 import helpers
@@ -115,7 +127,7 @@ def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
     nb.cells = [
         nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
         nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
-        nbformat.v4.new_code_cell(v2),
+        nbformat.v4.new_code_cell(v2 + MID),
         nbformat.v4.new_code_cell(after_gap),
         nbformat.v4.new_code_cell('view.stop()\nprint(f"resync requests: {view.resync_requests}")'),
         nbformat.v4.new_code_cell(FIGURE),
@@ -212,6 +224,79 @@ def run_cell(page, index: int) -> None:
         raise AssertionError(f"cell {index} failed:\n{error.first.inner_text()}")
 
 
+def chips(widget) -> list[str]:
+    """Every chip on screen as "version:state", sorted (as the kernel prints them)."""
+    return sorted(
+        widget.locator(".cv-pod").evaluate_all(
+            "els => els.map(e => e.dataset.version + ':' + e.dataset.state)"
+        )
+    )
+
+
+def seek(slider, t: float) -> None:
+    """Put the slider at cluster time ``t`` exactly, as a drag that ends there would."""
+    slider.evaluate(
+        "(el, t) => { el.value = String(t); el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        round(t * 1000),
+    )
+
+
+def replay_the_rollout(page, widget, mid: float, mid_chips: list[str]) -> None:
+    """Drag back into the rollout, check the earlier picture, play it forward, go live."""
+    from playwright.sync_api import expect
+
+    bar = widget.locator(".cv-replay")
+    slider = bar.locator(".cv-slider")
+    expect(bar.locator(".cv-mark").first).to_be_attached()  # events on the slider
+    assert "ScalingReplicaSet" in bar.locator(".cv-mark").evaluate_all(
+        "els => els.map(e => e.title).join(' ')"
+    )
+    end = float(widget.get_attribute("data-time"))
+    # A real drag with the mouse, from the thumb at the right end to a third of the way.
+    widget.locator(".cv-header").scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 4, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 3, y, steps=8)
+    page.mouse.up()
+    expect(widget.locator(".cv-replaying")).to_have_text("replay")
+    assert float(widget.get_attribute("data-time")) < end
+    # Then exactly to the instant the kernel printed mid-rollout: the same chips again.
+    seek(slider, mid)
+    expect(widget).to_have_attribute("data-time", f"{mid:.1f}")
+    assert chips(widget) == sorted(mid_chips)
+    assert any(c.startswith("v1:") and c != "v1:Terminating" for c in mid_chips)
+    assert mid_chips.count("v2:Ready") < 5  # fewer finished v2 pods than at the end
+    widget.screenshot(path=str(REPLAY_ARTIFACT))
+    # Play at 10x from there: the clock moves on and the picture with it.
+    bar.locator(".cv-speed").select_option("10")
+    frames = int(bar.get_attribute("data-frames"))
+    bar.locator(".cv-play").click()
+    page.wait_for_timeout(700)
+    assert float(widget.get_attribute("data-time")) > mid
+    assert int(bar.get_attribute("data-frames")) > frames + 5  # drawn frame by frame
+    # Live rejoins the present: the finished rollout.
+    bar.locator(".cv-live").click()
+    expect(widget.locator(".cv-replaying")).to_have_count(0)
+    expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(5)
+
+
+def hover_moves_the_slider(page, widget) -> None:
+    """The mouse over the linked traffic figure replays the cluster at that time."""
+    from playwright.sync_api import expect
+
+    end = float(widget.get_attribute("data-time"))
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(5)
+    first_bar = cell.locator(".trace.bars .point path").first  # requests at the start
+    first_bar.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the view looks for linked figures once a second
+    box = first_bar.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    expect(widget.locator(".cv-replaying")).to_have_text("replay")
+    assert float(widget.get_attribute("data-time")) < end - 5
+
+
 def test_clusterview_renders_and_follows_a_scale_up(lab):
     from playwright.sync_api import expect, sync_playwright
 
@@ -248,6 +333,9 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             ARTIFACT.parent.mkdir(exist_ok=True)
             widget.screenshot(path=str(ARTIFACT))
 
+            out2 = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+            expect(out2).to_contain_text("mid-rollout at", timeout=TIMEOUT_MS)
+            mid_t, mid_chips = out2.inner_text().split("mid-rollout at ")[1].split(" s:")
             run_cell(page, 3)
             if (lab["home"] / "mode").read_text() == "sim":
                 done = widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")
@@ -255,6 +343,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
                 # Old pods may still be Terminating (grace period) when the rollout is done.
                 old = widget.locator(".cv-pod[data-version='v1']:not(.cv-s-Terminating)")
                 expect(old).to_have_count(0)
+                replay_the_rollout(page, widget, float(mid_t), mid_chips.split())
             else:
                 expect(widget.locator(".cv-pod[data-version='v2']")).to_have_count(0)
             run_cell(page, 4)
@@ -266,6 +355,8 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
             run_cell(page, 5)
             plot = page.locator(".jp-Notebook .jp-Cell").nth(5).locator(".main-svg")
             expect(plot.first).to_be_visible(timeout=TIMEOUT_MS)
+            if (lab["home"] / "mode").read_text() == "sim":
+                hover_moves_the_slider(page, widget)
         except Exception:
             # What the page showed when it failed: the first thing to look at in CI.
             if page is not None:
@@ -276,3 +367,76 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
+
+
+FPS_ARTIFACT = ROOT / "test-artifacts" / "replay-fps.json"
+
+
+def test_a_saved_picture_replays_without_jupyter_and_keeps_up_at_1000_pods(chromium, tmp_path):
+    """What nbviewer shows: the saved HTML alone (file://, no server, no network) turns into
+    the replay; at 100 nodes and 1,000 pods it plays frame by frame (figures kept in
+    test-artifacts/replay-fps.json)."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from helpers.views.clusterview import ClusterView
+    from tests.views.conftest import RecordingComm
+    from tests.views.fakecluster import FakeCluster
+    from tests.views.rollout import rolling_update
+
+    cluster = FakeCluster(workers=99, replicas=1000)
+    view = ClusterView(cluster, background=False)
+    view.comm = RecordingComm()
+    rolling_update(cluster, view.flush, batch=50)
+    view.stop()
+    mid = 12.0  # the fifth batch: v2 pods creating beside Ready v1 pods
+    want = sorted(f"{p['version']}:{p['state']}" for p in view.at(mid)["pods"].values())
+    page_file = tmp_path / "saved.html"
+    page_file.write_text(f"<!doctype html><meta charset=utf-8><body>{view.to_html()}</body>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("http*://**", lambda route: route.abort())  # nothing from a network
+            page.goto(page_file.as_uri(), timeout=TIMEOUT_MS)
+            widget = page.locator(".cv-root")
+            expect(widget.locator(".cv-replay")).to_be_visible(timeout=TIMEOUT_MS)
+            expect(widget.locator(".cv-pod")).to_have_count(1000)
+            expect(widget.locator(".cv-stopped")).to_have_text("stopped following")
+            seek(widget.locator(".cv-slider"), mid)
+            expect(widget).to_have_attribute("data-time", f"{mid:.1f}")
+            assert chips(widget) == want
+            figures = {}
+            for speed in ("1", "10"):
+                widget.locator(".cv-speed").select_option(speed)
+                figures[f"{speed}x"] = page.evaluate(PLAY_FOR_2_S)
+            FPS_ARTIFACT.parent.mkdir(exist_ok=True)
+            FPS_ARTIFACT.write_text(json.dumps(figures, indent=2))
+            assert errors == []
+            # A floor, not the 30 fps goal: a loaded CI machine paints in software.
+            assert (
+                figures["1x"]["fps"] >= 10 and figures["10x"]["end"] > 10 * figures["1x"]["end"] / 2
+            )
+        finally:
+            browser.close()
+
+
+# Play from the start for 2 s of wall time; frames drawn per second and script time each.
+PLAY_FOR_2_S = """async () => {
+  const bar = document.querySelector('.cv-replay');
+  const slider = bar.querySelector('.cv-slider');
+  slider.value = slider.min;
+  slider.dispatchEvent(new Event('input', {bubbles: true}));
+  await new Promise((r) => requestAnimationFrame(r));
+  const f0 = +bar.dataset.frames, ms0 = +bar.dataset.renderMs, t0 = performance.now();
+  bar.querySelector('.cv-play').click();
+  await new Promise((r) => setTimeout(r, 2000));
+  const frames = +bar.dataset.frames - f0, wall = performance.now() - t0;
+  bar.querySelector('.cv-play').click();
+  return {fps: Math.round(frames / wall * 10000) / 10,
+          script_ms_per_frame: Math.round((+bar.dataset.renderMs - ms0) / frames * 100) / 100,
+          end: +document.querySelector('.cv-root').dataset.time};
+}"""

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from helpers.views.clusterview import ClusterView
+from helpers.views.staticreplay import MARK
 from tests.views.conftest import RecordingComm
 from tests.views.fakecluster import FakeCluster, pod_row
 
@@ -121,7 +122,9 @@ def test_saved_notebook_gets_html_next_to_the_widget(view):
     html = data["text/html"]
     assert html.count('class="cv-node ') == 3 and html.count('class="cv-pod ') == 3
     assert "simulated cluster" in html
-    assert "<script" not in html and "http" not in html
+    picture, replay = html.split(MARK)
+    assert "<script" not in picture and "http" not in html  # the picture needs no script
+    assert replay.count("<script") == 3  # the recording, the replay code, its loader
 
 
 def test_background_thread_batches_within_the_interval(cluster):
@@ -147,7 +150,7 @@ def test_background_thread_batches_within_the_interval(cluster):
 def test_real_cluster_header_names_the_context(backend):
     with ClusterView(FakeCluster(backend=backend, name="kind-orchestra"), background=False) as v:
         assert v.state["header"]["title"] == "cluster kind-orchestra"
-        assert "simulator" not in v.to_html()
+        assert "simulator" not in v.to_html().split(MARK)[0]
 
 
 def test_wrong_arguments_say_what_to_pass():
