@@ -84,7 +84,11 @@ def test_scripts_parse(script):
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_scripts_pass_shellcheck():
-    scripts = [*OFFLINE.glob("*.sh"), REPO / ".ci" / "kind-host.sh"]
+    scripts = [
+        *OFFLINE.glob("*.sh"),
+        REPO / ".ci" / "kind-host.sh",
+        REPO / "tools" / "test-kind.sh",
+    ]
     scripts += sorted((OFFLINE / "node" / "usr" / "local" / "bin").iterdir())
     subprocess.run(["shellcheck", "-x", *map(str, scripts)], check=True, cwd=REPO)
 
