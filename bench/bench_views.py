@@ -110,14 +110,7 @@ def recording_figures() -> bool:
     timeline = view.timeline
     size = json_size(timeline.export())
     embedded = len(replay_html(timeline))
-    # The same changes through the view model with and without recording (batches of 200).
-    costs = {}
-    for record in (False, True):
-        model = ViewModel(snapshot, record=record, max_bytes=10**9)
-        started = time.perf_counter()
-        for i in range(0, len(changes), 200):
-            model.apply(changes[i : i + 200])
-        costs[record] = (time.perf_counter() - started) / len(changes) * 1e6
+    costs, model = apply_costs(snapshot, changes)
     natural = json_size(model.timeline.export())
     per_change = costs[True] - costs[False]
     small = small_cost()
@@ -148,6 +141,13 @@ def small_cost() -> float:
     cluster.subscribe(changes.append)
     snapshot = cluster.snapshot()
     rolling_update(cluster, lambda: None, batch=10)
+    costs, _ = apply_costs(snapshot, changes)
+    return costs[True] - costs[False]
+
+
+def apply_costs(snapshot: dict, changes: list[dict]) -> tuple[dict, ViewModel]:
+    """Microseconds per change through the view model without and with recording (batches
+    of 200), and the recording model."""
     costs = {}
     for record in (False, True):
         model = ViewModel(snapshot, record=record, max_bytes=10**9)
@@ -155,7 +155,7 @@ def small_cost() -> float:
         for i in range(0, len(changes), 200):
             model.apply(changes[i : i + 200])
         costs[record] = (time.perf_counter() - started) / len(changes) * 1e6
-    return costs[True] - costs[False]
+    return costs, model
 
 
 def main() -> int:
