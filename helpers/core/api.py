@@ -299,19 +299,11 @@ class Cluster(abc.ABC):
         """The pod-template-hash of the Deployment's newest ReplicaSet: the one whose
         ``deployment.kubernetes.io/revision`` equals the Deployment's own."""
         revision = (dep["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION)
-        selector = dep["spec"].get("selector")
         try:
-            replicasets = self.list_objects("ReplicaSet", namespace, selector)
+            newest = self.revisions(dep["metadata"]["name"], namespace).get(int(revision or 0))
         except UnsupportedOnBackend:  # a cluster that lists no objects: match by image
             return None
-        for rs in replicasets:
-            meta = rs["metadata"]
-            owned = any(
-                o.get("name") == dep["metadata"]["name"] for o in meta.get("ownerReferences") or []
-            )
-            if owned and (meta.get("annotations") or {}).get(REVISION_ANNOTATION) == revision:
-                return (meta.get("labels") or {}).get("pod-template-hash")
-        return None
+        return ((newest or {}).get("metadata", {}).get("labels") or {}).get("pod-template-hash")
 
     def wait_rollout(self, deployment: str, timeout: float = 300, namespace: str = "default"):
         """Wait until the rollout completes; fail early with the reason when it cannot.

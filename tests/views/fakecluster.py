@@ -207,6 +207,7 @@ class FakeCluster(Cluster):
             "metadata": {"name": name, "namespace": namespace, "generation": 1},
             "spec": {
                 "replicas": row["replicas"],
+                "selector": {"matchLabels": {"app": name}},  # required in apps/v1
                 "template": {"spec": {"containers": [{"name": "model", "image": row["image"]}]}},
             },
             "status": {
