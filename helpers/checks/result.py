@@ -17,6 +17,9 @@ from helpers.errors import LabError, LabTimeout
 # 60 s on the cluster clock: long enough for a pod to start and pass its readiness probe
 # (image already present), short enough that a wrong answer is reported within a minute.
 SETTLE_S = 60.0
+# 10 s on the cluster clock for the controllers to observe the latest writes: informers
+# deliver in milliseconds, a busy kind cluster in about a second.
+OBSERVE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,17 @@ def converge(
 ) -> CheckResult:
     """Look at the cluster; while the answer is right but still settling, wait for it.
 
-    A wrong spec fails at once with its hint; a right spec gets ``settle`` seconds on the
-    cluster clock to converge (on the simulator that costs no real time).
+    The controllers observe writes asynchronously (``metadata.generation`` runs ahead of
+    ``status.observedGeneration`` until they sync), so the check first waits for them to
+    catch up: a check run right after an apply judges the answer, not the controllers'
+    lag. Then a wrong spec fails at once with its hint; a right spec gets ``settle``
+    seconds on the cluster clock to converge (on the simulator that costs no real time).
 
     Example:
         >>> converge(cluster, "3 pods", lambda c: Verdict(True, "3 pods"))
     """
+    with contextlib.suppress(LabTimeout):  # a look at the lagging state is still a look
+        cluster.wait(_observed, timeout=OBSERVE_S, what="the controllers to observe the writes")
     verdict = look(cluster)
     if not verdict.passed and verdict.settling and settle > 0:
         # A timeout is reported below as a failed check with the last thing seen.
@@ -97,6 +105,16 @@ def converge(
             )
         verdict = look(cluster)
     return CheckResult(goal, verdict.passed, verdict.seen, "" if verdict.passed else verdict.hint)
+
+
+def _observed(cluster) -> bool:
+    """Every Deployment's and ReplicaSet's controller has synced its latest generation."""
+    for kind in ("Deployment", "ReplicaSet"):
+        for obj in cluster.list_objects(kind, namespace=None):
+            status = obj.get("status") or {}
+            if (status.get("observedGeneration") or 0) < obj["metadata"].get("generation", 0):
+                return False
+    return True
 
 
 def _done(verdict: Verdict) -> bool:

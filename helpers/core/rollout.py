@@ -90,7 +90,10 @@ def rollout_state(
     observed = status.get("observedGeneration", 0) or 0
     if observed < generation:
         return RolloutState(
-            "progressing", "Waiting", "waiting for the new spec to be observed", **counts
+            "progressing",
+            "Waiting",
+            "Waiting for deployment spec update to be observed...",
+            **counts,
         )
     for cond in status.get("conditions", []) or []:
         if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
@@ -110,11 +113,11 @@ def rollout_state(
                 **counts,
             )
     if updated < desired:
-        msg = f"{updated} out of {desired} new replicas have been updated"
+        msg = f"{updated} out of {desired} new replicas have been updated..."
     elif total > updated:
-        msg = f"{total - updated} old replicas are pending termination"
+        msg = f"{total - updated} old replicas are pending termination..."
     elif available < updated:
-        msg = f"{available} of {updated} updated replicas are available"
+        msg = f"{available} of {updated} updated replicas are available..."
     else:
         return RolloutState(
             "complete",
@@ -123,5 +126,8 @@ def rollout_state(
             **counts,
         )
     return RolloutState(
-        "progressing", "ReplicaSetUpdated", f"Waiting for rollout to finish: {msg}", **counts
+        "progressing",
+        "ReplicaSetUpdated",
+        f'Waiting for deployment "{name}" rollout to finish: {msg}',
+        **counts,
     )

@@ -113,10 +113,6 @@ class SimApiServer:
         self.objects.remove_object(obj)
 
     # ---- verbs by name -----------------------------------------------------------------------
-    def settle(self) -> None:
-        """Let controllers react to a write at the current instant (as they do within ms)."""
-        self.clock.run_until(self.clock.now)
-
     def find(self, kind: str, name: str, namespace: str | None):
         """The stored object; NotFound names the resource as kubectl does."""
         kind = canonical_kind(kind)
@@ -140,7 +136,6 @@ class SimApiServer:
         docs = manifests.load(source)
         with self.lock, paused_gc():
             out = [apply_one(self, doc, namespace) for doc in docs]
-            self.settle()
         return out
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
@@ -189,7 +184,6 @@ class SimApiServer:
                 doc = manifests.merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
                 update(self, obj, doc["metadata"], spec)
-            self.settle()
             return obj.to_json()
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> None:
@@ -221,7 +215,6 @@ class SimApiServer:
                 self.store.remove(obj)
             else:
                 self._delete_obj(obj)
-            self.settle()
 
     def _delete_obj(self, obj) -> None:
         if obj.kind == "Pod":
@@ -238,7 +231,6 @@ class SimApiServer:
             if not eviction_allowed(self.store, obj):
                 return False
             self.objects.delete_pod(obj)
-            self.settle()
             return True
 
     def update_status(self, kind: str, name: str, namespace: str | None, status: dict) -> None:

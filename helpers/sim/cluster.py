@@ -225,7 +225,6 @@ class SimCluster(Cluster):
             self.kubelet.power_on(obj)
             self.node_lifecycle.started(obj)
             self.scheduler.node_changed(obj)
-            self.api.settle()
 
     def service(self, name: str, namespace: str = "default"):
         """A client of a Service: ``.predict(rows)`` answers with the serving pod's model."""

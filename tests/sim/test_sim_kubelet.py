@@ -83,7 +83,7 @@ def test_memory_growth_past_the_limit_is_oomkilled_and_restarted(sim):
     env = [{"name": "MODEL_FAULT_MEMORY_MB_PER_S", "value": "50"}]
     resources = {"limits": {"memory": "256Mi"}}
     sim.apply(deployment(replicas=1, container={"env": env, "resources": resources}))
-    sim.wait(lambda c: one_pod(c)["status"] == "OOMKilled", 60, "an OOM kill")
+    sim.wait(lambda c: [p["status"] for p in pods_of(c)] == ["OOMKilled"], 60, "an OOM kill")
     pod = sim.get("pod", one_pod(sim)["name"])
     term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
     assert term["exitCode"] == 137 and term["reason"] == "OOMKilled"
@@ -263,7 +263,9 @@ def test_lame_duck_length_follows_shutdown_drain_seconds(sim):
     sim.sleep(5)
     name = one_pod(sim)["name"]
     sim.delete_pod(name)
-    assert not sim.serving(name).accepting
+    # The kubelet sees the deletion through its watch, not inside the API call.
+    sim.wait(lambda c: not c.serving(name).accepting, 0.01, "SIGTERM to close the listener")
+    assert sim.now() == 5.0
     sim.sleep(0.2)
     assert sim.serving(name) is None
 
