@@ -27,6 +27,10 @@ import helpers
 FIGURES = {
     "best-practice rollout: failed requests": (("best", "failed"), 0),
     "naive rollout: failed requests": (("naive", "failed"), None),  # None: reported only
+    # Latency of the answered requests during the best-practice rollout: the simulator's
+    # served-time and hop distributions (helpers/sim/routing.py) are fitted to these.
+    "rollout latency p50 (ms)": (("best", "latency_p50_ms"), 3.0),
+    "rollout latency p99 (ms)": (("best", "latency_p99_ms"), None),  # the tail is the host's
     "node loss: NodeNotReady after (s)": (("node_loss", "not_ready_s"), 10.0),
     "node loss: all Ready again after (s)": (("node_loss", "recovered_s"), 20.0),
     "pod startup p50 (s)": (("startup", "p50_s"), 5.0),

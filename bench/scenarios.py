@@ -21,8 +21,11 @@ def rollout_loss(cluster, manifest: str) -> dict[str, Any]:
     run = helpers.lab.rollout_experiment(cluster, manifest, "orchestra/model:v2", rps=RPS)
     results = run.results
     failed = results[~results["ok"]]
+    served_ms = results.loc[results["ok"], "latency_ms"]
     return {
         "sent": len(results),
+        "latency_p50_ms": round(float(served_ms.quantile(0.50)), 2),
+        "latency_p99_ms": round(float(served_ms.quantile(0.99)), 2),
         "failed": len(failed),
         "failed_by_status": {str(k): int(v) for k, v in failed["status"].value_counts().items()},
         "served_v2": bool((results["version"] == "v2").any()),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from helpers.sim.routing import ServedTime
 from helpers.sim.rows import make_row
 from helpers.sim.server import Serving
 
@@ -42,6 +43,11 @@ class DataPlane:
     def now(self) -> float:
         """Seconds on the cluster clock."""
         return self.clock.now
+
+    def served_time(self, stream: str):
+        """The served-time distribution of one Service's requests (its own seeded stream,
+        so the endpoint picks do not depend on it)."""
+        return ServedTime(self.rng(stream))
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """An object as JSON (NotFound if absent)."""
@@ -119,7 +125,9 @@ class DataPlane:
     def metrics(self):
         """Per-pod CPU metrics (helpers.sim.metrics.Metrics), made on first use."""
         if self._metrics is None:
-            from helpers.sim.metrics import Metrics
+            from helpers.sim.metrics import WINDOW_S, Metrics
 
-            self._metrics = Metrics(self)
+            # metrics-server's scrapes keep their own beat, drawn once from the seed.
+            phase = self.rng("metrics-server").random() * WINDOW_S
+            self._metrics = Metrics(self, phase=phase)
         return self._metrics

@@ -1,9 +1,13 @@
 """Simulated resource metrics: per-pod CPU use, as metrics-server reports it to the HPA.
 
 The traffic module records the CPU time each request costs (``add_busy``); a pod's usage
-is that busy time plus a small idle baseline, averaged over the metrics window. A pod has
-no metrics until its container has run for one window, as metrics-server needs two
-scrapes to compute a rate (kubernetes-sigs/metrics-server, ``--metric-resolution``).
+is that busy time plus a small idle baseline, averaged over the metrics window.
+metrics-server scrapes every kubelet once per ``--metric-resolution`` and serves the rate
+between a container's last two samples, stamped with the later one: what the HPA reads
+is the window that ended at the last scrape (up to one resolution old), and a pod has no
+metrics until two scrapes have seen its container running
+(kubernetes-sigs/metrics-server, docs/design; the HPA's replica calculator compares that
+timestamp with the pod's readiness).
 
 The start and readiness times of each pod are tracked from the data plane's change records
 (``plane.subscribe``), so
@@ -44,8 +48,11 @@ class Metrics:
         0.004
     """
 
-    def __init__(self, plane):
+    def __init__(self, plane, phase: float = 0.0):
         self._plane = plane  # the DataPlane: now, pod_rows, subscribe, serving, node_up
+        # When in each resolution metrics-server scrapes (its start is not aligned with
+        # anything the cluster does): 0 <= phase < WINDOW_S.
+        self.phase = phase % WINDOW_S
         self._busy: dict[tuple[str, str], dict[int, float]] = {}
         self._times: dict[tuple[str, str], PodTimes] = {}
         now = plane.now()
@@ -66,25 +73,36 @@ class Metrics:
                 del buckets[old]
 
     # ---- what the HPA reads ------------------------------------------------------------
-    def pod_cpu(self, pod: str, namespace: str = "default") -> float | None:
-        """Average CPU use in cores over the last window; None when there are no metrics.
+    def last_scrape(self) -> float:
+        """When metrics-server last scraped the kubelets (seconds on the cluster clock)."""
+        now = self._plane.now()
+        return self.phase + math.floor((now - self.phase) / WINDOW_S) * WINDOW_S
 
-        None for a pod that is gone, whose container is not running, or that started less
-        than one window ago (metrics-server has no rate for it yet).
+    def pod_sample(self, pod: str, namespace: str = "default") -> tuple[float, float] | None:
+        """``(cores, timestamp)``: the average CPU use over the window that ended at the
+        last scrape, and that scrape's time; None when there are no metrics.
+
+        None for a pod that is gone, whose container is not running, or that two scrapes
+        have not yet seen running (metrics-server has no rate for it yet).
         """
         times = self._times.get((namespace, pod))
-        now = self._plane.now()
-        if times is None or times.started is None or now - times.started < WINDOW_S:
+        stamp = self.last_scrape()
+        if times is None or times.started is None or stamp - times.started < WINDOW_S:
             return None
         serving = self._plane.serving(pod, namespace)
         if serving is None or not self._plane.node_up(serving.node):
             return None  # gone, or on a node metrics-server cannot scrape
-        # The last WINDOW_S whole seconds up to now (1 s granularity is below what the HPA
-        # can resolve: it reads integer percent every 15 s).
-        last = math.floor(now)
+        # The WINDOW_S whole seconds before the scrape (1 s granularity is below what the
+        # HPA can resolve: it reads integer percent every 15 s).
+        last = math.floor(stamp)
         buckets = self._busy.get((namespace, pod), {})
         busy = sum(buckets.get(s, 0.0) for s in range(last - int(WINDOW_S), last))
-        return IDLE_CPU_CORES + busy / WINDOW_S
+        return IDLE_CPU_CORES + busy / WINDOW_S, stamp
+
+    def pod_cpu(self, pod: str, namespace: str = "default") -> float | None:
+        """Average CPU use in cores as metrics-server serves it now (``pod_sample``'s)."""
+        sample = self.pod_sample(pod, namespace)
+        return None if sample is None else sample[0]
 
     def pod_times(self, pod: str, namespace: str = "default") -> PodTimes | None:
         """Start and readiness times of a pod (None if it was never seen)."""

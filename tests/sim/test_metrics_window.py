@@ -1,8 +1,10 @@
 """Per-pod CPU metrics: busy time over a 15 s window, none until a pod has run one window.
 
-metrics-server reports CPU as a rate over its resolution window (default 15 s), so a pod
-that just started has no metrics yet:
+metrics-server scrapes once per resolution (default 15 s) and reports CPU as the rate
+between a container's last two samples, stamped with the later one; so what it serves is
+up to one resolution old, and a pod that just started has no metrics yet:
 https://kubernetes.io/docs/tasks/debug/debug-cluster/resource-metrics-pipeline/
+(the course cluster sets --metric-resolution=15s in cluster/metrics-server.yaml)
 """
 
 import pytest
@@ -66,13 +68,24 @@ def hooks():
 
 
 def test_usage_is_busy_time_over_the_window_plus_idle(hooks):
-    m = Metrics(hooks)
-    hooks.at(100)
-    for i in range(150):  # 150 requests of 20 ms in the last 15 s: 3 cpu-seconds
-        m.add_busy("old", "default", 85 + i * 0.1, 0.02)
-    assert m.pod_cpu("old") == pytest.approx(IDLE_CPU_CORES + 3 / WINDOW_S)
+    m = Metrics(hooks)  # phase 0: scrapes at 0, 15, 30, ...
+    hooks.at(105)
+    for i in range(150):  # 150 requests of 20 ms in the 15 s before the scrape at 105
+        m.add_busy("old", "default", 90 + i * 0.1, 0.02)
+    assert m.pod_sample("old") == (pytest.approx(IDLE_CPU_CORES + 3 / WINDOW_S), 105)
     hooks.at(200)  # the work is long past the window
     assert m.pod_cpu("old") == pytest.approx(IDLE_CPU_CORES)
+
+
+def test_what_is_served_is_the_last_scrape_until_the_next(hooks):
+    m = Metrics(hooks, phase=7)  # scrapes at 7, 22, 37, ...
+    hooks.at(23)
+    m.add_busy("old", "default", 23, 1.5)  # load after the scrape at 22
+    assert m.pod_sample("old") == (pytest.approx(IDLE_CPU_CORES), 22)
+    hooks.at(36.9)
+    assert m.pod_cpu("old") == pytest.approx(IDLE_CPU_CORES)  # not scraped yet
+    hooks.at(37)
+    assert m.pod_sample("old") == (pytest.approx(IDLE_CPU_CORES + 1.5 / WINDOW_S), 37)
 
 
 def test_a_pod_has_no_metrics_until_it_ran_one_window(hooks):
@@ -82,10 +95,12 @@ def test_a_pod_has_no_metrics_until_it_ran_one_window(hooks):
     assert m.pod_cpu("new") is None
     hooks.at(12)
     hooks.pod("new", "Running")
-    hooks.at(12 + WINDOW_S - 1)
+    hooks.at(27)  # running one window, but the scrapes (0, 15, 30) saw it once only
     assert m.pod_cpu("new") is None
-    hooks.at(12 + WINDOW_S)
-    assert m.pod_cpu("new") == pytest.approx(IDLE_CPU_CORES)
+    hooks.at(29.9)
+    assert m.pod_cpu("new") is None
+    hooks.at(30)  # the scrapes at 15 and 30 both saw it running
+    assert m.pod_sample("new") == (pytest.approx(IDLE_CPU_CORES), 30)
     times = m.pod_times("new")
     assert (times.started, times.first_started) == (12, 12)
 

@@ -163,15 +163,18 @@ def pod_samples(api, metrics, dep: dict, ns: str, now: float) -> list[PodSample]
                 no_request = no_request or c["name"]
             else:
                 request_m += _millicores(cpu)
-        usage = metrics.pod_cpu(name, ns)
-        usage_m = None if usage is None else round(usage * 1000)
-        group = _group(pod, usage_m, metrics.pod_times(name, ns), now)
+        sample = metrics.pod_sample(name, ns)
+        usage_m, stamp = (None, now) if sample is None else (round(sample[0] * 1000), sample[1])
+        group = _group(pod, usage_m, metrics.pod_times(name, ns), now, stamp)
         out.append(PodSample(name, group, usage_m, request_m, no_request))
     return out
 
 
-def _group(pod: dict, usage_m: int | None, times, now: float) -> str:
-    """Sort a pod as the replica calculator does (groupPods in the controller)."""
+def _group(pod: dict, usage_m: int | None, times, now: float, stamp: float) -> str:
+    """Sort a pod as the replica calculator does (groupPods in the controller).
+
+    ``stamp`` is the metric's timestamp (the scrape that ended its window).
+    """
     phase = (pod.get("status") or {}).get("phase")
     if pod["metadata"].get("deletionTimestamp") or phase == "Failed":
         return "ignored"
@@ -183,7 +186,7 @@ def _group(pod: dict, usage_m: int | None, times, now: float) -> str:
         return "unready"
     if now < times.first_started + CPU_INITIALIZATION_PERIOD_S:
         # Young pod: its sample counts only if Ready for a whole metrics window.
-        unready = not times.ready or now < times.ready_changed + WINDOW_S
+        unready = not times.ready or stamp < times.ready_changed + WINDOW_S
     else:
         # Older pod: ignored only if it has never been Ready.
         unready = (
