@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helpers.core.durations import go_duration
 from helpers.sim.images import SYNC_S, ImagePuller, next_backoff
 from helpers.sim.prober import Prober
 from helpers.sim.server import ServerProcess
@@ -158,7 +159,8 @@ class Kubelet:
         msg = f"Back-off restarting failed container {name} in pod {pod.name}_{pod.namespace}({pod.uid})"
         self.event(pod, "Warning", "BackOff", msg)
         pod.cstate, pod.reason = "waiting", "CrashLoopBackOff"
-        pod.message = f"back-off {delay:g}s restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
+        # A Go duration, as the kubelet prints backOff.Get(key) with %s: "1m20s", "5m0s".
+        pod.message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
         self.store.changed(pod)
         self.later(max(delay - SYNC_S, 0.0), self._restart, pod)
 
