@@ -235,7 +235,9 @@ def test_crash_backoff_resets_after_ten_minutes_of_running(sim):
     [
         ({"tcpSocket": {"port": 8080}}, True),
         ({"tcpSocket": {"port": 9090}}, False),
-        ({"exec": {"command": ["cat", "/tmp/ready"]}}, True),
+        # the model image has /etc/hostname (the kubelet mounts it) but no /tmp/ready
+        ({"exec": {"command": ["cat", "/etc/hostname"]}}, True),
+        ({"exec": {"command": ["cat", "/tmp/ready"]}}, False),
         ({"exec": {"command": ["false"]}}, False),
     ],
 )
