@@ -11,12 +11,12 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from helpers.core.durations import parse_go_duration
 from helpers.core.paths import REPO
 
 KIND_CONFIG = REPO / "cluster" / "kind.yaml"
@@ -51,13 +51,7 @@ class CourseCluster:
 
 def _seconds(value: str) -> float:
     """A Go duration as kubeadm flags carry it ("20s", "1m30s") in seconds."""
-    total, found = 0.0, False
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", value):
-        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
-        found = True
-    if not found:
-        raise ValueError(f"not a duration: {value!r}")
-    return total
+    return parse_go_duration(value)
 
 
 def _documents(text: str):

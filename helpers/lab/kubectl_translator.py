@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from helpers.core.durations import parse_go_duration
 from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import LabError
 from helpers.lab.session import current
@@ -86,10 +87,24 @@ def _replicasets(cluster, selector) -> pd.DataFrame:
     return pd.DataFrame(sorted(rows, key=lambda r: r["name"]), columns=columns)
 
 
+def _timeout(flags: dict[str, str]) -> float:
+    """--timeout as kubectl reads it: a Go duration ("300s", "5m"); 0 means no limit."""
+    text = flags.get("timeout", "300s")  # the kit's bound on a lab's wait
+    try:
+        seconds = parse_go_duration(text)
+    except ValueError:
+        raise LabError(
+            f"kubectl rollout status --timeout={text}: not a duration.",
+            "Give a Go duration such as --timeout=90s or --timeout=5m.",
+        ) from None
+    # kubectl waits without limit at 0; a day of cluster time stands in for "forever".
+    return seconds if seconds > 0 else 86400.0
+
+
 def _rollout(cluster, args: list[str], flags: dict[str, str]):
     verb, (_, name) = args[0], _target(args[1], "deployment")
     if verb == "status":
-        return cluster.wait_rollout(name, timeout=float(flags.get("timeout", "300s").rstrip("s")))
+        return cluster.wait_rollout(name, timeout=_timeout(flags))
     if verb == "undo":
         revision = flags.get("to-revision")
         return cluster.rollout_undo(name, int(revision) if revision else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helpers.core.durations import go_duration
 from helpers.sim.images import SYNC_S, ImagePuller, next_backoff
 from helpers.sim.prober import Prober
 from helpers.sim.server import ServerProcess
@@ -90,7 +91,7 @@ class Kubelet:
         self.event(pod, "Normal", "Started", f"Started container {plan.container}")
         now = self.clock.now
         pod.server = ServerProcess(
-            now, plan.version, plan.faults, plan.memory_limit, plan.lame_duck
+            now, plan.version, plan.faults, plan.memory_limit, plan.lame_duck, plan.program
         )
         pod.cstate, pod.reason, pod.message, pod.exit_code = "running", "", "", None
         pod.phase, pod.run_started, pod.finished_at = "Running", now, None
@@ -104,6 +105,10 @@ class Kubelet:
             self.later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
         elif server.oom_at is not None:
             self.later(server.oom_at - now, self._exited, pod, OOM_EXIT, "OOMKilled")
+        elif server.script_exit is not None:
+            # The command ran to its end: exit 0 is Completed, anything else Error.
+            at, code = server.script_exit
+            self.later(at - now, self._exited, pod, code, "Completed" if code == 0 else "Error")
         self.prober.start(pod)
 
     def waiting(self, pod, reason: str, message: str) -> None:
@@ -158,7 +163,8 @@ class Kubelet:
         msg = f"Back-off restarting failed container {name} in pod {pod.name}_{pod.namespace}({pod.uid})"
         self.event(pod, "Warning", "BackOff", msg)
         pod.cstate, pod.reason = "waiting", "CrashLoopBackOff"
-        pod.message = f"back-off {delay:g}s restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
+        # A Go duration, as the kubelet prints backOff.Get(key) with %s: "1m20s", "5m0s".
+        pod.message = f"back-off {go_duration(delay)} restarting failed container={name} pod={pod.name}_{pod.namespace}({pod.uid})"
         self.store.changed(pod)
         self.later(max(delay - SYNC_S, 0.0), self._restart, pod)
 
@@ -171,12 +177,16 @@ class Kubelet:
         msg = f"Container {pod.plan.container} failed {probe_name} probe, will be restarted"
         self.event(pod, "Normal", "Killing", msg)
         pod.epoch += 1
-        server = pod.server
-        server.sigterm_at = self.clock.now
+        server, now = pod.server, self.clock.now
+        server.sigterm_at = now
         pod.ready = False
         self.store.changed(pod)
-        # The server handles SIGTERM: lame duck, drain, exit 0.
-        self.later(server.exit_delay(), self._exited, pod, 0, "Completed")
+        probe = getattr(pod.plan, probe_name)
+        # The probe's own terminationGracePeriodSeconds wins over the pod's.
+        grace = probe.grace if probe.grace is not None else pod.plan.grace
+        # The server drains and exits 0; a shell as PID 1 ignores SIGTERM until SIGKILL.
+        delay, code, reason = server.kill(now, grace)
+        self.later(delay, self._exited, pod, code, reason)
 
     # ---- termination -----------------------------------------------------------------------
     def terminate(self, pod) -> None:
@@ -196,7 +206,7 @@ class Kubelet:
         hook = plan.pre_stop.seconds if plan.pre_stop else 0.0
         sigterm = min(hook, grace)
         running = pod.server.running(self.clock.now)
-        exit_after = sigterm + pod.server.exit_delay() if running else 0.0
+        exit_after = sigterm + pod.server.exit_delay(self.clock.now + sigterm) if running else 0.0
         if exit_after > grace:
             exit_after = grace  # SIGKILL when the grace period ends
         if pod.server is not None and sigterm < grace:

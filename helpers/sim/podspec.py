@@ -16,9 +16,10 @@ from orchestra_model.faults import FaultConfigError, Faults
 
 from helpers.core.state import version_of
 from helpers.errors import ManifestError
-from helpers.sim import interpod
+from helpers.sim import interpod, program
 from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
+from helpers.sim.program import IMAGE_PROGRAM, Program
 from helpers.sim.quantity import parse as parse_quantity
 from helpers.sim.server import LAME_DUCK_S
 
@@ -32,7 +33,7 @@ POD_KEYS = {
 }  # fmt: skip
 CONTAINER_KEYS = {
     "name", "image", "imagePullPolicy", "ports", "env", "resources", "readinessProbe",
-    "livenessProbe", "startupProbe", "lifecycle",
+    "livenessProbe", "startupProbe", "lifecycle", "command", "args",
     # inert here
     "securityContext", "volumeMounts", "terminationMessagePath", "terminationMessagePolicy",
     "workingDir",
@@ -67,6 +68,7 @@ class PodPlan:
     tolerations: tuple
     interpod: InterPod | None = None
     lame_duck: float = 2.0  # SHUTDOWN_DRAIN_SECONDS of the model server
+    program: Program = IMAGE_PROGRAM  # the container's command and args
 
 
 def _refuse_unknown(obj: dict, allowed: set, field: str) -> None:
@@ -204,6 +206,7 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         tolerations=tuple(_toleration(t) for t in spec.get("tolerations") or []),
         interpod=interpod.parse(spec, field),
         lame_duck=lame_duck,
+        program=program.parse(c.get("command"), c.get("args"), cf),
     )
 
 

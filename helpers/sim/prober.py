@@ -1,9 +1,11 @@
 """The kubelet's probe workers: startup, readiness and liveness on their periods.
 
 Each probe runs at start + initialDelaySeconds + k * periodSeconds. A failed probe posts an
-Unhealthy event; failureThreshold failures in a row turn readiness off (the pod leaves the
-Service's endpoints, no restart) or restart the container (liveness, startup); a
-startupProbe holds the other two until it succeeds.
+Unhealthy event ("Liveness probe failed: <output>"); failureThreshold failures in a row
+turn readiness off (the pod leaves the Service's endpoints, no restart) or restart the
+container (liveness, startup); a startupProbe holds the other two until it succeeds. A
+probe the runtime cannot run posts "... probe errored: ..." and counts neither way
+(pkg/kubelet/prober/worker.go throws the result away).
 (kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)
 
 Cheap at scale: once a probe's outcome is settled and the server cannot change before a
@@ -80,6 +82,14 @@ class Prober:
             state = pod.probe_state[name] = ProbeState()
         now = self.clock.now
         ok, message = check(probe, pod.server, now, pod.ip)
+        if ok is None:
+            # pkg/kubelet/prober: "%s probe errored: %v"; the worker throws the result away.
+            self.events.record(
+                f"pod/{pod.name}", "Warning", "Unhealthy",
+                f"{NAMES[name]} probe errored: {message}", pod.namespace,
+            )  # fmt: skip
+            self._schedule(pod, name, now + probe.period)
+            return
         if ok:
             state.successes, state.failures = state.successes + 1, 0
         else:

@@ -7,10 +7,13 @@ failureThreshold 3. Messages are the kubelet's, e.g. "HTTP probe failed with sta
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
 from helpers.errors import ManifestError
+from helpers.sim import shell
 
 PROBE_KEYS = {
     "httpGet", "tcpSocket", "exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds",
@@ -37,6 +40,8 @@ class Probe:
     timeout: float
     success: int
     failure: int
+    script: shell.Script | None = None  # an exec probe's checked command
+    grace: float | None = None  # the probe's own terminationGracePeriodSeconds
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,18 @@ def parse_probe(probe: dict | None, ports: dict, field: str) -> Probe | None:
     handlers = [k for k in ("httpGet", "tcpSocket", "exec") if k in probe]
     if len(handlers) != 1:
         raise ManifestError(f"{field}: give exactly one of httpGet, tcpSocket or exec.")
-    port, path, command = None, "", ()
+    port, path, command, script = None, "", (), None
     if "httpGet" in probe:
         port = _port(probe["httpGet"].get("port"), ports, f"{field}.httpGet")
         path = probe["httpGet"].get("path", "/")
     elif "tcpSocket" in probe:
         port = _port(probe["tcpSocket"].get("port"), ports, f"{field}.tcpSocket")
     else:
-        command = tuple(str(c) for c in (probe["exec"].get("command") or ()))
+        command = probe["exec"].get("command") or ()
         if not command:
             raise ManifestError(f"{field}.exec.command is required.")
+        script = shell.compile(command, f"{field}.exec.command")
+        command = script.argv
     return Probe(
         kind={"httpGet": "http", "tcpSocket": "tcp", "exec": "exec"}[handlers[0]],
         port=port,
@@ -94,6 +101,12 @@ def parse_probe(probe: dict | None, ports: dict, field: str) -> Probe | None:
         timeout=_int(probe, "timeoutSeconds", 1, field, 1),
         success=_int(probe, "successThreshold", 1, field, 1),
         failure=_int(probe, "failureThreshold", 3, field, 1),
+        script=script,
+        grace=(
+            _int(probe, "terminationGracePeriodSeconds", 0, field, 1)
+            if "terminationGracePeriodSeconds" in probe
+            else None
+        ),
     )
 
 
@@ -116,13 +129,38 @@ def parse_hook(hook: dict | None, ports: dict, field: str) -> Hook | None:
     raise ManifestError(f"{field}.preStop: give one of exec, sleep or httpGet.")
 
 
-def check(probe: Probe, server, t: float, ip: str) -> tuple[bool, str]:
-    """Run ``probe`` against a simulated server at time ``t``: (success, failure message)."""
+def _exec(probe: Probe, server, t: float) -> tuple[bool | None, str]:
+    """Run an exec probe in the container, as the kubelet's exec prober reads the result.
+
+    Exit 0 passes, any other exit fails with the command's output as the message; past
+    timeoutSeconds it fails with 'command "..." timed out' (ExecProbeTimeout, GA in 1.20).
+    A command the runtime cannot start is an error, not a failure: the kubelet posts
+    "probe errored" and throws the result away (pkg/kubelet/prober/worker.go), so a
+    missing binary never restarts the container (kubernetes/kubernetes#106682).
+    """
+    done = shell.run(probe.script, server.files, t)
+    if done.error:
+        exec_id = hashlib.sha256(f"{server.started}/{t}/{probe.command}".encode()).hexdigest()
+        return None, (
+            "rpc error: code = Unknown desc = failed to exec in container: failed to start "
+            f'exec "{exec_id}": OCI runtime exec failed: exec failed: unable to start '
+            f"container process: {done.error}: unknown"
+        )
+    if done.end - t > probe.timeout:
+        return False, f"command {json.dumps(' '.join(probe.command), ensure_ascii=False)} timed out"
+    return done.code == 0, done.output
+
+
+def check(probe: Probe, server, t: float, ip: str) -> tuple[bool | None, str]:
+    """Run ``probe`` against a simulated container at ``t``: (result, message).
+
+    The result is True (success), False (failure, message as the kubelet's event shows it)
+    or None (the probe errored: the kubelet reports it and keeps the previous result).
+    """
     if probe.kind == "exec":
         if not server.running(t):
             return False, "container is not running"
-        ok = probe.command[0] not in ("false", "/bin/false")
-        return ok, "" if ok else f"command {list(probe.command)!r} exited with 1"
+        return _exec(probe, server, t)
     listening = probe.port == SERVER_PORT and server.accepting(t)
     addr = f"{ip}:{probe.port}"
     if probe.kind == "tcp":

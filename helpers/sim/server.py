@@ -5,8 +5,11 @@ Timeline of a start at time s: the process listens at s + 1 (Python and uvicorn 
 MODEL_FAULT_SLOW_START_SECONDS), after which /readyz answers 200; v3 never loads. On
 SIGTERM, as cluster/model's DrainingServer does, /readyz turns 503 at once while /predict
 keeps answering for a lame-duck period (SHUTDOWN_DRAIN_SECONDS, default 2 s); then the
-listener closes (new connections are refused), in-flight requests finish and it exits 0. Memory is a ~100 MiB baseline plus MODEL_FAULT_MEMORY_MB_PER_S growth, which
-the kubelet compares with the container's limit (OOMKilled, exit 137).
+listener closes (new connections are refused), in-flight requests finish and it exits 0.
+Memory is a ~100 MiB baseline plus MODEL_FAULT_MEMORY_MB_PER_S growth, which the kubelet
+compares with the container's limit (OOMKilled, exit 137). A container whose ``command``
+runs a script (program.py) starts the server when the script execs it, or never; until
+then SIGTERM is ignored (PID 1 without a handler) and nothing listens.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import math
 from dataclasses import dataclass
 
 from orchestra_model.faults import Faults
+
+from helpers.sim.image import Files
+from helpers.sim.program import IMAGE_PROGRAM, Program
+from helpers.sim.program import launch as run_program
 
 # 1 s: interpreter, imports and uvicorn binding the port (the course's figure for the image).
 PROCESS_START_S = 1.0
@@ -51,10 +58,13 @@ class ServerProcess:
         "crash_at",
         "exit_at",
         "faults",
+        "files",
         "lame_duck",
         "listen_at",
         "loaded_at",
         "oom_at",
+        "script_exit",
+        "server_at",
         "sigterm_at",
         "started",
         "version",
@@ -67,22 +77,31 @@ class ServerProcess:
         faults: Faults,
         memory_limit: float | None,
         lame_duck: float = LAME_DUCK_S,
+        program: Program = IMAGE_PROGRAM,
     ):
         self.started = started
         self.lame_duck = lame_duck
         self.version = version
         self.faults = faults
-        self.listen_at = started + PROCESS_START_S
+        self.files = Files()  # a new container's files (exec probes read them)
+        # When the server process starts (a command may run a script first, or never start it).
+        launch = run_program(program, self.files, started)
+        self.server_at = launch.server_at
+        self.script_exit = None if launch.exit_at is None else (launch.exit_at, launch.exit_code)
+        self.listen_at = math.inf if self.server_at is None else self.server_at + PROCESS_START_S
         self.sigterm_at: float | None = None
         self.exit_at: float | None = None  # set when the process ends for any reason
+        serves = self.server_at is not None
         # MODEL_FAULT_CRASH_AT_START: exits with status 1 right after starting.
-        self.crash_at = self.listen_at if faults.crash_at_start else None
-        loads = version in LOADABLE_VERSIONS and not faults.crash_at_start
+        self.crash_at = self.listen_at if faults.crash_at_start and serves else None
+        loads = version in LOADABLE_VERSIONS and not faults.crash_at_start and serves
         self.loaded_at = (
             self.listen_at + MODEL_LOAD_S + faults.slow_start_seconds if loads else math.inf
         )
         self.oom_at = None
-        if memory_limit is not None and faults.memory_mb_per_s > 0:
+        if not serves:
+            pass  # a shell or sleep uses a few MiB: no OOM kill to model
+        elif memory_limit is not None and faults.memory_mb_per_s > 0:
             room = max(0.0, memory_limit - BASELINE_MEMORY) / 2**20
             self.oom_at = self.listen_at + room / faults.memory_mb_per_s
         elif memory_limit is not None and memory_limit < BASELINE_MEMORY:
@@ -108,9 +127,22 @@ class ServerProcess:
         """/readyz answers 200 at ``t``: loaded and not shutting down."""
         return self.model_loaded(t) and (self.sigterm_at is None or t < self.sigterm_at)
 
-    def exit_delay(self) -> float:
-        """Seconds from SIGTERM to the process's exit."""
+    def exit_delay(self, t: float) -> float:
+        """Seconds from a SIGTERM at ``t`` to the process's exit (math.inf: it ignores it).
+
+        The server handles SIGTERM; a shell or sleep as PID 1 has no handler, and the kernel
+        drops signals without one for PID 1, so only SIGKILL ends it.
+        """
+        if self.server_at is None or t < self.server_at:
+            return math.inf
         return self.lame_duck + INFLIGHT_S
+
+    def kill(self, t: float, grace: float) -> tuple[float, int, str]:
+        """SIGTERM at ``t``, SIGKILL ``grace`` s later: (seconds to exit, exit code, reason)."""
+        delay = self.exit_delay(t)
+        if delay <= grace:
+            return delay, 0, "Completed"  # the server drains and exits 0
+        return grace, 137, "Error"  # SIGKILL: 128 + 9
 
     def memory(self, t: float) -> float:
         """Resident bytes at ``t``."""
@@ -120,7 +152,7 @@ class ServerProcess:
     def next_change(self, t: float) -> float:
         """The next time after ``t`` at which a probe of this server could answer differently."""
         times = [x for x in (self.listen_at, self.loaded_at) if x > t]
-        return min(times) if times else math.inf
+        return min([*times, self.files.next_change(t)])
 
     def serving(self, t: float, plan, node: str, terminating: bool) -> Serving:
         """The Serving view of this process at ``t``."""

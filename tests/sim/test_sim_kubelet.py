@@ -78,6 +78,26 @@ def test_crash_at_start_enters_crashloopbackoff_with_doubling_delays(sim):
     assert states["lastState"]["terminated"]["exitCode"] == 1
 
 
+def test_crashloopbackoff_message_prints_the_delay_as_a_go_duration(sim):
+    """The waiting message carries backOff.Get(key) formatted with %s: "1m20s", "5m0s".
+
+    pkg/kubelet/kuberuntime/kuberuntime_manager.go (doBackOff):
+    "back-off %s restarting failed container=%s pod=%s"
+    """
+    env = [{"name": "MODEL_FAULT_CRASH_AT_START", "value": "1"}]
+    sim.apply(deployment(replicas=1, container={"env": env}))
+    seen = set()
+    for _ in range(1200):
+        sim.sleep(1)
+        name = one_pod(sim)["name"]
+        state = sim.get("pod", name)["status"]["containerStatuses"][0]["state"]
+        message = (state.get("waiting") or {}).get("message", "")
+        if message.startswith("back-off "):
+            seen.add(message.split()[1])
+    assert {"10s", "20s", "40s", "1m20s", "2m40s", "5m0s"} <= seen
+    assert not {"80s", "160s", "300s"} & seen
+
+
 def test_memory_growth_past_the_limit_is_oomkilled_and_restarted(sim):
     """Baseline 100 MiB + 50 MiB/s against a 256Mi limit: OOMKilled (137) ~3 s after listening."""
     env = [{"name": "MODEL_FAULT_MEMORY_MB_PER_S", "value": "50"}]
@@ -215,7 +235,9 @@ def test_crash_backoff_resets_after_ten_minutes_of_running(sim):
     [
         ({"tcpSocket": {"port": 8080}}, True),
         ({"tcpSocket": {"port": 9090}}, False),
-        ({"exec": {"command": ["cat", "/tmp/ready"]}}, True),
+        # the model image has /etc/hostname (the kubelet mounts it) but no /tmp/ready
+        ({"exec": {"command": ["cat", "/etc/hostname"]}}, True),
+        ({"exec": {"command": ["cat", "/tmp/ready"]}}, False),
         ({"exec": {"command": ["false"]}}, False),
     ],
 )
