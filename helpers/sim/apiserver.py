@@ -188,6 +188,8 @@ class SimApiServer:
                 }
                 doc = manifests.merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
+                if obj.kind == "Service":
+                    self.addresses.service(spec, obj, self.store)
                 update(self, obj, doc["metadata"], spec)
             self.settle()
             return obj.to_json()
