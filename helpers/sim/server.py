@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 from orchestra_model.faults import Faults
 
+# 8080: where the image's server listens unless $PORT says otherwise (cluster/model: the
+# Dockerfile's ENV PORT=8080 and EXPOSE 8080; orchestra_model.server reads $PORT).
+SERVER_PORT = 8080
 # 1 s: interpreter, imports and uvicorn binding the port (the course's figure for the image).
 PROCESS_START_S = 1.0
 # 2 s: loading, hash-checking and warming the model after the port opens.
@@ -42,6 +45,7 @@ class Serving:
     cpu_limit: float | None  # cores
     node: str
     terminating: bool
+    port: int = SERVER_PORT  # the container port the server listens on
 
 
 class ServerProcess:
@@ -55,6 +59,7 @@ class ServerProcess:
         "listen_at",
         "loaded_at",
         "oom_at",
+        "port",
         "sigterm_at",
         "started",
         "version",
@@ -67,8 +72,10 @@ class ServerProcess:
         faults: Faults,
         memory_limit: float | None,
         lame_duck: float = LAME_DUCK_S,
+        port: int = SERVER_PORT,
     ):
         self.started = started
+        self.port = port
         self.lame_duck = lame_duck
         self.version = version
         self.faults = faults
@@ -133,4 +140,5 @@ class ServerProcess:
             cpu_limit=plan.cpu_limit,
             node=node,
             terminating=terminating,
+            port=self.port,
         )
