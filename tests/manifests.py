@@ -57,7 +57,13 @@ def pod(
     if deployment:
         meta["labels"]["pod-template-hash"] = template_hash
         meta["ownerReferences"] = [
-            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{deployment}-{template_hash}"}
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "name": f"{deployment}-{template_hash}",
+                "controller": True,  # as the ReplicaSet controller writes it
+                "blockOwnerDeletion": True,
+            }
         ]
     state = {"waiting": {"reason": waiting}} if waiting else {"running": {"startedAt": stamp()}}
     phase = "Pending" if waiting else "Running"

@@ -111,6 +111,14 @@ def pending_reason(cluster, answer: str) -> CheckResult:
     return CheckResult(goal, ok, f"your answer {answer!r}; event: {message}", hint)
 
 
+# The course's pods have an emptyDir (/tmp) and every kind node runs DaemonSet pods (kindnet,
+# kube-proxy): kubectl drain refuses both without these flags.
+_DRAIN = (
+    'cluster.drain("{node}", ignore_daemonsets=True, delete_emptydir_data=True) '
+    "(kubectl drain {node} --ignore-daemonsets --delete-emptydir-data)"
+)
+
+
 def drained(cluster, node: str, selector: str = "app=model") -> CheckResult:
     """``node`` is cordoned, none of the ``selector`` pods runs there, all others are Ready.
 
@@ -129,15 +137,13 @@ def drained(cluster, node: str, selector: str = "app=model") -> CheckResult:
         here = [p["name"] for p in pods if p["node"] == node]
         seen = f"schedulable={row['schedulable']}; {len(here)} {selector} pod(s) on {node}"
         if row["schedulable"]:
-            return Verdict(
-                False, seen, f'Cordon and drain it: cluster.drain("{node}") (kubectl drain {node}).'
-            )
+            return Verdict(False, seen, f"Cordon and drain it: {_DRAIN.format(node=node)}.")
         if here:
             return Verdict(
                 False,
                 seen,
-                f'Pods still run there: evict them with cluster.drain("{node}") (kubectl drain '
-                f"{node} --ignore-daemonsets); a PodDisruptionBudget may be holding them.",
+                f"Pods still run there: evict them with {_DRAIN.format(node=node)}; a "
+                "PodDisruptionBudget may be holding them.",
                 settling=True,
             )
         ready = all(p["ready"] for p in pods if p["status"] != "Terminating")

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.core import labels
+from helpers.core.drain import pods_to_evict
 from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
 from helpers.core.state import events_table, nodes_table, pods_table
 from helpers.errors import (
@@ -241,19 +242,48 @@ class Cluster(abc.ABC):
         """Delete one pod (kubectl delete pod); its controller makes a replacement."""
         self.delete("Pod", name, namespace)
 
-    def drain(self, node: str, timeout: float = 300) -> list[str]:
-        """Cordon, then evict every pod on ``node``, retrying PDB refusals every 5 s.
+    def drain(
+        self,
+        node: str,
+        timeout: float = 300,
+        *,
+        force: bool = False,
+        ignore_daemonsets: bool = False,
+        delete_emptydir_data: bool = False,
+    ) -> list[str]:
+        """Cordon, then evict the pods on ``node``, retrying PDB refusals every 5 s (kubectl drain).
+
+        As kubectl, drain first checks every pod of the node (all namespaces): a pod without
+        a controller needs ``force`` (--force), a DaemonSet's pod ``ignore_daemonsets``
+        (--ignore-daemonsets; it is then left running), a pod with an emptyDir volume
+        ``delete_emptydir_data``. Without them it refuses with kubectl's message before
+        evicting anything; the node stays cordoned. Mirror pods are left alone.
 
         Returns the evicted pods. Raises LabTimeout when a PodDisruptionBudget still refuses
         at ``timeout`` (kubectl drain does the same with --timeout).
+
+        Example:
+            >>> cluster.drain("orchestra-worker", ignore_daemonsets=True)
+            ['model-6d4b9c7f5-x2k9p']
         """
         self.cordon(node)
         deadline = self.now() + timeout
-        pending = [
-            (p["namespace"], p["name"])
-            for p in self.snapshot()["pods"]
-            if p["node"] == node and p["status"] not in ("Completed", "Terminating")
-        ]
+        pods = self.list_objects("Pod", None)
+        chosen = pods_to_evict(
+            pods,
+            node,
+            self._daemonset_exists,
+            force=force,
+            ignore_daemonsets=ignore_daemonsets,
+            delete_emptydir_data=delete_emptydir_data,
+        )
+        # A pod already terminating is on its way out: nothing to evict.
+        leaving = {
+            (p["metadata"].get("namespace", "default"), p["metadata"]["name"])
+            for p in pods
+            if p["metadata"].get("deletionTimestamp")
+        }
+        pending = [key for key in chosen if key not in leaving]
         evicted: list[str] = []
         while pending:
             refused = [(ns, name) for ns, name in pending if not self._evict_one(ns, name, evicted)]
@@ -276,6 +306,13 @@ class Cluster(abc.ABC):
             what=f"the evicted pods to leave {node}",
         )
         return evicted
+
+    def _daemonset_exists(self, namespace: str, name: str) -> bool:
+        try:
+            self.get("DaemonSet", name, namespace)
+        except NotFound:
+            return False
+        return True
 
     def _evict_one(self, namespace: str, name: str, evicted: list[str]) -> bool:
         try:

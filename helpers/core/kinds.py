@@ -86,6 +86,7 @@ KINDS: dict[str, Kind] = {
         Kind("Event", "", "v1", "events", short_names=("ev",)),
         Kind("Deployment", "apps", "v1", "deployments", short_names=("deploy",)),
         Kind("ReplicaSet", "apps", "v1", "replicasets", short_names=("rs",)),
+        Kind("DaemonSet", "apps", "v1", "daemonsets", short_names=("ds",)),
         Kind("HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers",
              short_names=("hpa",)),
         Kind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", short_names=("pdb",)),

@@ -26,6 +26,10 @@ _TABLES = {
 }
 
 
+# kubectl's boolean flags: `--force orchestra-worker` leaves the node name a word.
+_BOOLEAN_FLAGS = {"force", "ignore-daemonsets", "delete-emptydir-data"}
+
+
 def _split(command: str) -> tuple[list[str], dict[str, str]]:
     words, flags = [], {}
     tokens = shlex.split(command.removeprefix("kubectl ").strip())
@@ -34,13 +38,19 @@ def _split(command: str) -> tuple[list[str], dict[str, str]]:
         tok = tokens[i]
         if tok.startswith("-"):
             key, eq, value = tok.lstrip("-").partition("=")
-            if not eq and i + 1 < len(tokens) and not tokens[i + 1].startswith("-"):
+            takes_value = key not in _BOOLEAN_FLAGS
+            if takes_value and not eq and i + 1 < len(tokens) and not tokens[i + 1].startswith("-"):
                 value, i = tokens[i + 1], i + 1
             flags[key] = value or "true"
         else:
             words.append(tok)
         i += 1
     return words, flags
+
+
+def _flag(flags: dict[str, str], name: str) -> bool:
+    """A boolean kubectl flag: --name or --name=true."""
+    return flags.get(name, "false").lower() == "true"
 
 
 def _target(ref: str, default_kind: str) -> tuple[str, str]:
@@ -145,7 +155,12 @@ _VERBS: dict[str, Callable] = {
     "scale": lambda c, a, f: c.scale(_target(a[0], "deployment")[1], int(f["replicas"])),
     "cordon": lambda c, a, f: c.cordon(a[0]),
     "uncordon": lambda c, a, f: c.uncordon(a[0]),
-    "drain": lambda c, a, f: c.drain(a[0]),
+    "drain": lambda c, a, f: c.drain(
+        a[0],
+        force=_flag(f, "force"),
+        ignore_daemonsets=_flag(f, "ignore-daemonsets"),
+        delete_emptydir_data=_flag(f, "delete-emptydir-data"),
+    ),
 }
 
 

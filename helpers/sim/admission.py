@@ -15,7 +15,8 @@ from typing import Any
 from helpers.core import labels
 from helpers.core.kinds import KINDS
 from helpers.errors import ManifestError
-from helpers.sim import podspec, rolling
+from helpers.sim import podspec, rolling, serviceports
+from helpers.sim.addresses import NODE_PORTS
 
 # The kinds the simulator serves; their apiVersion and scope come from the one kinds table.
 SIM_KINDS = (
@@ -40,8 +41,6 @@ DEPLOYMENT_KEYS = {
     "paused",
 }
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-# 30000-32767: the default --service-node-port-range.
-NODE_PORTS = range(30000, 32768)
 # 300 s: DefaultTolerationSeconds admission plugin, for not-ready and unreachable NoExecute.
 DEFAULT_TOLERATION_S = 300
 
@@ -148,16 +147,11 @@ def _service(obj: dict) -> dict:
     kind = spec.setdefault("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
         raise ManifestError(f"spec.type: {kind!r} is not simulated (use ClusterIP or NodePort).")
-    ports = spec.get("ports") or []
-    if not ports:
-        raise ManifestError("spec.ports: a Service needs at least one port.")
+    ports = spec.setdefault("ports", [])
+    serviceports.admit(ports)
     for i, port in enumerate(ports):
-        if not isinstance(port.get("port"), int):
-            raise ManifestError(f"spec.ports[{i}].port: a port number is required.")
-        port.setdefault("protocol", "TCP")
-        port.setdefault("targetPort", port["port"])
         node_port = port.get("nodePort")
-        if node_port is not None and node_port not in NODE_PORTS:
+        if node_port and node_port not in NODE_PORTS:
             raise ManifestError(
                 f"spec.ports[{i}].nodePort: Invalid value: {node_port}: provided port is not in the valid range. The range of valid ports is 30000-32767."
             )

@@ -25,6 +25,9 @@ from helpers.sim.clock import paused_gc
 from helpers.sim.lifecycle import ObjectLifecycle
 from helpers.sim.updates import apply_one, patch_node, update
 
+# Objects the endpoint controllers keep: rendered from each Service when read.
+ENDPOINT_KINDS = ("Endpoints", "EndpointSlice")
+
 
 class SimApiServer:
     """The API server of one simulated cluster: storage, admission, verbs, object writes.
@@ -141,8 +144,9 @@ class SimApiServer:
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """The object as Kubernetes JSON, status included; NotFound if absent."""
         with self.lock:
-            if canonical_kind(kind) == "Endpoints":
-                return self.endpoints.to_json(self.find("Service", name, namespace))
+            if canonical_kind(kind) in ENDPOINT_KINDS:  # rendered from the Services
+                services = self.store.of_kind("Service", namespace)
+                return self.endpoints.find(canonical_kind(kind), name, services)
             obj = self.find(kind, name, namespace)
             out = obj.to_json()
             if obj.kind == "PodDisruptionBudget":
@@ -158,8 +162,9 @@ class SimApiServer:
         with self.lock:
             if kind == "Event":
                 return self.events.log.objects(namespace)
-            if kind == "Endpoints":
-                return [self.endpoints.to_json(s) for s in self.store.of_kind("Service", namespace)]
+            if kind in ENDPOINT_KINDS:
+                objs = self.endpoints.objects(kind, self.store.of_kind("Service", namespace))
+                return [o for o in objs if labels.matches(reqs, o["metadata"]["labels"])]
             ns = namespace if kind in admission.NAMESPACED else None
             objs = self.store.of_kind(kind, ns)
             return [
@@ -183,6 +188,8 @@ class SimApiServer:
                 }
                 doc = manifests.merge_patch(base, patch)
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
+                if obj.kind == "Service":
+                    self.addresses.service(spec, obj, self.store)
                 update(self, obj, doc["metadata"], spec)
             return obj.to_json()
 

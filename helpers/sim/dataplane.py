@@ -76,6 +76,10 @@ class DataPlane:
         """Names of the pods listed as ready endpoints of a Service, sorted."""
         return self._endpoints.endpoints(self._api.find("Service", service, namespace))
 
+    def backends(self, service: str, namespace: str = "default") -> list[tuple[str, int]]:
+        """(pod, container port) kube-proxy may send the Service's first port to, by pod."""
+        return self._endpoints.backends(self._api.find("Service", service, namespace))
+
     def node_up(self, name: str | None) -> bool:
         """Whether the node's kubelet runs."""
         return self._kubelet.node_up(name)
@@ -99,6 +103,7 @@ class DataPlane:
                 plan.cpu_limit,
                 obj.node or "",
                 obj.terminating,
+                plan.listen_port,
             )
         return server.serving(now, obj.plan, obj.node, obj.terminating)
 

@@ -91,7 +91,13 @@ class Kubelet:
         self.event(pod, "Normal", "Started", f"Started container {plan.container}")
         now = self.clock.now
         pod.server = ServerProcess(
-            now, plan.version, plan.faults, plan.memory_limit, plan.lame_duck, plan.program
+            now,
+            plan.version,
+            plan.faults,
+            plan.memory_limit,
+            plan.lame_duck,
+            plan.program,
+            plan.listen_port,
         )
         pod.cstate, pod.reason, pod.message, pod.exit_code = "running", "", "", None
         pod.phase, pod.run_started, pod.finished_at = "Running", now, None

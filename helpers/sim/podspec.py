@@ -21,7 +21,7 @@ from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
 from helpers.sim.program import IMAGE_PROGRAM, Program
 from helpers.sim.quantity import parse as parse_quantity
-from helpers.sim.server import LAME_DUCK_S
+from helpers.sim.server import LAME_DUCK_S, SERVER_PORT
 
 POD_KEYS = {
     "containers", "terminationGracePeriodSeconds", "restartPolicy", "nodeSelector",
@@ -69,6 +69,7 @@ class PodPlan:
     interpod: InterPod | None = None
     lame_duck: float = 2.0  # SHUTDOWN_DRAIN_SECONDS of the model server
     program: Program = IMAGE_PROGRAM  # the container's command and args
+    listen_port: int = SERVER_PORT  # $PORT of the model server (its image's default: 8080)
 
 
 def _refuse_unknown(obj: dict, allowed: set, field: str) -> None:
@@ -182,6 +183,9 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         lame_duck = -1.0
     if not lame_duck >= 0:
         raise ManifestError(f"{cf}.env: SHUTDOWN_DRAIN_SECONDS must be a number of seconds >= 0.")
+    listen = env.get("PORT", str(SERVER_PORT))
+    if not listen.isdigit() or not 1 <= int(listen) <= 65535:
+        raise ManifestError(f"{cf}.env: PORT must be a port number (the server listens on it).")
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
     terms = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
@@ -207,6 +211,7 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         interpod=interpod.parse(spec, field),
         lame_duck=lame_duck,
         program=program.parse(c.get("command"), c.get("args"), cf),
+        listen_port=int(listen),
     )
 
 

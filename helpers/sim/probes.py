@@ -19,8 +19,6 @@ PROBE_KEYS = {
     "httpGet", "tcpSocket", "exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds",
     "successThreshold", "failureThreshold", "terminationGracePeriodSeconds",
 }  # fmt: skip
-# The model server listens here (cluster/model: uvicorn on 8080).
-SERVER_PORT = 8080
 # Paths the model server answers with 200 whenever it is up.
 ALWAYS_OK_PATHS = ("/healthz", "/version", "/metrics")
 # "sleep 5", "/bin/sleep 5", "sh -c 'sleep 5'", "python -c 'time.sleep(5)'"
@@ -161,7 +159,7 @@ def check(probe: Probe, server, t: float, ip: str) -> tuple[bool | None, str]:
         if not server.running(t):
             return False, "container is not running"
         return _exec(probe, server, t)
-    listening = probe.port == SERVER_PORT and server.accepting(t)
+    listening = probe.port == server.port and server.accepting(t)
     addr = f"{ip}:{probe.port}"
     if probe.kind == "tcp":
         return listening, "" if listening else f"dial tcp {addr}: connect: connection refused"

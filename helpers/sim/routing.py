@@ -3,8 +3,10 @@
 A request goes where kube-proxy sends it: a random endpoint (iptables mode picks one at
 random) from the proxy's own copy of the Endpoints (``ProxyView``), which lags the real
 object by a propagation delay. The chosen pod answers according to its server's state
-(``plane.serving``): connection refused once its listener is closed, 503 while the model
-loads, else after queueing behind the requests it is already serving, under its CFS quota.
+(``plane.serving``): connection refused once its listener is closed or when the Service's
+targetPort is not the port it listens on, 503 while the model loads, else after queueing
+behind the requests it is already serving, under its CFS quota. Traffic uses the Service's
+first port, as the kube backend's client does.
 (kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables)
 """
 
@@ -51,7 +53,8 @@ CFS_PERIOD_S = 0.1
 FAST_FAIL_S = 0.001
 
 STATUS_NO_ENDPOINT = STATUS_NOT_SENT  # kube-proxy rejects: the Service has no endpoints at all
-STATUS_REFUSED = traffic.STATUS_REFUSED  # the chosen pod refused or reset the connection
+STATUS_REFUSED = traffic.STATUS_REFUSED  # the pod refused or reset the connection (or nothing
+# listens on the targetPort: the same TCP reset a real client meets)
 STATUS_LOADING = 503  # the server is up but its model is not loaded yet
 STATUS_TIMEOUT = (
     traffic.STATUS_TIMEOUT
@@ -99,26 +102,33 @@ class ServedTime:
 
 
 class ProxyView:
-    """kube-proxy's copy of one Service's endpoints, PROPAGATION_DELAY_S behind the real one."""
+    """kube-proxy's copy of one Service's endpoints, PROPAGATION_DELAY_S behind the real one.
+
+    ``endpoints`` holds (pod, container port) pairs: where the Service's port leads on each.
+    """
 
     def __init__(self, plane, service: str, namespace: str):
         self._plane = plane
+        self._service, self._namespace = service, namespace
         self._key = f"{namespace}/{service}"
-        self.endpoints: list[str] = list(plane.endpoints(service, namespace))
+        self.endpoints: list[tuple[str, int]] = list(plane.backends(service, namespace))
         self._latest = tuple(self.endpoints)
         self._unsubscribe = plane.subscribe(self._on_change)
 
     def _on_change(self, change: dict) -> None:
         if change.get("kind") != "Service" or change.get("key") != self._key:
             return
-        row = change.get("row")
-        endpoints = tuple(row["endpoints"]) if row else ()
+        # Read at the change (under the cluster lock): a new targetPort changes the pairs
+        # even when the pods stay the same.
+        endpoints = (
+            tuple(self._plane.backends(self._service, self._namespace)) if change.get("row") else ()
+        )
         if endpoints != self._latest:
             self._latest = endpoints
             clock = self._plane.clock
             clock.call_at(clock.now + PROPAGATION_DELAY_S, self._apply, endpoints)
 
-    def _apply(self, endpoints: tuple[str, ...]) -> None:
+    def _apply(self, endpoints: tuple[tuple[str, int], ...]) -> None:
         self.endpoints = list(endpoints)
 
 
@@ -152,8 +162,8 @@ class Router:
         self._queues: dict[str, deque[float]] = {}
         self._cfs: dict[str, tuple[int, float]] = {}  # pod -> (CFS period, CPU used in it)
 
-    def pick(self) -> str | None:
-        """A random endpoint from the proxy's view, or None when it has none."""
+    def pick(self) -> tuple[str, int] | None:
+        """A random (pod, port) from the proxy's view, or None when it has none."""
         endpoints = self.view.endpoints
         if not endpoints:
             return None
@@ -169,6 +179,17 @@ class Router:
         if serving is None or (serving.node and not self._plane.node_up(serving.node)):
             return False
         return serving.accepting or serving.terminating
+
+    def why_refused(self, pod: str) -> str:
+        """Why ``pod`` refused a connection, for people: a wrong port, or a server going away."""
+        port = dict(self.view.endpoints).get(pod)
+        serving = self._plane.serving(pod, self.namespace)
+        if serving is not None and serving.accepting and port is not None and port != serving.port:
+            return (
+                f"nothing listens on port {port} there (the Service's targetPort); its "
+                f"server listens on {serving.port}"
+            )
+        return "it is shutting down or gone"
 
     def _throttled(self, pod: str, start: float, work: float, limit: float) -> float:
         """When ``work`` CPU-seconds begun at ``start`` end under a CFS quota of ``limit`` cores.
@@ -194,11 +215,12 @@ class Router:
 
     def send(self, t: float, n_rows: int = 1) -> Outcome:
         """Route one request sent at ``t`` and work out its answer."""
-        pod = self.pick()
-        if pod is None:
+        picked = self.pick()
+        if picked is None:
             return Outcome(FAST_FAIL_S, STATUS_NO_ENDPOINT, None, None)
+        pod, port = picked
         serving = self._plane.serving(pod, self.namespace)
-        if serving is None or not serving.accepting:
+        if serving is None or not serving.accepting or port != serving.port:
             if serving is not None and serving.node and not self._plane.node_up(serving.node):
                 # A machine that is off answers nothing (no reset): the client times out.
                 return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)

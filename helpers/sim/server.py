@@ -23,6 +23,9 @@ from helpers.sim.image import Files
 from helpers.sim.program import IMAGE_PROGRAM, Program
 from helpers.sim.program import launch as run_program
 
+# 8080: where the image's server listens unless $PORT says otherwise (cluster/model: the
+# Dockerfile's ENV PORT=8080 and EXPOSE 8080; orchestra_model.server reads $PORT).
+SERVER_PORT = 8080
 # 1 s: interpreter, imports and uvicorn binding the port (the course's figure for the image).
 PROCESS_START_S = 1.0
 # 2 s: loading, hash-checking and warming the model after the port opens.
@@ -49,6 +52,7 @@ class Serving:
     cpu_limit: float | None  # cores
     node: str
     terminating: bool
+    port: int = SERVER_PORT  # the container port the server listens on
 
 
 class ServerProcess:
@@ -63,6 +67,7 @@ class ServerProcess:
         "listen_at",
         "loaded_at",
         "oom_at",
+        "port",
         "script_exit",
         "server_at",
         "sigterm_at",
@@ -78,8 +83,10 @@ class ServerProcess:
         memory_limit: float | None,
         lame_duck: float = LAME_DUCK_S,
         program: Program = IMAGE_PROGRAM,
+        port: int = SERVER_PORT,
     ):
         self.started = started
+        self.port = port
         self.lame_duck = lame_duck
         self.version = version
         self.faults = faults
@@ -165,4 +172,5 @@ class ServerProcess:
             cpu_limit=plan.cpu_limit,
             node=node,
             terminating=terminating,
+            port=self.port,
         )

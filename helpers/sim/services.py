@@ -1,13 +1,19 @@
 """Service endpoints: the endpoints controller.
 
 Endpoints list only Ready pods matching the Service's selector; a terminating pod leaves
-at once (kubernetes.io/docs/concepts/services-networking/service/).
+at once (kubernetes.io/docs/concepts/services-networking/service/). Which port of each pod
+a Service port reaches is worked out per pod (helpers.sim.serviceports); the objects a
+reader gets are rendered in helpers.sim.endpointobjects.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from helpers.core.kinds import KINDS
+from helpers.errors import NotFound
+from helpers.sim.endpointobjects import endpoints_json, slices_json
+from helpers.sim.serviceports import find_port
 from helpers.sim.store import Obj
 
 if TYPE_CHECKING:
@@ -82,40 +88,45 @@ class EndpointsController:
         """Whether any Service lists the pod as a ready endpoint."""
         return (pod.namespace, pod.name) in self.listed
 
+    def backends(self, svc: Obj) -> list[tuple[str, int]]:
+        """(pod, container port) for each ready endpoint of the Service's first port, by name.
+
+        What kube-proxy sends that port's traffic to: a pod on which the targetPort does
+        not resolve is no backend of it.
+        """
+        ports = svc.spec.get("ports") or []
+        out = []
+        for name in self.endpoints(svc):
+            pod = self.store.find("Pod", name, svc.namespace)
+            number = find_port(pod.spec, ports[0]) if pod is not None and ports else None
+            if number is not None:
+                out.append((name, number))
+        return out
+
+    def _selected(self, svc: Obj) -> list:
+        return [
+            p
+            for p in self.store.of_kind("Pod", svc.namespace)
+            if p.node is not None and self._selects(svc, p)
+        ]
+
     def to_json(self, svc: Obj) -> dict[str, Any]:
         """The Endpoints object of a Service (core/v1)."""
-        addresses, not_ready = [], []
-        for pod in self.store.of_kind("Pod", svc.namespace):
-            if pod.node is None or not self._selects(svc, pod) or pod.terminating:
-                continue
-            entry = {
-                "ip": pod.ip,
-                "nodeName": pod.node,
-                "targetRef": {
-                    "kind": "Pod",
-                    "name": pod.name,
-                    "namespace": pod.namespace,
-                    "uid": pod.uid,
-                },
-            }
-            (addresses if pod.name in self.members.get(svc.uid, ()) else not_ready).append(entry)
-        ports = [
-            {"port": _target(p), "protocol": p.get("protocol", "TCP")}
-            for p in svc.spec.get("ports", [])
-        ]
-        subset: dict[str, Any] = {"ports": ports}
-        if addresses:
-            subset["addresses"] = addresses
-        if not_ready:
-            subset["notReadyAddresses"] = not_ready
-        return {
-            "apiVersion": "v1",
-            "kind": "Endpoints",
-            "metadata": {"name": svc.name, "namespace": svc.namespace, "labels": dict(svc.labels)},
-            "subsets": [subset] if addresses or not_ready else [],
-        }
+        return endpoints_json(svc, self._selected(svc), self.members.get(svc.uid, set()))
 
+    def slices(self, svc: Obj) -> list[dict[str, Any]]:
+        """The EndpointSlices of a Service (discovery.k8s.io/v1)."""
+        return slices_json(svc, self._selected(svc), self.members.get(svc.uid, set()))
 
-def _target(port: dict) -> int:
-    target = port.get("targetPort", port["port"])
-    return target if isinstance(target, int) else port["port"]
+    def objects(self, kind: str, services) -> list[dict[str, Any]]:
+        """The Endpoints or EndpointSlice objects of ``services``."""
+        if kind == "Endpoints":
+            return [self.to_json(svc) for svc in services]
+        return [sl for svc in services for sl in self.slices(svc)]
+
+    def find(self, kind: str, name: str, services) -> dict[str, Any]:
+        """The Endpoints or EndpointSlice object ``name``; NotFound in the API server's words."""
+        for obj in self.objects(kind, services):
+            if obj["metadata"]["name"] == name:
+                return obj
+        raise NotFound(f'{KINDS[kind].resource} "{name}" not found.')

@@ -81,11 +81,19 @@ class ServiceClient:
                 "Look at cluster.pods() and cluster.events(): are the pods Running and Ready?",
             )
         if outcome.status == STATUS_REFUSED:
+            with self._plane.lock:
+                why = router.why_refused(outcome.pod)
+            hint = (
+                "Try again; a preStop sleep and readiness probes avoid this during rollouts."
+                if why.endswith("gone")
+                else f"Set the Service's targetPort to the container's port; "
+                f'cluster.get("endpoints", "{self.service}") shows where it sends.'
+            )
             raise ServiceUnavailable(
                 f"{ref} sent the request to pod {outcome.pod}, which refused the connection "
-                "(it is shutting down or gone).",
+                f"({why}).",
                 outcome.status,
-                "Try again; a preStop sleep and readiness probes avoid this during rollouts.",
+                hint,
             )
         if outcome.status == STATUS_LOADING:
             raise ServiceUnavailable(

@@ -11,4 +11,5 @@ cluster.set_image("model", "orchestra/model:v1")
 cluster.apply("../cluster/manifests/model-pdb.yaml")
 
 # %% 04-break-4
-cluster.drain("orchestra-worker")
+# kubectl drain orchestra-worker --ignore-daemonsets --delete-emptydir-data
+cluster.drain("orchestra-worker", ignore_daemonsets=True, delete_emptydir_data=True)

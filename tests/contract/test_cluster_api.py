@@ -108,6 +108,38 @@ def test_cordon_and_uncordon(backend):
     cluster.wait(schedulable, timeout=SETTLE_S, what="the node uncordoned")
 
 
+def test_drain_refuses_a_bare_pod_and_evicts_nothing(backend):
+    """kubectl drain without --force refuses a pod that declares no controller, before any
+    eviction; the node stays cordoned and the pod keeps running.
+    https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/
+    k8s.io/kubectl/pkg/drain/filters.go (unreplicatedFilter)
+    """
+    cluster = backend.cluster
+    lonely = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "lonely-model", "labels": {"app": "lonely"}},
+        "spec": {
+            "nodeName": "orchestra-worker",
+            "containers": [{"name": "model", "image": "orchestra/model:v1"}],
+        },
+    }
+    cluster.apply(lonely)
+    try:
+        # On kind the DaemonSet pods (kindnet, kube-proxy) add their own refusal.
+        with pytest.raises(LabError) as err:
+            cluster.drain("orchestra-worker", timeout=SETTLE_S)
+        assert (
+            "cannot delete Pods that declare no controller (use --force to override): "
+            "default/lonely-model" in err.value.what
+        )
+        assert cluster.get("pod", "lonely-model")["metadata"].get("deletionTimestamp") is None
+        assert cluster.get("Node", "orchestra-worker", namespace=None)["spec"]["unschedulable"]
+    finally:
+        cluster.uncordon("orchestra-worker")
+        cluster.delete("pod", "lonely-model")
+
+
 def test_wait_returns_when_the_predicate_holds_and_times_out_naming_what(backend):
     cluster = backend.cluster
     cluster.wait(lambda c: len(c.nodes()) == 3, timeout=5, what="three nodes")

@@ -131,7 +131,8 @@ def test_drain_respects_the_disruption_budget(kube, namespace):
         on.setdefault(p["node"], []).append(p["name"])
     node = max(on, key=lambda n: len(on[n]))  # the worker holding the most model pods
     try:
-        evicted = kube.drain(node, timeout=300)
+        # kind's nodes run DaemonSet pods (kindnet, kube-proxy); the model pods have an emptyDir.
+        evicted = kube.drain(node, timeout=300, ignore_daemonsets=True, delete_emptydir_data=True)
         assert set(on[node]) <= set(evicted)
         kube.wait(lambda c: len(ready_pods(c, namespace)) == 3, timeout=240, what="3 ready pods")
         assert all(p["node"] != node for p in ready_pods(kube, namespace))

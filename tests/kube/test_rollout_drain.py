@@ -12,7 +12,7 @@ import time
 import pytest
 
 import helpers.core.api
-from helpers.errors import LabTimeout, NotFound, RolloutStuck
+from helpers.errors import LabError, LabTimeout, NotFound, RolloutStuck
 from tests import manifests
 
 
@@ -139,3 +139,30 @@ def test_after_an_undo_a_stale_deadline_waits_for_the_controller(cluster, fake):
 
     later(0.5, controller_observes)
     assert cluster.wait_rollout("model", timeout=30).state == "complete"
+
+
+def test_drain_leaves_daemonset_pods_only_with_ignore_daemonsets(cluster, fake):
+    """kubectl drain refuses DaemonSet pods unless --ignore-daemonsets, then leaves them running.
+
+    k8s.io/kubectl/pkg/drain/filters.go (daemonSetFilter: the DaemonSet is looked up first)
+    https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/
+    """
+    fake.put({"apiVersion": "apps/v1", "kind": "DaemonSet",
+              "metadata": {"name": "kube-proxy", "namespace": "default"}, "spec": {}})  # fmt: skip
+    proxy = manifests.pod("kube-proxy-abcde", deployment=None)
+    proxy["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "kube-proxy", "controller": True}
+    ]
+    fake.put(proxy)
+    fake.put(manifests.pod("model-aaa-11111", template_hash="aaa"))
+    cluster.wait(lambda c: len(c.snapshot()["pods"]) == 2, timeout=10, what="pods")
+    with pytest.raises(
+        LabError,
+        match=r"DaemonSet-managed Pods \(use --ignore-daemonsets to ignore\): default/kube-proxy-abcde",
+    ):
+        cluster.drain("orchestra-worker", timeout=30)
+    assert fake.count("POST", "/eviction") == 0
+    assert cluster.drain("orchestra-worker", timeout=30, ignore_daemonsets=True) == [
+        "model-aaa-11111"
+    ]
+    assert fake.obj("Pod", "kube-proxy-abcde") is not None

@@ -65,8 +65,8 @@ def test_pending_reason_reads_the_failed_scheduling_event(deployed):
 def test_drained_passes_after_a_drain_and_fails_before(deployed):
     before = checks.drained(deployed, "orchestra-worker")
     assert not before
-    assert 'cluster.drain("orchestra-worker")' in before.hint
-    deployed.drain("orchestra-worker")
+    assert 'cluster.drain("orchestra-worker", ignore_daemonsets=True' in before.hint
+    deployed.drain("orchestra-worker", ignore_daemonsets=True, delete_emptydir_data=True)
     assert checks.drained(deployed, "orchestra-worker")
 
 

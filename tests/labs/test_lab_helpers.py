@@ -38,6 +38,16 @@ def test_kubectl_translates_the_commands_the_labs_use(deployed):
     assert not kubectl("get nodes").set_index("name").loc["orchestra-worker", "schedulable"]
 
 
+def test_kubectl_drain_takes_kubectls_flags(deployed):
+    """The model pods have an emptyDir: kubectl drain needs --delete-emptydir-data
+    (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/)."""
+    kubectl = helpers.lab.kubectl
+    with pytest.raises(LabError, match="use --delete-emptydir-data to override"):
+        kubectl("drain orchestra-worker --ignore-daemonsets")
+    evicted = kubectl("drain --ignore-daemonsets --delete-emptydir-data orchestra-worker")
+    assert evicted and all(name.startswith("model-") for name in evicted)
+
+
 def test_kubectl_refuses_what_it_does_not_know(deployed):
     with pytest.raises(LabError, match="knows"):
         helpers.lab.kubectl("port-forward svc/model 8080")

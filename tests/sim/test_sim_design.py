@@ -143,7 +143,7 @@ def test_only_the_kubelet_writes_pod_runtime_status(monkeypatch):
     sim.sleep(400)  # Unknown, pods not Ready, then evicted after 300 s
     sim.start_node("orchestra-worker")
     sim.sleep(30)
-    sim.drain("orchestra-worker2", timeout=300)
+    sim.drain("orchestra-worker2", timeout=300, delete_emptydir_data=True)
     sim.sleep(60)
     # helpers.sim.pods: Pod.__init__ (a new pod's initial status).
     others = {f: w - {"helpers.sim.kubelet", "helpers.sim.pods"} for f, w in writers.items()}

@@ -112,7 +112,7 @@ def test_control_plane_cannot_be_stopped(sim):
 def test_drain_evicts_through_the_pdb(sim):
     """minAvailable 2 of 3: evictions wait for replacements to be Ready (429 then retry)."""
     course(sim)
-    evicted = sim.drain(W1, timeout=300)
+    evicted = sim.drain(W1, timeout=300, delete_emptydir_data=True)
     assert evicted
     assert all(p["node"] != W1 for p in pods_of(sim, "model"))
     sim.wait_rollout("model")

@@ -73,6 +73,9 @@ class FakePlane:
     def endpoints(self, service, namespace="default"):
         return list(self._endpoints)
 
+    def backends(self, service, namespace="default"):
+        return [(p, 8080) for p in self._endpoints]  # every pod listens on the targetPort
+
     def serving(self, pod, namespace="default"):
         return self.servers.get(pod)
 
