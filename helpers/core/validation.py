@@ -181,8 +181,9 @@ def _type_hint(obj, path: list, value, schema: dict, target: str, in_map: bool) 
     if schema.get("$ref", "").endswith("resource.Quantity"):
         return f"{where} is a quantity: a number with an optional unit, e.g. 250m or 128Mi."
     if target == "string":
-        whose = f"{path[-2]} are strings" if in_map else f"{where} is a string"
-        return f'{whose}: quote the value, {key}: "{_scalar(value)}".'
+        if in_map:  # the map's name says what it holds: labels, annotations, nodeSelector
+            return f'{path[-2]} are strings: quote the value, {key}: "{_scalar(value)}" ({where}).'
+        return f'{where} is a string: quote the value, {key}: "{_scalar(value)}".'
     if target.startswith("map["):
         if isinstance(value, str) and ":" in value:
             k, _, v = value.partition(":")

@@ -1,9 +1,10 @@
 """What the simulated API server accepts: validation and defaults per kind.
 
-A manifest the simulator cannot honour is refused with a ManifestError naming the field,
-never ignored: an unknown kind or apiVersion, a field that would change behaviour here,
-maxSurge and maxUnavailable both 0, a selector that does not match the template's labels,
-a bad quantity. Defaults are the API server's (strategy 25 %/25 %, revisionHistoryLimit 10,
+Types, unknown fields and required fields are checked once, for both backends, against
+Kubernetes' schema (helpers.core.validation). What the schema cannot say is checked here,
+with a ManifestError naming the field, never ignored: an unknown kind or apiVersion, a field
+that would change behaviour here, maxSurge and maxUnavailable both 0, a selector that does
+not match the template's labels, a bad quantity. Defaults are the API server's (strategy 25 %/25 %, revisionHistoryLimit 10,
 progressDeadlineSeconds 600, and the pod defaults in podspec).
 """
 
@@ -29,16 +30,6 @@ SIM_KINDS = (
 )
 API_VERSIONS = {kind: (KINDS[kind].group_version,) for kind in SIM_KINDS}
 NAMESPACED = {kind for kind, row in KINDS.items() if row.namespaced}
-DEPLOYMENT_KEYS = {
-    "replicas",
-    "selector",
-    "template",
-    "strategy",
-    "minReadySeconds",
-    "revisionHistoryLimit",
-    "progressDeadlineSeconds",
-    "paused",
-}
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 # 30000-32767: the default --service-node-port-range.
 NODE_PORTS = range(30000, 32768)
@@ -62,9 +53,8 @@ def check_kind(obj: dict[str, Any]) -> str:
 
 
 def _int_field(spec: dict, key: str, field: str, minimum: int = 0) -> None:
-    if key in spec and (
-        not isinstance(spec[key], int) or isinstance(spec[key], bool) or spec[key] < minimum
-    ):
+    # The schema made it an integer; its lower bound is the API server's validation.
+    if spec.get(key) is not None and spec[key] < minimum:
         raise ManifestError(f"{field}.{key}: {spec[key]!r} must be a whole number >= {minimum}.")
 
 
@@ -84,16 +74,8 @@ def _workload(obj: dict, kind: str) -> dict:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise ManifestError(f"{kind} {obj['metadata']['name']}: spec is required.")
-    if kind == "Deployment":
-        unknown = set(spec) - DEPLOYMENT_KEYS
-        if unknown:
-            raise ManifestError(
-                f"spec.{sorted(unknown)[0]} is not a Deployment field the simulator knows."
-            )
-        if spec.get("paused"):
-            raise ManifestError(
-                "spec.paused is not supported by the simulator.", "Remove spec.paused."
-            )
+    if kind == "Deployment" and spec.get("paused"):
+        raise ManifestError("spec.paused is not supported by the simulator.", "Remove spec.paused.")
     _int_field(spec, "replicas", "spec")
     _int_field(spec, "minReadySeconds", "spec")
     _int_field(spec, "revisionHistoryLimit", "spec")
@@ -152,8 +134,6 @@ def _service(obj: dict) -> dict:
     if not ports:
         raise ManifestError("spec.ports: a Service needs at least one port.")
     for i, port in enumerate(ports):
-        if not isinstance(port.get("port"), int):
-            raise ManifestError(f"spec.ports[{i}].port: a port number is required.")
         port.setdefault("protocol", "TCP")
         port.setdefault("targetPort", port["port"])
         node_port = port.get("nodePort")
@@ -161,8 +141,6 @@ def _service(obj: dict) -> dict:
             raise ManifestError(
                 f"spec.ports[{i}].nodePort: Invalid value: {node_port}: provided port is not in the valid range. The range of valid ports is 30000-32767."
             )
-    if not isinstance(spec.get("selector") or {}, dict):
-        raise ManifestError("spec.selector must be a mapping of labels.")
     return spec
 
 
