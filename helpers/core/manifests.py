@@ -1,7 +1,8 @@
 """Reading manifests: a path, YAML text, a dict or a list of dicts, into a list of objects.
 
-Both backends call ``load`` so a manifest means the same thing on either. Errors name the
-document and the field, and say how to fix it.
+Both backends call ``load`` so a manifest means the same thing on either: every object is
+checked against Kubernetes' schema (helpers.core.validation) as kubectl and the API server
+check it. Errors name the document and the field, and say how to fix it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 
 import yaml
 
+from helpers.core import validation
 from helpers.errors import ManifestError
 
 Source = str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]
 
 
-def _from_path(path: Path) -> list[dict]:
+def _from_path(path: Path) -> list[tuple[str, Any]]:
     if path.is_dir():
         docs = []
         for p in sorted(path.glob("*.y*ml")):
@@ -27,7 +29,8 @@ def _from_path(path: Path) -> list[dict]:
     return _from_text(path.read_text(), origin=path.name)
 
 
-def _from_text(text: str, origin: str) -> list[dict]:
+def _from_text(text: str, origin: str) -> list[tuple[str, Any]]:
+    """(origin, document) pairs: kubectl names a document's file in its errors."""
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as err:
@@ -40,9 +43,9 @@ def _from_text(text: str, origin: str) -> list[dict]:
     out = []
     for doc in docs:
         if isinstance(doc, Mapping) and doc.get("kind") == "List":
-            out.extend(doc.get("items") or [])
+            out.extend((origin, item) for item in doc.get("items") or [])
         else:
-            out.append(doc)
+            out.append((origin, doc))
     return out
 
 
@@ -70,18 +73,19 @@ def load(source: Source) -> list[dict[str, Any]]:
             )
         docs = _from_path(path)
     elif isinstance(source, str):
-        docs = _from_text(source, origin="the YAML text")
+        docs = _from_text(source, origin="STDIN")  # what kubectl calls `apply -f -` input
     elif isinstance(source, Mapping):
-        docs = [copy.deepcopy(dict(source))]
+        docs = [("STDIN", copy.deepcopy(dict(source)))]
     else:
-        docs = [copy.deepcopy(dict(d)) if isinstance(d, Mapping) else d for d in source]
-    for i, doc in enumerate(docs):
-        check_object(doc, where=f"document {i + 1}")
-    return docs
+        docs = [("STDIN", copy.deepcopy(dict(d)) if isinstance(d, Mapping) else d) for d in source]
+    for i, (origin, doc) in enumerate(docs):
+        check_object(doc, where=f"document {i + 1}", source=origin)
+    return [doc for _, doc in docs]
 
 
-def check_object(obj: Any, where: str = "the object") -> None:
-    """Raise ManifestError unless ``obj`` has apiVersion, kind and metadata.name."""
+def check_object(obj: Any, where: str = "the object", source: str | None = "STDIN") -> None:
+    """Raise ManifestError unless ``obj`` has apiVersion, kind and metadata.name and passes
+    Kubernetes' schema (``source``: the file kubectl would name, see validation.validate)."""
     if not isinstance(obj, Mapping):
         raise ManifestError(f"{where} is a {type(obj).__name__}, not a Kubernetes object.")
     for field in ("apiVersion", "kind"):
@@ -89,6 +93,12 @@ def check_object(obj: Any, where: str = "the object") -> None:
             raise ManifestError(
                 f"{where} has no {field}.", "Every object needs apiVersion and kind."
             )
+        if not isinstance(obj[field], str):
+            raise ManifestError(
+                f"{where}: {field} is a {type(obj[field]).__name__}, not a string.",
+                "Write it as in the docs, e.g. apiVersion: apps/v1 and kind: Deployment.",
+            )
+    validation.validate(obj, source)
     meta = obj.get("metadata") or {}
     if not meta.get("name"):
         raise ManifestError(

@@ -1,9 +1,10 @@
 """What the simulated API server accepts: validation and defaults per kind.
 
-A manifest the simulator cannot honour is refused with a ManifestError naming the field,
-never ignored: an unknown kind or apiVersion, a field that would change behaviour here,
-maxSurge and maxUnavailable both 0, a selector that does not match the template's labels,
-a bad quantity. Defaults are the API server's (strategy 25 %/25 %, revisionHistoryLimit 10,
+Types, unknown fields and required fields are checked once, for both backends, against
+Kubernetes' schema (helpers.core.validation). What the schema cannot say is checked here,
+with a ManifestError naming the field, never ignored: an unknown kind or apiVersion, a field
+that would change behaviour here, maxSurge and maxUnavailable both 0, a selector that does
+not match the template's labels, a bad quantity. Defaults are the API server's (strategy 25 %/25 %, revisionHistoryLimit 10,
 progressDeadlineSeconds 600, and the pod defaults in podspec).
 """
 
@@ -30,16 +31,6 @@ SIM_KINDS = (
 )
 API_VERSIONS = {kind: (KINDS[kind].group_version,) for kind in SIM_KINDS}
 NAMESPACED = {kind for kind, row in KINDS.items() if row.namespaced}
-DEPLOYMENT_KEYS = {
-    "replicas",
-    "selector",
-    "template",
-    "strategy",
-    "minReadySeconds",
-    "revisionHistoryLimit",
-    "progressDeadlineSeconds",
-    "paused",
-}
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 # 300 s: DefaultTolerationSeconds admission plugin, for not-ready and unreachable NoExecute.
 DEFAULT_TOLERATION_S = 300
@@ -61,9 +52,8 @@ def check_kind(obj: dict[str, Any]) -> str:
 
 
 def _int_field(spec: dict, key: str, field: str, minimum: int = 0) -> None:
-    if key in spec and (
-        not isinstance(spec[key], int) or isinstance(spec[key], bool) or spec[key] < minimum
-    ):
+    # The schema made it an integer; its lower bound is the API server's validation.
+    if spec.get(key) is not None and spec[key] < minimum:
         raise ManifestError(f"{field}.{key}: {spec[key]!r} must be a whole number >= {minimum}.")
 
 
@@ -83,16 +73,8 @@ def _workload(obj: dict, kind: str) -> dict:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise ManifestError(f"{kind} {obj['metadata']['name']}: spec is required.")
-    if kind == "Deployment":
-        unknown = set(spec) - DEPLOYMENT_KEYS
-        if unknown:
-            raise ManifestError(
-                f"spec.{sorted(unknown)[0]} is not a Deployment field the simulator knows."
-            )
-        if spec.get("paused"):
-            raise ManifestError(
-                "spec.paused is not supported by the simulator.", "Remove spec.paused."
-            )
+    if kind == "Deployment" and spec.get("paused"):
+        raise ManifestError("spec.paused is not supported by the simulator.", "Remove spec.paused.")
     _int_field(spec, "replicas", "spec")
     _int_field(spec, "minReadySeconds", "spec")
     _int_field(spec, "revisionHistoryLimit", "spec")
@@ -155,8 +137,6 @@ def _service(obj: dict) -> dict:
             raise ManifestError(
                 f"spec.ports[{i}].nodePort: Invalid value: {node_port}: provided port is not in the valid range. The range of valid ports is 30000-32767."
             )
-    if not isinstance(spec.get("selector") or {}, dict):
-        raise ManifestError("spec.selector must be a mapping of labels.")
     return spec
 
 

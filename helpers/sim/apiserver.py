@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.core import labels, manifests
+from helpers.core import labels, manifests, validation
 from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, podspec
@@ -187,6 +187,7 @@ class SimApiServer:
                     "spec": obj.spec,
                 }
                 doc = manifests.merge_patch(base, patch)
+                validation.validate(doc, source=None)  # `kubectl patch` names no file
                 spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
                 if obj.kind == "Service":
                     self.addresses.service(spec, obj, self.store)

@@ -87,7 +87,7 @@ def validate(spec: dict[str, Any], field: str = "spec") -> None:
         raise ManifestError(f"{field} must be a mapping.")
     _refuse_unknown(spec, POD_KEYS, field)
     containers = spec.get("containers")
-    if not containers or not isinstance(containers, list):
+    if not containers:
         raise ManifestError(f"{field}.containers: at least one container is required.")
     if len(containers) != 1:
         raise ManifestError(
@@ -119,7 +119,6 @@ def validate(spec: dict[str, Any], field: str = "spec") -> None:
 def _validate_affinity(affinity, field: str) -> None:
     if not affinity:
         return
-    _refuse_unknown(affinity, {"nodeAffinity", "podAffinity", "podAntiAffinity"}, field)
     node = affinity.get("nodeAffinity") or {}
     _refuse_unknown(
         node, {"requiredDuringSchedulingIgnoredDuringExecution"}, f"{field}.nodeAffinity"

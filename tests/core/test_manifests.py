@@ -13,6 +13,10 @@ kind: Deployment
 metadata: {name: web}
 spec:
   replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
 ---
 apiVersion: v1
 kind: Service

@@ -206,7 +206,6 @@ def test_validate_accepts_the_course_shape():
             {"scaleDown": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 4000}]}},
             "spec.behavior.scaleDown.policies[0].periodSeconds",
         ),
-        (("spec", "targetCPUUtilizationPercentage"), 50, "spec.targetCPUUtilizationPercentage"),
     ],
 )
 def test_validate_names_the_field_it_cannot_honour(path, value, field):

@@ -11,7 +11,6 @@ from kubernetes.utils import parse_quantity
 
 from helpers.errors import ManifestError
 
-_SPEC_FIELDS = {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior"}
 _RULE_FIELDS = {"stabilizationWindowSeconds", "selectPolicy", "policies"}
 
 
@@ -45,8 +44,6 @@ def validate(obj: dict) -> None:
             "Write apiVersion: autoscaling/v2 (the stable HPA API since Kubernetes 1.23).",
         )
     spec = obj.get("spec") or {}
-    for field in sorted(set(spec) - _SPEC_FIELDS):
-        raise _fail(f"spec.{field}", "is not a field this simulator honours.")
     ref = spec.get("scaleTargetRef") or {}
     if ref.get("kind") != "Deployment" or not ref.get("name"):
         raise _fail(
@@ -64,8 +61,6 @@ def validate(obj: dict) -> None:
     for i, metric in enumerate(spec.get("metrics") or []):
         _validate_metric(metric, f"spec.metrics[{i}]")
     behavior = spec.get("behavior") or {}
-    for field in sorted(set(behavior) - {"scaleUp", "scaleDown"}):
-        raise _fail(f"spec.behavior.{field}", "is not a field of behavior.")
     for direction in ("scaleUp", "scaleDown"):
         _validate_rules(behavior.get(direction) or {}, f"spec.behavior.{direction}")
 
