@@ -33,12 +33,12 @@ MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
 # What each error asks for, in this API's words.
 _HINTS = {
-    DAEMONSET_FATAL: "ignore_daemonsets=True (kubectl drain --ignore-daemonsets) leaves "
-    "DaemonSet pods running.",
-    LOCAL_STORAGE_FATAL: "delete_emptydir_data=True (--delete-emptydir-data) accepts losing "
-    "their emptyDir data.",
-    UNMANAGED_FATAL: "force=True (--force) deletes bare pods for good: no controller makes "
-    "them again.",
+    DAEMONSET_FATAL: "ignore_daemonsets=True (kubectl drain --ignore-daemonsets) to leave "
+    "DaemonSet pods running",
+    LOCAL_STORAGE_FATAL: "delete_emptydir_data=True (--delete-emptydir-data) to accept losing "
+    "their emptyDir data",
+    UNMANAGED_FATAL: "force=True (--force) to delete bare pods for good (no controller makes "
+    "them again)",
 }
 
 
@@ -122,7 +122,9 @@ def _refusal(node: str, failed: dict[str, list[str]]) -> LabError:
     ]
     text = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
     fixes = [_HINTS[msg] for msg in failed if msg in _HINTS]
-    hint = "Pass " + " ".join(fixes) if fixes else "Pass force=True to evict orphaned pods."
+    hint = (
+        "Pass " + ", and ".join(fixes) if fixes else "Pass force=True to evict orphaned pods"
+    ) + ", then drain again."
     return LabError(
         f'unable to drain node "{node}": {text}. The node is cordoned; nothing was evicted.',
         hint,
