@@ -111,4 +111,10 @@ def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
             what=f"the HPA to scale deployment/model to {want}",
         )
         took = cluster.now() - t0
-    return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1)}
+    # The HPA's decisions with their times: where a backend's scale-up time comes from.
+    rescales = [
+        [round(e["time"] - t0, 1), e["message"]]
+        for e in cluster.event_rows()
+        if e["reason"] == "SuccessfulRescale" and e["time"] >= t0
+    ]
+    return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1), "rescales": rescales}
