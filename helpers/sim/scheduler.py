@@ -175,7 +175,9 @@ class Scheduler:
         counts = self.owner_counts.get(pod.owner or pod.uid, {})
         best, best_key = None, None
         for level, bucket in enumerate(self.buckets):
-            if not bucket or (best_key is not None and best_key[0] == 0):
+            if best_key is not None and best_key[0] == 0:
+                break  # no later (fuller) level beats a node without a pod of this owner
+            if not bucket:
                 continue
             for node in bucket.values():
                 if not self.fits(pod, node, False):
