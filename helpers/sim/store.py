@@ -8,7 +8,6 @@ under the cluster lock); people and views get ``subscribe`` change records (help
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
@@ -54,10 +53,25 @@ class Obj:
 
     def to_json(self) -> dict[str, Any]:
         """A deep copy of the object as Kubernetes JSON, status included."""
-        out = copy.deepcopy(self.body)
+        out = json_copy(self.body)
         out["metadata"]["resourceVersion"] = str(self.rv)
-        out["status"] = copy.deepcopy(self.render_status())
+        out["status"] = json_copy(self.render_status())
         return out
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars), several times faster than deepcopy.
+
+    deepcopy keeps a memo for shared and cyclic references, which JSON never needs: a
+    rollout wait reads its Deployment after every change, so this copy is on its path.
+    """
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(json_copy(v) for v in value)
+    return value
 
 
 class Store:
