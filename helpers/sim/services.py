@@ -28,14 +28,21 @@ class EndpointsController:
         sel = svc.spec.get("selector")
         return bool(sel) and all(pod.labels.get(k) == v for k, v in sel.items())
 
+    def _candidates(self, svc: Obj) -> list:
+        """The pods of the Service's namespace that may match it, by name (label index)."""
+        sel = svc.spec.get("selector") or {}
+        key = next((k for k, v in sel.items() if isinstance(v, str)), None)
+        if key is None:
+            return self.store.of_kind("Pod", svc.namespace)
+        pods = self.store.indexes.labelled("Pod", svc.namespace, key, (sel[key],))
+        return sorted(pods, key=lambda p: p.name)
+
     def _pod_changed(self, pod, _type) -> None:
-        services = self.store.objects.get("Service")
+        services = self.store.indexes.in_namespace("Service", pod.namespace)
         if not services:
             return
         serving = pod.is_ready and not pod.deleted and pod.node is not None
-        for svc in list(services.values()):
-            if svc.namespace != pod.namespace:
-                continue
+        for svc in list(services):
             members = self.members.setdefault(svc.uid, set())
             want = serving and self._selects(svc, pod)
             if want != (pod.name in members):
@@ -57,7 +64,7 @@ class EndpointsController:
         if type_ != "ADDED":
             return
         members = self.members.setdefault(svc.uid, set())
-        for pod in self.store.of_kind("Pod", svc.namespace):
+        for pod in self._candidates(svc):
             want = pod.is_ready and self._selects(svc, pod) and pod.node is not None
             if want and pod.name not in members:
                 members.add(pod.name)
@@ -85,7 +92,7 @@ class EndpointsController:
     def to_json(self, svc: Obj) -> dict[str, Any]:
         """The Endpoints object of a Service (core/v1)."""
         addresses, not_ready = [], []
-        for pod in self.store.of_kind("Pod", svc.namespace):
+        for pod in self._candidates(svc):
             if pod.node is None or not self._selects(svc, pod) or pod.terminating:
                 continue
             entry = {
