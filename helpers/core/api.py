@@ -142,6 +142,22 @@ class Cluster(abc.ABC):
         ]
         return pods_table(rows, self.now())
 
+    def deployment_pods(self, deployment: str, namespace: str = "default") -> list[dict[str, Any]]:
+        """Rows of the pods whose ``owner`` is ``deployment``, in snapshot order (by name).
+
+        This reads the whole snapshot; a backend with an owner index answers from it, so a
+        rollout wait costs what one Deployment holds, not what the cluster holds.
+
+        Example:
+            >>> {p["owner"] for p in cluster.deployment_pods("model")}
+            {'model'}
+        """
+        return [
+            p
+            for p in self.snapshot()["pods"]
+            if p["namespace"] == namespace and p.get("owner") == deployment
+        ]
+
     def nodes(self) -> pd.DataFrame:
         """Nodes with readiness, cordon state and requested vs allocatable resources."""
         return nodes_table(self.snapshot()["nodes"])
@@ -326,7 +342,7 @@ class Cluster(abc.ABC):
     def rollout_status(self, deployment: str, namespace: str = "default") -> RolloutState:
         """Where the Deployment's rollout stands (kubectl rollout status, without waiting)."""
         dep = self.get("Deployment", deployment, namespace)
-        pods = [p for p in self.snapshot()["pods"] if p["namespace"] == namespace]
+        pods = self.deployment_pods(deployment, namespace)
         new_hash = None
         if new_revision_candidates(dep, pods):  # rare: only then look up the ReplicaSets
             new_hash = self._new_replicaset_hash(dep, namespace)

@@ -150,7 +150,8 @@ class SimApiServer:
             obj = self.find(kind, name, namespace)
             out = obj.to_json()
             if obj.kind == "PodDisruptionBudget":
-                out["status"] = budget(obj, self.store.of_kind("Pod", obj.namespace))
+                reqs = labels.parse(obj.spec["selector"])
+                out["status"] = budget(obj, self.store.select("Pod", obj.namespace, reqs))
             return out
 
     def list_objects(
@@ -166,10 +167,7 @@ class SimApiServer:
                 objs = self.endpoints.objects(kind, self.store.of_kind("Service", namespace))
                 return [o for o in objs if labels.matches(reqs, o["metadata"]["labels"])]
             ns = namespace if kind in admission.NAMESPACED else None
-            objs = self.store.of_kind(kind, ns)
-            return [
-                self.get(kind, o.name, o.namespace) for o in objs if labels.matches(reqs, o.labels)
-            ]
+            return [self.get(kind, o.name, o.namespace) for o in self.store.select(kind, ns, reqs)]
 
     def patch(self, kind: str, name: str, patch: dict, namespace: str = "default") -> dict:
         """Merge ``patch`` into the object (JSON merge patch: dicts merge, lists replace)."""

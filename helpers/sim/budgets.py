@@ -42,12 +42,11 @@ def _amount(value, total: int) -> int:
 
 def eviction_allowed(store, pod) -> bool:
     """Whether every PodDisruptionBudget covering ``pod`` lets it go now."""
-    pods = None
     for pdb in store.of_kind("PodDisruptionBudget", pod.namespace):
-        if not labels.matches(labels.parse(pdb.spec["selector"]), pod.labels):
+        reqs = labels.parse(pdb.spec["selector"])
+        if not labels.matches(reqs, pod.labels):
             continue
-        pods = pods if pods is not None else store.of_kind("Pod", pod.namespace)
-        status = budget(pdb, pods)
+        status = budget(pdb, store.select("Pod", pod.namespace, reqs))
         if not pod.is_ready:
             # IfHealthyBudget: an unhealthy pod may go while the budget is met.
             if status["currentHealthy"] < status["desiredHealthy"]:

@@ -11,14 +11,19 @@ from __future__ import annotations
 import contextlib
 import gc
 import heapq
-import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 
 class Clock:
-    """Virtual seconds plus a heap of callbacks, run in order of time then insertion.
+    """Virtual seconds plus timed callbacks, run in order of time then insertion.
+
+    Callbacks due at one instant share a FIFO bucket, and a heap holds only the distinct
+    due times: thousands of pods wake at the same instants, so this keeps the heap small
+    and never compares two callbacks (the order is the one a heap of (time, sequence)
+    would give).
 
     Example:
         >>> clock = Clock()
@@ -31,13 +36,20 @@ class Clock:
 
     def __init__(self, start: float = 0.0):
         self.now = float(start)
-        self._heap: list[list] = []
-        self._seq = itertools.count()
+        self._times: list[float] = []  # a heap of the times that have a bucket
+        self._due: dict[float, deque[list]] = {}  # time -> [time, fn, args] in call order
 
     def call_at(self, t: float, fn: Callable, *args) -> list:
         """Run ``fn(*args)`` at virtual time ``t`` (now, if ``t`` is past); returns a handle."""
-        entry = [t if t > self.now else self.now, next(self._seq), fn, args]
-        heapq.heappush(self._heap, entry)
+        if t < self.now:
+            t = self.now
+        entry = [t, fn, args]
+        bucket = self._due.get(t)
+        if bucket is None:
+            self._due[t] = deque((entry,))
+            heapq.heappush(self._times, t)
+        else:
+            bucket.append(entry)
         return entry
 
     def call_later(self, delay: float, fn: Callable, *args) -> list:
@@ -47,28 +59,41 @@ class Clock:
     def cancel(self, handle: list | None) -> None:
         """Forget a scheduled callback (safe on None and on callbacks that already ran)."""
         if handle is not None:
-            handle[2] = None
+            handle[1] = None
 
     def next_time(self) -> float | None:
         """When the next live callback is due, or None when nothing is scheduled."""
-        heap = self._heap
-        while heap and heap[0][2] is None:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        times, due = self._times, self._due
+        while times:
+            t = times[0]
+            bucket = due[t]
+            while bucket and bucket[0][1] is None:
+                bucket.popleft()
+            if bucket:
+                return t
+            del due[t]
+            heapq.heappop(times)
+        return None
 
     def run_next(self, limit: float) -> bool:
         """Run every callback due at the next due time if it is <= ``limit``; False if none."""
         t = self.next_time()
         if t is None or t > limit:
             return False
-        heap = self._heap
         self.now = t
-        while heap and heap[0][0] <= t:
-            entry = heapq.heappop(heap)
-            fn = entry[2]
-            if fn is not None:
-                entry[2] = None
-                fn(*entry[3])
+        due = self._due
+        # Callbacks added for this instant while it runs join its bucket (or, after a nested
+        # run emptied and dropped it, a new one) and run in this pass, as with one heap.
+        while (bucket := due.get(t)) is not None:
+            while bucket:
+                entry = bucket.popleft()
+                fn = entry[1]
+                if fn is not None:
+                    entry[1] = None
+                    fn(*entry[2])
+            if due.get(t) is bucket:
+                del due[t]
+                heapq.heappop(self._times)  # t: every other due time is later
         return True
 
     def run_until(self, t: float) -> None:

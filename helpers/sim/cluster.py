@@ -32,7 +32,7 @@ from helpers.sim.events import EventRecorder
 from helpers.sim.kubelet import Kubelet
 from helpers.sim.nodes import GRACE_S, NodeLifecycle
 from helpers.sim.replicasets import ReplicaSetController
-from helpers.sim.rows import make_row, snapshot
+from helpers.sim.rows import make_row, pods_owned_by, snapshot
 from helpers.sim.scheduler import Scheduler
 from helpers.sim.services import EndpointsController
 from helpers.sim.store import Store
@@ -164,6 +164,12 @@ class SimCluster(Cluster):
         with self.lock:
             events = self.recorder.log.recent(RECENT_EVENTS)
             return snapshot(self.store, self.endpoints_ctl, self.name, self.clock.now, events)
+
+    def deployment_pods(self, deployment: str, namespace: str = "default") -> list[dict[str, Any]]:
+        """Rows of the pods whose owner is ``deployment``, read through the owner index."""
+        with self.lock:
+            pods = pods_owned_by(self.store, deployment, namespace)
+            return [make_row(p, self.store, self.endpoints_ctl) for p in pods]
 
     def subscribe(self, callback: Callable[[dict], None]) -> Callable[[], None]:
         """Call ``callback(change)`` on every change (under the cluster lock); returns unsubscribe."""

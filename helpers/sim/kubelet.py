@@ -42,13 +42,15 @@ class Kubelet:
     def __init__(self, ctx: Context, images):
         self.store, self.clock, self.api, self.events = ctx.store, ctx.clock, ctx.api, ctx.events
         self.loaded = frozenset(images)  # image references the nodes hold (kind load)
+        # The store's Node table, kept at hand: every timer and probe tick asks for it.
+        self._nodes = self.store.objects["Node"]
         self.prober = Prober(ctx, self)
         self.images = ImagePuller(self)
 
     # ---- the machines ------------------------------------------------------------------
     def node_up(self, name: str | None) -> bool:
         """Whether the node's kubelet runs."""
-        node = self.store.objects["Node"].get((None, name))
+        node = self._nodes.get((None, name))
         return node is not None and node.up
 
     def image_exists(self, image: str) -> bool:

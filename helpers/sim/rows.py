@@ -37,6 +37,25 @@ def owner_name(pod, store) -> str | None:
     return dep.name if dep is not None else rs.name
 
 
+def pods_owned_by(store, name: str, namespace: str | None) -> list:
+    """The pods whose ``owner_name`` is ``name``, sorted by name, from the owner index.
+
+    ``owner_name`` is the controller's controller (a Deployment) if there is one, else the
+    controller: so the pods of every object's children named ``name``, plus the pods of an
+    object named ``name`` that has no live owner of its own (a bare ReplicaSet).
+    """
+    pods: dict[str, object] = {}
+    for kind in list(store.objects):
+        obj = store.find(kind, name, namespace)
+        if obj is None:
+            continue
+        if store.by_uid.get(obj.owner or "") is None:
+            pods.update((p.uid, p) for p in store.owned(obj, "Pod"))
+        for child in store.owned(obj):
+            pods.update((p.uid, p) for p in store.owned(child, "Pod"))
+    return sorted((p for p in pods.values() if p.namespace == namespace), key=lambda p: p.name)
+
+
 def pod_row(pod, store, endpoints) -> dict[str, Any]:
     """A PodRow."""
     return {
@@ -130,4 +149,4 @@ def snapshot(store, endpoints, cluster: str, now: float, events: list) -> dict[s
     }
 
 
-__all__ = ["make_row", "snapshot"]
+__all__ = ["make_row", "pods_owned_by", "snapshot"]

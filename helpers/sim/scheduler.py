@@ -173,23 +173,28 @@ class Scheduler:
         if pod.plan.interpod is not None or self.anti_pods:
             return self._pick_constrained(pod)
         counts = self.owner_counts.get(pod.owner or pod.uid, {})
-        best, best_key = None, None
+        # Levels ascend, so a node beats the best so far only with fewer pods of the owner:
+        # the count, a dict look-up, is checked before the filters, and the first node
+        # without a pod of the owner ends the search (no later, fuller level beats it).
+        best, best_count, best_level = None, 0, 0
         for level, bucket in enumerate(self.buckets):
-            if not bucket or (best_key is not None and best_key[0] == 0):
+            if not bucket:
                 continue
             for node in bucket.values():
-                if not self.fits(pod, node, False):
+                count = counts.get(node.name, 0)
+                if best is not None and count >= best_count:
                     continue
-                key = (counts.get(node.name, 0), level)
-                if best_key is None or key < best_key:
-                    best, best_key = node, key
-                    if key[0] == 0:
+                if self.fits(pod, node, False):
+                    best, best_count, best_level = node, count, level
+                    if count == 0:
                         break
+            if best is not None and best_count == 0:
+                break
         for node in self.special.values():
             if self.fits(pod, node, True):
                 key = (counts.get(node.name, 0), _level(node))
-                if best_key is None or key < best_key:
-                    best, best_key = node, key
+                if best is None or key < (best_count, best_level):
+                    best, best_count, best_level = node, key[0], key[1]
         return best
 
     def _all_nodes(self) -> list[Node]:

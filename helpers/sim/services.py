@@ -34,14 +34,21 @@ class EndpointsController:
         sel = svc.spec.get("selector")
         return bool(sel) and all(pod.labels.get(k) == v for k, v in sel.items())
 
+    def _candidates(self, svc: Obj) -> list:
+        """The pods of the Service's namespace that may match it, by name (label index)."""
+        sel = svc.spec.get("selector") or {}
+        key = next((k for k, v in sel.items() if isinstance(v, str)), None)
+        if key is None:
+            return self.store.of_kind("Pod", svc.namespace)
+        pods = self.store.indexes.labelled("Pod", svc.namespace, key, (sel[key],))
+        return sorted(pods, key=lambda p: p.name)
+
     def _pod_changed(self, pod, _type) -> None:
-        services = self.store.objects.get("Service")
+        services = self.store.indexes.in_namespace("Service", pod.namespace)
         if not services:
             return
         serving = pod.is_ready and not pod.deleted and pod.node is not None
-        for svc in list(services.values()):
-            if svc.namespace != pod.namespace:
-                continue
+        for svc in list(services):
             members = self.members.setdefault(svc.uid, set())
             want = serving and self._selects(svc, pod)
             if want != (pod.name in members):
@@ -63,7 +70,7 @@ class EndpointsController:
         if type_ != "ADDED":
             return
         members = self.members.setdefault(svc.uid, set())
-        for pod in self.store.of_kind("Pod", svc.namespace):
+        for pod in self._candidates(svc):
             want = pod.is_ready and self._selects(svc, pod) and pod.node is not None
             if want and pod.name not in members:
                 members.add(pod.name)
@@ -104,11 +111,7 @@ class EndpointsController:
         return out
 
     def _selected(self, svc: Obj) -> list:
-        return [
-            p
-            for p in self.store.of_kind("Pod", svc.namespace)
-            if p.node is not None and self._selects(svc, p)
-        ]
+        return [p for p in self._candidates(svc) if p.node is not None and self._selects(svc, p)]
 
     def to_json(self, svc: Obj) -> dict[str, Any]:
         """The Endpoints object of a Service (core/v1)."""

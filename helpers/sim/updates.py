@@ -72,7 +72,7 @@ def update(api, obj, meta: dict, spec: dict) -> None:
     changed = False
     labels_new = dict(meta.get("labels") or {})
     if labels_new != obj.labels:
-        obj.meta["labels"] = labels_new
+        api.store.set_labels(obj, labels_new)
         changed = True
         if obj.kind == "Pod":
             api.replicasets.relabeled(obj)
@@ -100,8 +100,8 @@ def patch_node(api, node, patch: dict) -> None:
             "Only spec.unschedulable (cordon) and labels of a node can change here."
         )
     if "metadata" in patch:
-        node.meta["labels"] = manifests.merge_patch(
-            node.labels, (patch["metadata"] or {}).get("labels") or {}
+        api.store.set_labels(
+            node, manifests.merge_patch(node.labels, (patch["metadata"] or {}).get("labels") or {})
         )
     if "unschedulable" in spec:
         set_cordon(node, bool(spec["unschedulable"]), api.clock.now)
