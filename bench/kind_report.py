@@ -31,6 +31,10 @@ FIGURES = {
     # served-time and hop distributions (helpers/sim/routing.py) are fitted to these.
     "rollout latency p50 (ms)": (("best", "latency_p50_ms"), 3.0),
     "rollout latency p99 (ms)": (("best", "latency_p99_ms"), None),  # the tail is the host's
+    # A Service balances connections: 1/3 each for independent users, ~all on one pod for
+    # a client that keeps its connection alive (lab 02).
+    "busiest pod's share: independent users": (("spread", "users_top_share"), 0.15),
+    "busiest pod's share: one keep-alive client": (("spread", "keep_alive_top_share"), 0.15),
     "node loss: NodeNotReady after (s)": (("node_loss", "not_ready_s"), 10.0),
     "node loss: all Ready again after (s)": (("node_loss", "recovered_s"), 20.0),
     "pod startup p50 (s)": (("startup", "p50_s"), 5.0),
@@ -44,6 +48,7 @@ def measure(cluster, only: list[str] | None = None) -> dict:
     plan = {
         "best": lambda: scenarios.rollout_loss(cluster, "model-deployment.yaml"),
         "naive": lambda: scenarios.rollout_loss(cluster, "naive/model-naive.yaml"),
+        "spread": lambda: scenarios.connection_spread(cluster),
         "node_loss": lambda: scenarios.node_loss(cluster),
         "startup": lambda: scenarios.pod_startup(cluster),
         "hpa": lambda: scenarios.hpa_scale_up(cluster),
@@ -92,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="kind", choices=["kind", "sim"])
     parser.add_argument("--out", type=Path, default=Path("test-artifacts/kind-report.json"))
-    parser.add_argument("--only", nargs="*", help="scenarios: best naive node_loss startup hpa")
+    parser.add_argument(
+        "--only", nargs="*", help="scenarios: best naive spread node_loss startup hpa"
+    )
     parser.add_argument("--created-s", type=float, help="cluster creation time to record")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a DIFFERS row")
     args = parser.parse_args(argv)

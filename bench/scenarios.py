@@ -32,6 +32,22 @@ def rollout_loss(cluster, manifest: str) -> dict[str, Any]:
     }
 
 
+def connection_spread(cluster, seconds: float = 10) -> dict[str, Any]:
+    """Lab 02: the share of answers from the busiest of 3 pods, for independent users (one
+    connection each) and for one client that keeps its connections alive."""
+    helpers.lab.reset(cluster)
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.apply(MANIFESTS / "model-service.yaml")
+    cluster.wait_rollout("model", timeout=300)
+    out: dict[str, Any] = {}
+    for name, keep_alive in (("users", False), ("keep_alive", True)):
+        with cluster.traffic("model", rps=RPS, duration=seconds, keep_alive=keep_alive) as run:
+            cluster.sleep(seconds)
+        pods = run.results.loc[run.results["ok"], "pod"].value_counts()
+        out[f"{name}_top_share"] = round(float(pods.iloc[0] / pods.sum()), 2) if len(pods) else 0
+    return out
+
+
 def node_loss(cluster, toleration_s: int = 30) -> dict[str, Any]:
     """Lab 04: stop the worker with most model pods; seconds to NodeNotReady and to recover."""
     helpers.lab.reset(cluster)

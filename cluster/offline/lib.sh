@@ -62,9 +62,14 @@ die() {
     exit 1
 }
 
-# fingerprint PATH...: one hash of the files under PATHs (names and contents).
+# fingerprint PATH...: one hash of the files under PATHs (names and contents). Names are
+# taken relative to the checkout, so every clone of one commit shares the cache (CI builds
+# in a fresh clone each time).
 fingerprint() {
-    find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+    local root
+    root="$(cd "$OFFLINE_DIR/../.." && pwd)/"
+    find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | sed "s|  $root|  |" |
+        sha256sum | cut -c1-16
 }
 
 # step NAME CMD...: run CMD once per cache (a stamp marks success), with its output in

@@ -244,15 +244,22 @@ class SimCluster(Cluster):
         namespace: str = "default",
         max_requests: int | None = None,
         rows=None,
+        keep_alive: bool = False,
         **kwargs,
     ):
-        """Open-loop load on a Service, driven by the cluster clock (use it in a with-block)."""
+        """Open-loop load on a Service, driven by the cluster clock (use it in a with-block).
+
+        Each request is an independent user's connection, unless ``keep_alive``: then one
+        client reuses its connections, and each stays on the pod chosen when it opened.
+        """
         if kwargs:
             raise LabError(
                 f"traffic() got unexpected options {sorted(kwargs)}.",
-                "Use rps=, duration=, max_requests= or rows=.",
+                "Use rps=, duration=, max_requests=, rows= or keep_alive=.",
             )
-        return self.dataplane.load(service, namespace, rps, duration, max_requests, rows)
+        return self.dataplane.load(
+            service, namespace, rps, duration, max_requests, rows, keep_alive
+        )
 
     def close(self) -> None:
         """Stop the realtime thread (safe to call twice)."""

@@ -115,7 +115,9 @@ class DataPlane:
 
         return ServiceClient(self, service, namespace)
 
-    def load(self, service: str, namespace: str, rps, duration, max_requests, rows):
+    def load(
+        self, service: str, namespace: str, rps, duration, max_requests, rows, keep_alive=False
+    ):
         """An open-loop SimTrafficRun on ``service`` starting now."""
         from helpers.core.traffic import Schedule
 
@@ -124,7 +126,7 @@ class DataPlane:
         from helpers.sim.traffic import SimTrafficRun
 
         schedule = Schedule(rps, start=self.now(), duration=duration, max_requests=max_requests)
-        return SimTrafficRun(self, service, namespace, schedule, rows=rows)
+        return SimTrafficRun(self, service, namespace, schedule, rows=rows, keep_alive=keep_alive)
 
     @property
     def metrics(self):

@@ -214,11 +214,25 @@ class Router:
         return now
 
     def send(self, t: float, n_rows: int = 1) -> Outcome:
-        """Route one request sent at ``t`` and work out its answer."""
-        picked = self.pick()
-        if picked is None:
+        """Route one request sent at ``t`` on a new connection and work out its answer."""
+        return self.send_on(self.pick(), t, n_rows)
+
+    def connection_open(self, conn: tuple[str, int]) -> bool:
+        """Whether a kept-alive connection to ``conn`` (pod, port) still carries requests.
+
+        kube-proxy chose the pod when the connection opened (conntrack keeps it there, even
+        after the pod left the endpoints); the server keeps it until SIGTERM, when uvicorn
+        closes its listener and its idle connections, and a pod that is gone reset it. A
+        client finds a closed pooled connection before reusing it and opens a new one.
+        """
+        serving = self._plane.serving(conn[0], self.namespace)
+        return serving is not None and serving.accepting and conn[1] == serving.port
+
+    def send_on(self, conn: tuple[str, int] | None, t: float, n_rows: int = 1) -> Outcome:
+        """Send one request at ``t`` on a connection to ``conn`` (pod, port); None: no endpoint."""
+        if conn is None:
             return Outcome(FAST_FAIL_S, STATUS_NO_ENDPOINT, None, None)
-        pod, port = picked
+        pod, port = conn
         serving = self._plane.serving(pod, self.namespace)
         if serving is None or not serving.accepting or port != serving.port:
             if serving is not None and serving.node and not self._plane.node_up(serving.node):

@@ -147,8 +147,14 @@ class SimTrafficRun(TrafficRun):
         3001
     """
 
-    def __init__(self, plane, service: str, namespace: str, schedule: Schedule, rows=None):
+    def __init__(
+        self, plane, service: str, namespace: str, schedule: Schedule, rows=None, keep_alive=False
+    ):
         super().__init__(service, schedule)
+        # keep_alive: one client that reuses its connections (a pool, oldest idle first), so
+        # each connection stays on the pod kube-proxy chose when it opened. Otherwise every
+        # request is an independent user on a connection of its own (curl in a loop).
+        self._conns: list[list] | None = [] if keep_alive else None
         self._plane = plane
         self._n_rows = len(_check_rows(rows)) if rows is not None else 1
         with plane.lock:
@@ -167,6 +173,30 @@ class SimTrafficRun(TrafficRun):
                 t = self.schedule.time_of(0)
                 self._handle = self._plane.clock.call_at(t, self._fire)
 
+    def _send_kept_alive(self, t: float):
+        """Send on the oldest idle pooled connection that is still open, else a new one."""
+        router, conns = self._router, self._conns
+        conn = None
+        for c in list(conns):  # c: [(pod, port), busy until]
+            if c[1] > t:
+                continue  # carrying a request: HTTP/1.1 sends one at a time per connection
+            if router.connection_open(c[0]):
+                conn = c
+                break
+            conns.remove(c)  # closed by the server: dropped from the pool unused
+        if conn is None:
+            picked = router.pick()
+            if picked is None:
+                return router.send_on(None, t, self._n_rows)
+            conn = [picked, t]
+            conns.append(conn)
+        outcome = router.send_on(conn[0], t, self._n_rows)
+        if outcome.status == 200:
+            conn[1] = t + outcome.latency_s
+        else:
+            conns.remove(conn)  # a refused, reset or timed-out connection is closed
+        return outcome
+
     def _end(self) -> None:
         with self._plane.lock:
             self._plane.clock.cancel(self._handle)
@@ -182,7 +212,10 @@ class SimTrafficRun(TrafficRun):
         if len(outstanding) >= MAX_IN_FLIGHT:
             self.record(t, 0.0, False, STATUS_CLIENT_BUSY, None, None)
         else:
-            latency, status, version, pod = self._router.send(t, self._n_rows)
+            if self._conns is None:
+                latency, status, version, pod = self._router.send(t, self._n_rows)
+            else:
+                latency, status, version, pod = self._send_kept_alive(t)
             heapq.heappush(outstanding, t + latency)
             if status == 200 and latency > LONG_REQUEST_S:
                 with self._lock:
