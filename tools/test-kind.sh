@@ -98,12 +98,14 @@ delete_cluster() {
     "$BIN/python" -m helpers.kind delete || true
 }
 
+# Offline engines build FROM the local base image (.ci/docker-engine.sh makes it): the
+# images step and lab 01's build in the notebooks step both need it.
+if docker image inspect orchestra/base:bookworm-python >/dev/null 2>&1; then
+    export LAB_BASE_IMAGE="${LAB_BASE_IMAGE:-orchestra/base:bookworm-python}"
+    export LAB_BUILD_NETWORK="${LAB_BUILD_NETWORK:-host}"
+fi
+
 images() {
-    # Offline engines build FROM the local base image (.ci/docker-engine.sh makes it).
-    if docker image inspect orchestra/base:bookworm-python >/dev/null 2>&1; then
-        export LAB_BASE_IMAGE="${LAB_BASE_IMAGE:-orchestra/base:bookworm-python}"
-        export LAB_BUILD_NETWORK="${LAB_BUILD_NETWORK:-host}"
-    fi
     "$BIN/python" -m helpers.kind images build --load
 }
 

@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from helpers.core import labels, manifests
 from helpers.core.api import Cluster
 from helpers.core.kinds import KINDS
-from helpers.errors import ClusterUnavailable, LabError, LabTimeout
+from helpers.errors import ClusterUnavailable, LabError, LabTimeout, ManifestError
 from helpers.kube.apiserver import ApiServer, why_unreachable
 from helpers.kube.config import open_client
 from helpers.kube.informer import Informer
@@ -35,6 +35,9 @@ from helpers.kube.store import WATCHED, Store
 SYNC_SECONDS = 20.0
 # wait() re-checks at least this often, for predicates that read the clock.
 RECHECK_SECONDS = 1.0
+# 30 s: how long a nodePort freed by a deleted Service may still read as allocated before
+# the API server's allocator catches up (seconds on kind; kubectl users simply retry).
+NODE_PORT_RETRY_S = 30.0
 
 
 class KubeCluster(Cluster):
@@ -99,9 +102,41 @@ class KubeCluster(Cluster):
             if res.namespaced:
                 ns = meta.setdefault("namespace", namespace)
             req = Request("apply", res.kind, meta["name"], ns)
-            self.api.apply(res.path(ns, meta["name"]), obj, req)
+            self._apply_one(res.path(ns, meta["name"]), obj, req)
             refs.append(manifests.ref(obj))
         return refs
+
+    def _apply_one(self, path: str, obj: dict, req: Request) -> None:
+        """Apply; a nodePort just freed by a deleted Service is retried for a while.
+
+        The API server can refuse a Service that asks for a nodePort a deleted Service held
+        a moment ago ("provided port is already allocated") until its allocator catches up
+        (kubernetes/kubernetes#89042); clients retry. A port another Service holds now is
+        refused at once.
+        """
+        deadline = time.monotonic() + NODE_PORT_RETRY_S
+        while True:
+            try:
+                self.api.apply(path, obj, req)
+                return
+            except ManifestError as err:
+                if "provided port is already allocated" not in str(err):
+                    raise
+                if time.monotonic() > deadline or self._node_port_held(obj):
+                    raise
+            time.sleep(1.0)
+
+    def _node_port_held(self, service: dict) -> bool:
+        """Whether a Service (any namespace, other than this one) holds a port it asks for."""
+        wanted = {p.get("nodePort") for p in service.get("spec", {}).get("ports") or []}
+        me = (service["metadata"].get("namespace"), service["metadata"]["name"])
+        for other in self.list_objects("Service", None):
+            if (other["metadata"].get("namespace"), other["metadata"]["name"]) == me:
+                continue
+            ports = other.get("spec", {}).get("ports") or []
+            if wanted & {p.get("nodePort") for p in ports}:
+                return True
+        return False
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         res = resource_for(kind)

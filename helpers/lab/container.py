@@ -39,6 +39,19 @@ def build_image(cluster, version: str = "v1") -> str:
     return f"built {', '.join(tags)} in {len(steps)} log lines; loaded into kind via {route}"
 
 
+def _publishing_network(client) -> str | None:
+    """The network to run on so a published port works: Docker's default bridge, else kind's.
+
+    An engine started with ``--bridge=none`` (some CI hosts) has no default bridge, and a
+    container there gets no network, so its published port never answers; kind's own
+    network is a bridge on any engine that runs the course cluster.
+    """
+    names = {n.name for n in client.networks.list()}
+    if "bridge" in names:
+        return None  # Docker's default
+    return "kind" if "kind" in names else None
+
+
 class DockerServer(LocalServer):
     """One container of the model image, published on 127.0.0.1 (kind backend only)."""
 
@@ -48,12 +61,14 @@ class DockerServer(LocalServer):
         self.version = version
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.container = docker.from_env().containers.run(
+        client = docker.from_env()
+        self.container = client.containers.run(
             f"{IMAGE}:{version}",
             detach=True,
             remove=True,
             environment={"POD_NAME": f"container-{version}", **env},
             ports={"8080/tcp": ("127.0.0.1", self.port)},
+            network=_publishing_network(client),
         )
         self.process = self  # wait_ready polls .poll() for an early exit
 

@@ -101,10 +101,21 @@ def reset(cluster) -> None:
         lambda c: (
             not any(p["labels"].get("app") in LAB_APPS for p in c.snapshot()["pods"])
             and all(n["ready"] == "True" for n in c.snapshot()["nodes"])
+            and not any(_exists(c, kind, name) for kind, name in LAB_OBJECTS)
         ),
         timeout=SETTLE_S,
-        what="the lab pods of earlier runs to go and every node to be Ready",
+        what="the lab objects and pods of earlier runs to go and every node to be Ready",
     )
+
+
+def _exists(cluster, kind: str, name: str) -> bool:
+    # A delete returns before the object is gone (finalizers, the garbage collector, the
+    # Service's port allocations): the next lab's apply must not meet the old one.
+    try:
+        cluster.get(kind, name)
+    except NotFound:
+        return False
+    return True
 
 
 def cleanup(cluster) -> str:
