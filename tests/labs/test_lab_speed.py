@@ -1,5 +1,5 @@
 """The speed a lab's simulator runs at: realtime for people, virtual wherever outputs are
-compared (helpers/lab/speed.py)."""
+compared (helpers/lab/speed.py), and every lab's introduction saying its factor."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import helpers.lab
 from helpers.errors import LabError
 from helpers.lab.speed import LAB_SPEEDS, describe, resolve
 from tests.labs.conftest import ROOT
+
+SOURCES = sorted((ROOT / "labs" / "src").glob("[0-9][0-9]_*.md"))
 
 
 def test_a_person_gets_the_labs_own_factor():
@@ -69,3 +71,11 @@ def test_builds_and_nbval_pin_virtual_time():
     nbval = re.search(r"^nbval:.*\n\t(.*)", makefile, re.M).group(1)
     assert "LAB_SPEED=virtual" in nbval
     assert "LAB_SPEED=virtual" in (ROOT / "tools" / "test-kind.sh").read_text()
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_every_lab_intro_says_its_speed(source):
+    assert source.stem in LAB_SPEEDS
+    intro = source.read_text().split("```python")[0]
+    assert f"at {LAB_SPEEDS[source.stem]:g}x" in intro
+    assert "LAB_SPEED=virtual" in intro
