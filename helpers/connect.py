@@ -57,6 +57,7 @@ def connect(
     context: str | None = None,
     seed: int = 0,
     realtime: bool = False,
+    speed: float = 1.0,
     workers: int = 2,
     **options,
 ) -> Cluster:
@@ -65,9 +66,13 @@ def connect(
     Args:
         backend: "sim", "kind", or None to pick (the kind cluster if reachable, else "sim").
         context: any kubeconfig context (a cloud cluster).
-        seed, realtime, workers: simulator options (virtual time unless realtime=True;
-            one control-plane node plus ``workers`` worker nodes).
-        **options: passed to the backend (e.g. ``speed=`` for a realtime simulator).
+        seed, realtime, speed, workers: simulator options (virtual time unless
+            realtime=True, then ``speed`` virtual seconds per wall second; one control-plane
+            node plus ``workers`` worker nodes). A real cluster ignores them.
+        **options: passed to the backend.
+
+    Virtual time is the default here, for scripts and tests: instant and the same on every
+    run. The labs choose realtime for people through ``helpers.lab.start`` (its ``speed``).
 
     Example:
         >>> cluster = helpers.connect("sim", seed=0)
@@ -78,7 +83,9 @@ def connect(
     if choice.backend == "sim":
         from helpers.sim import SimCluster
 
-        cluster: Cluster = SimCluster(seed=seed, realtime=realtime, workers=workers, **options)
+        cluster: Cluster = SimCluster(
+            seed=seed, realtime=realtime, speed=speed, workers=workers, **options
+        )
     else:
         from helpers.kube import KubeCluster
 

@@ -13,7 +13,8 @@ outputs, so rebuilding an unchanged source rewrites nothing, byte for byte.
     python tools/build_labs.py --execute 05    # only labs whose name starts with 05
 
 Execution uses LAB_BACKEND=sim, LAB_AUTOSOLVE=1 (the instructors' answers fill the
-exercises) and PYTHONHASHSEED=0; the kernel's working directory is labs/. A result is
+exercises), LAB_SPEED=virtual (virtual time, so outputs are the same on every run) and
+PYTHONHASHSEED=0; the kernel's working directory is labs/. A result is
 refused if an output holds a local absolute path, a kubeconfig or a token, or inlines a
 JavaScript library (plotly.js is 4.7 MB; JupyterLab draws plotly's mimetype itself).
 """
@@ -51,7 +52,12 @@ MACHINE_NOTE = (
     "(Run this cell to see the doctor's report on your machine. The saved notebook keeps "
     "none: it would describe the machine that built the notebook.)\n"
 )
-KERNEL_ENV = {"LAB_BACKEND": "sim", "LAB_AUTOSOLVE": "1", "PYTHONHASHSEED": "0"}
+KERNEL_ENV = {
+    "LAB_BACKEND": "sim",
+    "LAB_AUTOSOLVE": "1",
+    "LAB_SPEED": "virtual",  # instant and identical every run (a person gets realtime)
+    "PYTHONHASHSEED": "0",
+}
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -90,8 +96,8 @@ def execute(nb, timeout: int = CELL_TIMEOUT_S):
         resources={"metadata": {"path": str(LABS)}},
         record_timing=False,  # timestamps would change every cell on every rebuild
     )
-    # The kernel's environment (ours is left alone): the simulator, the instructors'
-    # answers, and one set and dict order on every run.
+    # The kernel's environment (ours is left alone): the simulator in virtual time, the
+    # instructors' answers, and one set and dict order on every run.
     client.execute(env={**os.environ, **KERNEL_ENV})
     return nb
 

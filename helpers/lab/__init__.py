@@ -1,8 +1,8 @@
 """What the notebooks call: a lab's session, its experiments, exercises and kubectl.
 
 This package only re-exports (like kopf's ``__init__``): the session (``start``,
-``reset``, ``cleanup``), the lab operations on the shared Cluster API (``ops``, ``nodes``),
-the experiments (``experiments``), the local container and server of lab 01
+``reset``, ``cleanup``) and its clock's speed (``speed``), the lab operations on the shared
+Cluster API (``ops``, ``nodes``), the experiments (``experiments``), the local container and server of lab 01
 (``container``, ``server``), the notebook ``kubectl`` (``kubectl_translator``) and the
 exercise solutions (``solutions``). Every function runs unchanged on both backends.
 
@@ -45,14 +45,17 @@ from helpers.lab.session import (
     start,
 )
 from helpers.lab.solutions import exercise, reveal
+from helpers.lab.speed import LAB_SPEEDS, SPEED_ENV
 
 __all__ = [
     "LAB_APPS",
     "LAB_NODE_LABELS",
     "LAB_OBJECTS",
+    "LAB_SPEEDS",
     "MANIFESTS",
     "PREREQUISITES",
     "SETTLE_S",
+    "SPEED_ENV",
     "LocalServer",
     "build_image",
     "chaos",

@@ -17,6 +17,7 @@ from pathlib import Path
 from helpers.core.paths import MANIFESTS, REPO
 from helpers.errors import LabError, NotFound
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node
+from helpers.lab.speed import resolve
 
 # What a lab needs before its first cell of its own: the model Deployment and Service.
 PREREQUISITES = {
@@ -52,22 +53,36 @@ def current():
     return _current["cluster"]
 
 
-def start(lab: str, backend: str | None = None):
+def start(lab: str, backend: str | None = None, speed: float | str | None = None):
     """Connect, remove leftovers of earlier runs, apply this lab's prerequisites.
+
+    On the simulator the cluster clock runs in realtime at the lab's own speed factor
+    (``helpers.lab.speed.LAB_SPEEDS``: each long step takes seconds, and a ClusterView
+    animates while the cell runs), except where outputs must not depend on the machine:
+    ``speed``, else ``LAB_SPEED``, else ``CI`` decide first (helpers/lab/speed.py), and
+    ``make labs``, ``make nbval``, pytest and ``make test-kind`` set ``LAB_SPEED=virtual``.
+    Both modes give the same results: waits return at the same cluster time. kind ignores
+    the speed. Opening a lab closes the cluster the previous ``start`` opened.
 
     Args:
         lab: the notebook's name, e.g. "03_scale".
         backend: None (LAB_BACKEND, else kind when reachable, else the simulator), "sim"
             or "kind".
+        speed: simulator only: a factor (10: ten cluster seconds per second; 1: real time)
+            or "virtual" (instant, identical every run); None: as above.
 
     Example:
-        >>> cluster = helpers.lab.start("03_scale")
+        >>> cluster = helpers.lab.start("03_scale", speed="virtual")
         >>> cluster.backend
         'sim'
     """
     import helpers
 
-    cluster = helpers.connect(backend)
+    factor = resolve(lab, speed)
+    previous = _current["cluster"]
+    if previous is not None:
+        previous.close()  # a re-run lab: its old simulator's clock thread stops
+    cluster = helpers.connect(backend, realtime=factor is not None, speed=factor or 1.0)
     _current["cluster"] = cluster
     reset(cluster)
     files = PREREQUISITES.get(lab, [])

@@ -3,7 +3,7 @@
 Every delay in the simulated cluster (an image pull, a probe period, a grace period) is a
 callback at a virtual time. In virtual mode the clock jumps from one callback to the next,
 so five simulated minutes take milliseconds and every run with one seed is identical. In
-realtime mode a background thread (``RealtimeDriver``) moves the clock with the wall clock.
+realtime mode a background thread (helpers.sim.realtime) moves the clock with the wall clock.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import heapq
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -104,53 +103,6 @@ class Clock:
             self.now = t
 
 
-class RealtimeDriver:
-    """A daemon thread that keeps a Clock in step with the wall clock times ``speed``.
-
-    Callbacks run on this thread under ``lock``; ``on_tick`` (under the lock too) lets the
-    cluster wake waiters. Nothing here prints: errors are kept in ``errors``.
-    """
-
-    # 0.05 s: fine enough for a live view, coarse enough to cost nothing while idle.
-    MAX_NAP = 0.05
-
-    def __init__(self, clock: Clock, lock: threading.RLock, speed: float, on_tick: Callable):
-        self.clock, self.lock, self.speed, self.on_tick = clock, lock, speed, on_tick
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self._origin_wall = time.monotonic()
-        self._origin_virtual = clock.now
-        self._thread = threading.Thread(target=self._run, name="sim-clock", daemon=True)
-
-    def start(self) -> None:
-        """Start the thread."""
-        self._thread.start()
-
-    def target(self) -> float:
-        """The virtual time the wall clock says it is now."""
-        return self._origin_virtual + (time.monotonic() - self._origin_wall) * self.speed
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (safe to call twice)."""
-        self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=2.0)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self.lock:
-                try:
-                    self.clock.run_until(max(self.target(), self.clock.now))
-                    self.on_tick()
-                except Exception as err:
-                    self.errors.append(err)
-                due = self.clock.next_time()
-            nap = self.MAX_NAP
-            if due is not None:
-                nap = min(nap, max(0.0, (due - self.target()) / self.speed))
-            self._stop.wait(nap)
-
-
 # Virtual second 0 as a wall time, so timestamps look real and stay deterministic.
 EPOCH_SECONDS = 1_767_225_600  # 2026-01-01T00:00:00Z
 
@@ -171,15 +123,6 @@ def wait_virtual(clock: Clock, store, check: Callable[[], bool], deadline: float
         if not clock.run_next(deadline):
             clock.run_until(deadline)
             return check()
-
-
-def wait_realtime(clock: Clock, cond: threading.Condition, check, deadline: float) -> bool:
-    """Wait (holding ``cond``'s lock) until ``check()`` holds or the clock passes ``deadline``."""
-    while not check():
-        if clock.now >= deadline:
-            return False
-        cond.wait(timeout=0.05)
-    return True
 
 
 def iso(t: float) -> str:

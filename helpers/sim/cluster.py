@@ -4,7 +4,8 @@ Default topology as the course's kind cluster: ``orchestra-control-plane`` (tain
 NoSchedule) plus workers ``orchestra-worker``, ``orchestra-worker2``, ... Time is virtual by
 default (``sleep`` and ``wait`` jump the clock from one scheduled change to the next, so
 runs are instant and a seed fixes every name, event and traffic result); ``realtime=True``
-moves the clock with the wall clock times ``speed`` on a background thread.
+moves the clock with the wall clock times ``speed`` on a background thread, and waits
+still return at the cluster time they would in virtual time (helpers.sim.realtime).
 
 Example:
     >>> cluster = SimCluster(seed=0)
@@ -15,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -24,13 +24,14 @@ from helpers.core.api import Cluster
 from helpers.core.state import RECENT_EVENTS
 from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
 from helpers.sim.apiserver import SimApiServer
-from helpers.sim.clock import Clock, RealtimeDriver, paused_gc, wait_realtime, wait_virtual
+from helpers.sim.clock import Clock, paused_gc, wait_virtual
 from helpers.sim.context import Context, RandomStreams
 from helpers.sim.dataplane import DataPlane
 from helpers.sim.deployments import DeploymentController
 from helpers.sim.events import EventRecorder
 from helpers.sim.kubelet import Kubelet
 from helpers.sim.nodes import GRACE_S, NodeLifecycle
+from helpers.sim.realtime import RealtimeDriver, wait_realtime
 from helpers.sim.replicasets import ReplicaSetController
 from helpers.sim.rows import make_row, pods_owned_by, snapshot
 from helpers.sim.scheduler import Scheduler
@@ -101,7 +102,7 @@ class SimCluster(Cluster):
         self._driver = None
         if realtime:
             self._driver = RealtimeDriver(
-                self.clock, self.lock, float(speed), self._cond.notify_all
+                self.clock, self.lock, speed, self._cond.notify_all, lambda: self.store.version
             )
             self._driver.start()
 
@@ -185,21 +186,30 @@ class SimCluster(Cluster):
         return self.clock.now
 
     def sleep(self, seconds: float) -> None:
-        """Let ``seconds`` pass: instantly in virtual time, really (/ speed) in realtime."""
+        """Let ``seconds`` pass: instantly in virtual time, ``seconds / speed`` in realtime.
+
+        Either way it returns with the clock at exactly ``now + seconds``.
+        """
         if seconds < 0:
             raise LabError(f"sleep needs seconds >= 0, not {seconds!r}.")
-        if self._driver is not None:
-            time.sleep(seconds / self._driver.speed)
-            return
-        with self.lock, paused_gc():
-            self.clock.run_until(self.clock.now + seconds)
+        with self.lock:
+            deadline = self.clock.now + seconds
+            if self._driver is not None:
+                wait_realtime(self._driver, self._cond, None, deadline)
+                return
+            with paused_gc():
+                self.clock.run_until(deadline)
 
     def wait(self, predicate: Callable[[Cluster], bool], timeout: float, what: str) -> None:
-        """Return once ``predicate(cluster)`` holds; LabTimeout naming ``what`` past ``timeout``."""
+        """Return once ``predicate(cluster)`` holds; LabTimeout naming ``what`` past ``timeout``.
+
+        The predicate is checked after every change, so the wait returns at the cluster time
+        the condition first holds (in realtime too: the clock waits for this thread).
+        """
         with self.lock:
             deadline = self.clock.now + timeout
             if self._driver is not None:
-                held = wait_realtime(self.clock, self._cond, lambda: predicate(self), deadline)
+                held = wait_realtime(self._driver, self._cond, lambda: predicate(self), deadline)
             else:
                 with paused_gc():
                     held = wait_virtual(self.clock, self.store, lambda: predicate(self), deadline)
