@@ -38,6 +38,7 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
     initial = q.get("sendInitialEvents") == "true"  # a streaming list (client-go's WatchList)
     if initial:
         since = None
+    expired = None
     with api.lock:
         try:
             hub.start(
@@ -46,8 +47,11 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
                 lambda: server.verbs.list(kind, ns, q.get("labelSelector"), q.get("fieldSelector")),
             )
         except LookupError:
-            raise gone(rv) from None
-        if initial:  # the end of the initial ADDED events, as a bookmark marks it
+            # The real server answers 200 and one ERROR event carrying the 410 Status.
+            expired = gone(rv).status()
+        if (
+            initial and expired is None
+        ):  # the end of the initial ADDED events, as a bookmark marks it
             meta = {"resourceVersion": str(hub.last_rv),
                     "annotations": {"k8s.io/initial-events-end": "true"}}  # fmt: skip
             bookmark = {"kind": kind.kind, "apiVersion": kind.group_version, "metadata": meta}
@@ -58,6 +62,11 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
     handler.send_header("Transfer-Encoding", "chunked")
     handler.end_headers()
     deadline = time.monotonic() + float(q.get("timeoutSeconds") or DEFAULT_TIMEOUT_S)
+    if expired is not None:
+        line = json.dumps({"type": "ERROR", "object": expired}) + "\n"
+        _write_chunk(handler.wfile, line.encode())
+        _write_chunk(handler.wfile, b"")
+        return
     try:
         while not server.closing and time.monotonic() < deadline:
             try:
