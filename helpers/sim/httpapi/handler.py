@@ -64,8 +64,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, code: int, obj: dict) -> None:
-        data = json.dumps(obj, separators=(",", ":")).encode()
+    def _send(self, code: int, obj: dict | bytes) -> None:
+        data = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -128,15 +128,20 @@ class Handler(BaseHTTPRequestHandler):
         raise ApiError(405, "MethodNotAllowed", method)
 
     def _list(self, kind, namespace, q) -> None:
-        api = self.server.verbs.api
+        api, verbs = self.server.verbs.api, self.server.verbs
+        selector, fields = q.get("labelSelector"), q.get("fieldSelector")
+        if tables.wants_table(self.headers.get("Accept", "")):
+            with api.lock:  # views share the store's dicts: build and encode under the lock
+                rv = str(self.server.hub.last_rv)
+                objs = verbs.views(kind, namespace, selector, fields)
+                table = tables.table(
+                    kind.kind, objs, api.clock.now, rv, q.get("includeObject", "Metadata")
+                )
+                data = json.dumps(table, separators=(",", ":")).encode()
+            return self._send(200, data)  # sent outside the lock: a slow reader stalls nobody
         with api.lock:
-            objs = self.server.verbs.list(
-                kind, namespace, q.get("labelSelector"), q.get("fieldSelector")
-            )
+            objs = verbs.list(kind, namespace, selector, fields)
             rv = str(self.server.hub.last_rv)
-        table = self._maybe_table(kind, objs, None, rv, q.get("includeObject", "Metadata"))
-        if table is not None:
-            return self._send(200, table)
         self._send(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
                          "metadata": {"resourceVersion": rv}, "items": objs})  # fmt: skip
 
