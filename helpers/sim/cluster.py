@@ -271,6 +271,22 @@ class SimCluster(Cluster):
             service, namespace, rps, duration, max_requests, rows, keep_alive
         )
 
+    def serve_api(self, kubeconfig=None, port: int = 0):
+        """Serve the Kubernetes API on https://127.0.0.1 so real kubectl works on this cluster.
+
+        Writes a kubeconfig (context ``orchestra-sim``, mode 0600) to ``kubeconfig``; returns
+        a handle with ``.url`` and ``.close()``. In virtual time, watches see changes when
+        the notebook moves the clock (``cluster.sleep``, ``cluster.wait_rollout``).
+
+        Example:
+            >>> api = cluster.serve_api(kubeconfig="sim.kubeconfig")
+            >>> # !kubectl --kubeconfig sim.kubeconfig get pods
+            >>> api.close()
+        """
+        from helpers.sim.httpapi import serve  # cryptography loads only when serving
+
+        return serve(self.api, kubeconfig=kubeconfig, port=port)
+
     def close(self) -> None:
         """Stop the realtime thread (safe to call twice)."""
         if self._driver is not None:

@@ -1,0 +1,155 @@
+"""Discovery: ``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/<group>/<version>``,
+and the small OpenAPI v3 index kubectl reads before ``apply``.
+
+Built from the kinds table (helpers.core.kinds), so a kind the kit knows is served here
+with no second list. kubectl 1.36 first asks for aggregated discovery
+(``as=APIGroupDiscoveryList``); client-go falls back to the unaggregated documents when the
+response's Content-Type is plain ``application/json`` (k8s.io/client-go/discovery,
+``ServerGroupsAndResources``), so only the unaggregated form is served.
+"""
+
+from __future__ import annotations
+
+from helpers.core.kinds import KINDS, Kind
+
+VERSION = {
+    "major": "1",
+    "minor": "36",
+    "gitVersion": "v1.36.1-sim",  # "-sim": kubectl version shows which server answered
+    "gitCommit": "",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "python",
+    "compiler": "orchestra",
+    "platform": "linux/amd64",
+}
+
+# Kinds `kubectl get all` lists (the "all" category of the real server).
+ALL_CATEGORY = {
+    "Pod",
+    "Service",
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "HorizontalPodAutoscaler",
+}
+READ_ONLY = {"Event", "Endpoints", "EndpointSlice"}  # rendered by the simulator, not stored
+
+
+def _verbs(kind: Kind) -> list[str]:
+    if kind.kind in READ_ONLY:
+        return ["get", "list", "watch"] if kind.kind != "Event" else ["get", "list"]
+    return ["create", "delete", "get", "list", "patch", "update", "watch"]
+
+
+def _resources(group_version: str) -> list[dict]:
+    out = []
+    for kind in KINDS.values():
+        if kind.group_version != group_version:
+            continue
+        entry = {
+            "name": kind.plural,
+            "singularName": kind.singular,
+            "namespaced": kind.namespaced,
+            "kind": kind.kind,
+            "verbs": _verbs(kind),
+        }
+        if kind.short_names:
+            entry["shortNames"] = list(kind.short_names)
+        if kind.kind in ALL_CATEGORY:
+            entry["categories"] = ["all"]
+        out.append(entry)
+        if kind.kind == "Deployment" or kind.kind == "ReplicaSet":
+            out.append(
+                {
+                    "name": f"{kind.plural}/scale",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
+    return out
+
+
+def group_versions() -> dict[str, list[str]]:
+    """Group name -> served versions ("" is the core group)."""
+    out: dict[str, list[str]] = {}
+    for kind in KINDS.values():
+        versions = out.setdefault(kind.group, [])
+        if kind.version not in versions:
+            versions.append(kind.version)
+    return out
+
+
+def document(path: str, address: str) -> dict | None:
+    """The discovery document at ``path``, or None when it is not a discovery path."""
+    if path == "/version":
+        return VERSION
+    if path == "/api":
+        return {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
+        }
+    if path == "/apis":
+        groups = []
+        for group, versions in group_versions().items():
+            if group:
+                gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+                groups.append({"name": group, "versions": gvs, "preferredVersion": gvs[0]})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    parts = path.strip("/").split("/")
+    if parts == ["api", "v1"] or (len(parts) == 3 and parts[0] == "apis"):
+        gv = "v1" if parts[0] == "api" else f"{parts[1]}/{parts[2]}"
+        resources = _resources(gv)
+        if resources:
+            return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                    "resources": resources}  # fmt: skip
+    if len(parts) == 2 and parts[0] == "apis" and parts[1] in group_versions():
+        versions = group_versions()[parts[1]]
+        gvs = [{"groupVersion": f"{parts[1]}/{v}", "version": v} for v in versions]
+        return {"kind": "APIGroup", "apiVersion": "v1", "name": parts[1], "versions": gvs,
+                "preferredVersion": gvs[0]}  # fmt: skip
+    return None
+
+
+def openapi_v3(path: str) -> dict | None:
+    """A minimal OpenAPI v3: per group-version, each kind's PATCH with its parameters.
+
+    kubectl reads it to learn that the server validates fields itself (the
+    ``fieldValidation`` parameter): then ``apply`` leaves strict validation to the server
+    instead of failing to download schemas. Strategic-merge-patch metadata is not
+    advertised, so kubectl computes its patches from its compiled-in Go types.
+    """
+    if path == "/openapi/v3":
+        paths = {}
+        for gv in {k.group_version for k in KINDS.values()}:
+            rel = "api/v1" if gv == "v1" else f"apis/{gv}"
+            paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash=sim"}
+        return {"paths": paths}
+    rel = path.removeprefix("/openapi/v3/")
+    gv = "v1" if rel == "api/v1" else rel.removeprefix("apis/")
+    kinds = [k for k in KINDS.values() if k.group_version == gv]
+    if not kinds:
+        return None
+    paths = {}
+    for kind in kinds:
+        gvk = {"group": kind.group, "version": kind.version, "kind": kind.kind}
+        patch = {
+            "parameters": [
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+            ],
+            "requestBody": {"content": {"application/merge-patch+json": {}}},
+            "x-kubernetes-group-version-kind": gvk,
+        }
+        root = f"/apis/{gv}" if kind.group else "/api/v1"
+        scope = "/namespaces/{namespace}" if kind.namespaced else ""
+        paths[f"{root}{scope}/{kind.plural}/{{name}}"] = {"patch": patch}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.36.1"},
+        "paths": paths,
+    }

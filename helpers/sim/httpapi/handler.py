@@ -1,0 +1,153 @@
+"""The HTTP request handler: bearer-token check, routing, JSON and Table responses, watches.
+
+Paths as the real server lays them out (kubernetes.io/docs/reference/using-api/api-concepts/
+#resource-uris): ``/api/v1/namespaces/<ns>/pods/<name>``, ``/apis/apps/v1/deployments``,
+``.../deployments/<name>/scale``. Every response is JSON; errors are Status objects.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from helpers.core.kinds import by_path
+from helpers.sim.httpapi import discovery, tables
+from helpers.sim.httpapi.statuses import ApiError, unauthorized
+from helpers.sim.httpapi.streams import stream_watch
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection's requests; ``self.server`` is the ApiServer (token, verbs, hub)."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive and chunked watch streams, as Go expects
+    server_version = "orchestra-sim"
+
+    def log_message(self, format, *args):
+        """Silent: request lines go nowhere, so nothing secret can reach a log."""
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_PUT(self):
+        self._serve("PUT")
+
+    def do_PATCH(self):
+        self._serve("PATCH")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def _serve(self, method: str) -> None:
+        body = self._body()
+        try:
+            if not self._authorized():
+                raise unauthorized()
+            self._route(method, body)
+        except ApiError as err:
+            self._send(err.code, err.status())
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = self.server.token
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.encode(), expected.encode())
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, code: int, obj: dict | bytes) -> None:
+        data = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, body: bytes):
+        try:
+            return json.loads(body or b"{}")
+        except ValueError as err:
+            raise ApiError(400, "BadRequest", f"the body is not JSON: {err}") from None
+
+    # ---- routing -------------------------------------------------------------------------
+    def _route(self, method: str, body: bytes) -> None:
+        url = urlsplit(self.path)
+        path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
+        q = {k: v[-1] for k, v in query.items()}
+        if method == "GET":
+            doc = discovery.document(path, self.server.address)
+            if doc is None and path.startswith("/openapi/v3"):
+                doc = discovery.openapi_v3(path)
+            if doc is not None:
+                return self._send(200, doc)
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] == ["api"] and len(parts) >= 3:
+            gv, rest = parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 4:
+            gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        plural, name, sub = ([*rest, None, None])[:3]
+        kind = by_path(gv, plural)
+        if kind is None or len(rest) > 3 or (sub and sub != "scale"):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        verbs = self.server.verbs
+        if sub == "scale":
+            patch = self._json(body) if method in ("PUT", "PATCH") else None
+            return self._send(200, verbs.scale(kind, name, namespace, patch))
+        if name is None:
+            if method == "POST":
+                return self._send(201, verbs.create(kind, namespace, self._json(body)))
+            if method != "GET":
+                raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
+            if q.get("watch") in ("true", "1"):
+                return stream_watch(self, kind, namespace, q)
+            return self._list(kind, namespace, q)
+        if method == "GET":
+            obj = verbs.get(kind, name, namespace)
+            return self._send(200, self._maybe_table(kind, [obj], obj) or obj)
+        if method == "PUT":
+            return self._send(200, verbs.replace(kind, name, namespace, self._json(body)))
+        if method == "PATCH":
+            ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+            return self._send(200, verbs.patch(kind, name, namespace, self._json(body), ctype))
+        if method == "DELETE":
+            return self._send(200, verbs.delete(kind, name, namespace))
+        raise ApiError(405, "MethodNotAllowed", method)
+
+    def _list(self, kind, namespace, q) -> None:
+        api, verbs = self.server.verbs.api, self.server.verbs
+        selector, fields = q.get("labelSelector"), q.get("fieldSelector")
+        if tables.wants_table(self.headers.get("Accept", "")):
+            with api.lock:  # views share the store's dicts: build and encode under the lock
+                rv = str(self.server.hub.last_rv)
+                objs = verbs.views(kind, namespace, selector, fields)
+                table = tables.table(
+                    kind.kind, objs, api.clock.now, rv, q.get("includeObject", "Metadata")
+                )
+                data = json.dumps(table, separators=(",", ":")).encode()
+            return self._send(200, data)  # sent outside the lock: a slow reader stalls nobody
+        with api.lock:
+            objs = verbs.list(kind, namespace, selector, fields)
+            rv = str(self.server.hub.last_rv)
+        self._send(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
+                         "metadata": {"resourceVersion": rv}, "items": objs})  # fmt: skip
+
+    def _maybe_table(self, kind, objs, one, rv=None, include="Metadata"):
+        if not tables.wants_table(self.headers.get("Accept", "")):
+            return None
+        if rv is None:
+            rv = one["metadata"].get("resourceVersion", "")
+        return tables.table(kind.kind, objs, self.server.verbs.api.clock.now, rv, include)

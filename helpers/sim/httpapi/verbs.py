@@ -1,0 +1,187 @@
+"""The REST verbs on one resource, over the simulator's API server (``SimApiServer``).
+
+Each verb runs under the cluster lock and returns Kubernetes JSON or raises ``ApiError``;
+the kit's own exceptions (ManifestError, NotFound) become Status errors worded as the real
+server words them. Writes go through the simulator's verbs (apply, patch, delete), so
+admission, validation and the controllers' reactions are the notebook's own.
+"""
+
+from __future__ import annotations
+
+from helpers.core import labels
+from helpers.core.kinds import Kind
+from helpers.core.manifests import merge_patch
+from helpers.errors import ManifestError, NotFound
+from helpers.sim.httpapi import statuses, strategic
+from helpers.sim.httpapi.statuses import ApiError
+
+STRATEGIC = "application/strategic-merge-patch+json"
+MERGE = "application/merge-patch+json"
+READ_ONLY = ("Event", "Endpoints", "EndpointSlice")
+# Kinds whose JSON the API server assembles on read (no stored body to view).
+SYNTHETIC = (*READ_ONLY, "PodDisruptionBudget")
+
+
+def parse_field_selector(text: str | None) -> list[tuple[str, bool, str]]:
+    """``metadata.name=x,status.phase!=Running`` -> [(path, equal, value), ...]."""
+    out = []
+    for term in (text or "").split(","):
+        if not term:
+            continue
+        neg = "!=" in term
+        path, value = term.replace("!=", "=").replace("==", "=").split("=", 1)
+        out.append((path.strip(), not neg, value.strip()))
+    return out
+
+
+def field_matches(obj: dict, terms: list[tuple[str, bool, str]]) -> bool:
+    """Whether ``obj`` passes every (path, equal, value) term of a field selector."""
+    for path, equal, value in terms:
+        cur = obj
+        for part in path.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if (str(cur if cur is not None else "") == value) != equal:
+            return False
+    return True
+
+
+class Verbs:
+    """list, get, create, replace, patch, delete and the scale subresource of any kind.
+
+    Args:
+        api: the simulator's SimApiServer (its lock, store and clock come with it).
+    """
+
+    def __init__(self, api):
+        self.api = api
+
+    def _ns(self, kind: Kind, namespace: str | None) -> str | None:
+        return namespace if kind.namespaced else None
+
+    def list(self, kind: Kind, namespace: str | None, selector: str | None, fields: str | None):
+        """Objects of ``kind`` (namespace None: every namespace), filtered."""
+        terms = parse_field_selector(fields)
+        objs = self.api.list_objects(kind.kind, self._ns(kind, namespace), selector)
+        return [o for o in objs if field_matches(o, terms)] if terms else objs
+
+    def views(self, kind: Kind, namespace: str | None, selector: str | None, fields: str | None):
+        """Like ``list``, but uncopied views of the stored objects: for Tables, which read
+        a few fields of each. Call and serialize under the cluster lock (the views share
+        the store's dicts); a deep copy per pod is most of a list's cost at 1,000 pods."""
+        if kind.kind in SYNTHETIC:
+            return self.list(kind, namespace, selector, fields)
+        terms = parse_field_selector(fields)
+        out = []
+        for obj in self.api.store.select(
+            kind.kind, self._ns(kind, namespace), labels.parse(selector)
+        ):
+            view = {**obj.body, "metadata": {**obj.meta, "resourceVersion": str(obj.rv)},
+                    "status": obj.render_status()}  # fmt: skip
+            if getattr(obj, "node", None) is not None:  # a bound pod (Pod.to_json adds it)
+                view["spec"] = {**obj.spec, "nodeName": obj.node}
+            if not terms or field_matches(view, terms):
+                out.append(view)
+        return out
+
+    def get(self, kind: Kind, name: str, namespace: str | None) -> dict:
+        """One object, or 404 ``<resource> "<name>" not found``."""
+        try:
+            return self.api.get(kind.kind, name, self._ns(kind, namespace))
+        except NotFound:
+            raise statuses.not_found(kind, name) from None
+
+    def create(self, kind: Kind, namespace: str | None, doc: dict) -> dict:
+        """POST: a new object; 409 when the name is taken."""
+        self._writable(kind)
+        meta = doc.get("metadata") or {}
+        name = meta.get("name", "")
+        ns = self._ns(kind, namespace)
+        if ns and meta.get("namespace") not in (None, ns):
+            raise ApiError(400, "BadRequest", "the namespace of the provided object does not "
+                           "match the namespace sent on the request")  # fmt: skip
+        with self.api.lock:
+            if self.api.store.find(kind.kind, name, ns) is not None:
+                raise statuses.already_exists(kind, name)
+            self._write(kind, name, lambda: self.api.apply(doc, ns or "default"))
+            return self.get(kind, name, ns)
+
+    def replace(self, kind: Kind, name: str, namespace: str | None, doc: dict) -> dict:
+        """PUT: the object as sent (apply semantics); 404 when it does not exist."""
+        self._writable(kind)
+        with self.api.lock:
+            self.get(kind, name, namespace)
+            self._write(kind, name, lambda: self.api.apply(doc, namespace or "default"))
+            return self.get(kind, name, namespace)
+
+    def patch(self, kind: Kind, name: str, namespace: str | None, patch: dict, ctype: str) -> dict:
+        """PATCH with a strategic merge or a JSON merge patch; status is the controllers'."""
+        self._writable(kind)
+        if ctype not in (STRATEGIC, MERGE):
+            raise statuses.unsupported_media(ctype)
+        if not isinstance(patch, dict):
+            raise ApiError(400, "BadRequest", "the patch must be a JSON object")
+        with self.api.lock:
+            current = self.get(kind, name, namespace)
+            base = {k: v for k, v in current.items() if k != "status"}
+            base["metadata"] = {k: v for k, v in base["metadata"].items() if k != "resourceVersion"}
+            target = (
+                strategic.apply(base, patch) if ctype == STRATEGIC else merge_patch(base, patch)
+            )
+            target.pop("status", None)
+            diff = strategic.merge_diff(base, target)
+            if not diff:
+                return current
+            self._write(kind, name, lambda: self.api.patch(kind.kind, name, diff, namespace))
+            return self.get(kind, name, namespace)
+
+    def delete(self, kind: Kind, name: str, namespace: str | None) -> dict:
+        """DELETE: a pod comes back terminating; other kinds answer a Success Status."""
+        self._writable(kind)
+        with self.api.lock:
+            current = self.get(kind, name, namespace)
+            self._write(kind, name, lambda: self.api.delete(kind.kind, name, namespace))
+            if kind.kind == "Pod":
+                try:
+                    return self.get(kind, name, namespace)
+                except ApiError:
+                    return current
+        details = {"name": name, "group": kind.group, "kind": kind.plural,
+                   "uid": current["metadata"].get("uid", "")}  # fmt: skip
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": details}  # fmt: skip
+
+    def scale(self, kind: Kind, name: str, namespace: str | None, patch: dict | None = None):
+        """The scale subresource (autoscaling/v1 Scale); ``patch`` sets spec.replicas."""
+        if kind.kind not in ("Deployment", "ReplicaSet"):
+            raise statuses.not_found(kind, name)
+        with self.api.lock:
+            obj = self.get(kind, name, namespace)
+            replicas = ((patch or {}).get("spec") or {}).get("replicas")
+            if replicas is not None:
+                change = {"spec": {"replicas": replicas}}
+                self._write(kind, name, lambda: self.api.patch(kind.kind, name, change, namespace))
+                obj = self.get(kind, name, namespace)
+        meta = obj["metadata"]
+        sel = obj["spec"]["selector"].get("matchLabels") or {}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                               "creationTimestamp") if k in meta},
+            "spec": {"replicas": obj["spec"].get("replicas", 1)},
+            "status": {"replicas": obj["status"].get("replicas", 0),
+                       "selector": ",".join(f"{k}={v}" for k, v in sel.items())},
+        }  # fmt: skip
+
+    def _writable(self, kind: Kind) -> None:
+        if kind.kind in READ_ONLY:
+            raise statuses.method_not_allowed(f"{kind.resource} are kept by the simulator")
+
+    @staticmethod
+    def _write(kind: Kind, name: str, fn):
+        try:
+            return fn()
+        except ManifestError as err:
+            raise statuses.invalid(kind, name, err.what) from None
+        except NotFound as err:
+            raise ApiError(404, "NotFound", err.what.rstrip(".")) from None

@@ -1,0 +1,37 @@
+"""Shared pieces of the API-server tests: the kubectl binary and a runner for it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL = ROOT / "bin" / "kubectl"
+MANIFESTS = ROOT / "cluster" / "manifests"
+
+needs_kubectl = pytest.mark.skipif(
+    not KUBECTL.exists(),
+    reason=f"{KUBECTL} is absent: build it with `make offline-tools` (CI does)",
+)
+
+
+class Kubectl:
+    """Runs the real kubectl against one kubeconfig, with a private discovery cache."""
+
+    def __init__(self, kubeconfig: Path, cache: Path):
+        self.kubeconfig, self.cache = kubeconfig, cache
+
+    def __call__(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(KUBECTL), "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(self.cache),
+             *args],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        cmd = [str(KUBECTL), "--kubeconfig", str(self.kubeconfig), "--cache-dir", str(self.cache)]
+        return subprocess.Popen(
+            [*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )

@@ -1,0 +1,86 @@
+"""The official `kubernetes` Python client lists and watches a simulated cluster."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from kubernetes import client, config, watch
+from kubernetes.client.rest import ApiException
+
+from helpers.sim import SimCluster
+from tests.sim.httpapi_kit import MANIFESTS
+
+
+@pytest.fixture
+def apps(tmp_path):
+    cluster = SimCluster(seed=0)
+    cluster.apply(MANIFESTS / "model-deployment.yaml")
+    cluster.wait_rollout("model")
+    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
+    api_client = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
+    yield cluster, api_client
+    api_client.close()
+    handle.close()
+    cluster.close()
+
+
+def test_list_then_watch_from_the_list_version(apps):
+    cluster, api_client = apps
+    core = client.CoreV1Api(api_client)
+    pods = core.list_namespaced_pod("default", label_selector="app=model")
+    assert len(pods.items) == 3
+    assert all(p.status.phase == "Running" for p in pods.items)
+
+    def scale_up():  # what a notebook cell does: change, then let time pass
+        cluster.patch("Deployment", "model", {"spec": {"replicas": 4}})
+        cluster.sleep(5)
+
+    scaler = threading.Timer(0.5, scale_up)
+    scaler.start()
+    added = []
+    stream = watch.Watch().stream(
+        core.list_namespaced_pod,
+        "default",
+        resource_version=pods.metadata.resource_version,
+        timeout_seconds=10,
+    )
+    for event in stream:
+        if event["type"] == "ADDED":
+            added.append(event["object"].metadata.name)
+            break
+    scaler.join()
+    assert len(added) == 1 and added[0] not in {p.metadata.name for p in pods.items}
+
+
+def test_watch_from_an_expired_version_is_410(apps):
+    _, api_client = apps
+    core = client.CoreV1Api(api_client)
+    with pytest.raises(ApiException) as err:
+        for _ in watch.Watch().stream(
+            core.list_namespaced_pod, "default", resource_version="1", timeout_seconds=5
+        ):
+            pass
+    assert err.value.status == 410
+
+
+def test_not_found_is_a_404_status(apps):
+    _, api_client = apps
+    with pytest.raises(ApiException) as err:
+        client.AppsV1Api(api_client).read_namespaced_deployment("nope", "default")
+    assert err.value.status == 404 and '"reason":"NotFound"' in err.value.body
+
+
+@pytest.mark.parametrize("kind", ["pods", "deployments", "replicasets", "services", "nodes"])
+def test_table_views_read_as_the_copied_objects(apps, kind):
+    """The uncopied views behind Table lists print exactly what the objects' JSON prints."""
+    from helpers.core.kinds import lookup
+    from helpers.sim.httpapi import tables
+    from helpers.sim.httpapi.verbs import Verbs
+
+    cluster, _ = apps
+    verbs, k = Verbs(cluster.api), lookup(kind)
+    with cluster.lock:
+        fast = tables.table(k.kind, verbs.views(k, "default", None, None), cluster.now(), "1")
+        slow = tables.table(k.kind, verbs.list(k, "default", None, None), cluster.now(), "1")
+    assert fast == slow
