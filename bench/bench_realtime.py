@@ -23,8 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import helpers  # noqa: E402
-from bench.bench_views import MANIFESTS, MESSAGES_PER_S, NODES, PODS, SizingComm, section  # noqa: E402
+from bench.bench_views import MESSAGES_PER_S, NODES, PODS, SizingComm, big_sim, section  # noqa: E402
 from helpers.views.clusterview import ClusterView  # noqa: E402
 
 SPEED = 20.0
@@ -34,15 +33,7 @@ LOCK_WAIT_P99_MS = 100.0
 
 def live_big_sim():
     """1,000 pods on 100 nodes, rolled out on the realtime clock."""
-    cluster = helpers.connect(
-        "sim", seed=0, realtime=True, speed=SPEED, workers=NODES, node_cpu=8.0, node_memory="32Gi"
-    )
-    cluster.apply(str(MANIFESTS / "model-deployment.yaml"))
-    cluster.apply(str(MANIFESTS / "model-service.yaml"))
-    strategy = {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
-    cluster.patch("Deployment", "model", {"spec": {"replicas": PODS, "strategy": strategy}})
-    cluster.wait_rollout("model", timeout=900)
-    return cluster
+    return big_sim(realtime=True, speed=SPEED)
 
 
 def probe(cluster, stop: threading.Event, waits: list[float]) -> None:

@@ -81,8 +81,11 @@ def section(cluster) -> None:
     cluster.sleep(max(0.0, start + SECTION_S - cluster.now()))
 
 
-def big_sim():
-    cluster = helpers.connect("sim", seed=0, workers=NODES, node_cpu=8.0, node_memory="32Gi")
+def big_sim(**options):
+    """1,000 pods on 100 nodes, rolled out (``options``: e.g. realtime=True, speed=20)."""
+    cluster = helpers.connect(
+        "sim", seed=0, workers=NODES, node_cpu=8.0, node_memory="32Gi", **options
+    )
     cluster.apply(str(MANIFESTS / "model-deployment.yaml"))
     cluster.apply(str(MANIFESTS / "model-service.yaml"))
     # 25 % surge and unavailability: a 1,000-pod rollout in seconds, not hours (maxSurge 1).
