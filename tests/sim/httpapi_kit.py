@@ -7,14 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = ROOT / "bin" / "kubectl"
 MANIFESTS = ROOT / "cluster" / "manifests"
 
-needs_kubectl = pytest.mark.skipif(
-    not KUBECTL.exists(),
-    reason=f"{KUBECTL} is absent: build it with `make offline-tools` (CI does)",
-)
+
+@pytest.fixture
+def kubectl_binary() -> Path:
+    """The real kubectl; skips (or fails, when CI requires it) if it was not built."""
+    if not KUBECTL.exists():
+        unavailable("kubectl", f"{KUBECTL} is absent: build it with `make offline-tools`")
+    return KUBECTL
+
+
+# Tests that run the real binary: `pytestmark = needs_kubectl`, with kubectl_binary imported.
+needs_kubectl = pytest.mark.usefixtures("kubectl_binary")
 
 
 class Kubectl:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from helpers.sim import SimCluster
-from tests.sim.httpapi_kit import MANIFESTS, Kubectl, needs_kubectl
+from tests.sim.httpapi_kit import MANIFESTS, Kubectl, kubectl_binary, needs_kubectl  # noqa: F401
 
 pytestmark = needs_kubectl
 
