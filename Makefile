@@ -15,7 +15,7 @@ UV := $(LOCK_VENV)/bin/uv
 STRICT ?= 0
 UPGRADE ?= 0
 
-.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean
+.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean sim-cluster
 .PHONY: node-image offline-tools offline-smoke
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make test-kind       the real-cluster tier: kind cluster, tests and every notebook on it, a report"
 	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
 	@echo "make cluster         create the kind cluster 'orchestra' (make cluster-delete removes it)"
+	@echo "make sim-cluster     a realtime simulated cluster with a Kubernetes API for kubectl (SPEED=10: faster)"
 	@echo "make images          build the model images and load them into the kind cluster"
 	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
@@ -55,6 +56,11 @@ $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 # As root (a container, Codespaces) JupyterLab refuses to start unless told: say so and tell it.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ROOT_NOTE := make lab: running as root, so JupyterLab gets --allow-root; a normal user is safer
+# The simulator behind its Kubernetes API (https://127.0.0.1, bearer token), in realtime,
+# until Ctrl-C: KUBECONFIG=sim.kubeconfig kubectl get pods. The token is in that file only.
+sim-cluster: $(LAB_STAMP)
+	$(BIN)/python -m helpers.sim.httpapi --kubeconfig $(CURDIR)/sim.kubeconfig --speed $(or $(SPEED),1)
+
 lab: $(LAB_STAMP)
 	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
 	@$(if $(ROOT_ARGS),echo "$(ROOT_NOTE)")
