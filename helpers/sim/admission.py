@@ -73,8 +73,6 @@ def _workload(obj: dict, kind: str) -> dict:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise ManifestError(f"{kind} {obj['metadata']['name']}: spec is required.")
-    if kind == "Deployment" and spec.get("paused"):
-        raise ManifestError("spec.paused is not supported by the simulator.", "Remove spec.paused.")
     _int_field(spec, "replicas", "spec")
     _int_field(spec, "minReadySeconds", "spec")
     _int_field(spec, "revisionHistoryLimit", "spec")

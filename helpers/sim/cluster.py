@@ -285,7 +285,7 @@ class SimCluster(Cluster):
         """
         from helpers.sim.httpapi import serve  # cryptography loads only when serving
 
-        return serve(self.api, kubeconfig=kubeconfig, port=port)
+        return serve(self.api, kubeconfig=kubeconfig, port=port, plane=self.dataplane)
 
     def close(self) -> None:
         """Stop the realtime thread (safe to call twice)."""

@@ -88,6 +88,9 @@ class DeploymentController:
         new = next((rs for rs in rss if rs.labels.get(HASH) == h), None)
         olds = [rs for rs in rss if rs is not new]
         top = max((revision(rs) for rs in olds), default=0)
+        if dep.spec.get("paused") and rss:
+            self._paused(dep, new or max(rss, key=revision), rss)
+            return
         created = False
         if new is None:
             new = self._create_rs(dep, h, top + 1)
@@ -103,6 +106,17 @@ class DeploymentController:
             self._rolling(dep, new, olds)
         self._cleanup(dep, olds)
         self._write_status(dep, new, olds, created)
+
+    def _paused(self, dep: Obj, current: Obj, rss: list[Obj]) -> None:
+        """A paused Deployment starts no rollout and only follows spec.replicas: the real
+        controller's ``sync`` (scale, clean up, status) without ``rolloutRolling``."""
+        others = [rs for rs in rss if rs is not current]
+        if not self._proportional(dep, current, others):
+            active = [rs for rs in rss if int(rs.spec.get("replicas", 0)) > 0] or [current]
+            if len(active) == 1:
+                self._scale(dep, active[0], int(dep.spec.get("replicas", 1)))
+        self._cleanup(dep, others)
+        self._write_status(dep, current, others, False)
 
     def _create_rs(self, dep: Obj, h: str, rev: int) -> Obj:
         template = dep.spec["template"]

@@ -56,7 +56,6 @@ C = "spec.template.spec.containers.0"
             {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{}]}},
             "podAffinity.preferred",
         ),
-        ("spec.paused", True, "spec.paused"),
         ("spec.replicas", -1, "spec.replicas"),
     ],
 )

@@ -11,6 +11,7 @@ response's Content-Type is plain ``application/json`` (k8s.io/client-go/discover
 from __future__ import annotations
 
 from helpers.core.kinds import KINDS, Kind
+from helpers.sim.httpapi import metricsapi
 
 VERSION = {
     "major": "1",
@@ -36,6 +37,16 @@ ALL_CATEGORY = {
 READ_ONLY = {"Event", "Endpoints", "EndpointSlice"}  # rendered by the simulator, not stored
 
 
+# kubectl drain looks for pods/eviction here before it evicts (else it deletes).
+POD_SUBRESOURCES = [
+    {"name": "pods/eviction", "singularName": "", "namespaced": True, "group": "policy",
+     "version": "v1", "kind": "Eviction", "verbs": ["create"]},
+    {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]},
+    {"name": "pods/status", "singularName": "", "namespaced": True, "kind": "Pod",
+     "verbs": ["get"]},
+]  # fmt: skip
+
+
 def _verbs(kind: Kind) -> list[str]:
     if kind.kind in READ_ONLY:
         return ["get", "list", "watch"] if kind.kind != "Event" else ["get", "list"]
@@ -59,6 +70,8 @@ def _resources(group_version: str) -> list[dict]:
         if kind.kind in ALL_CATEGORY:
             entry["categories"] = ["all"]
         out.append(entry)
+        if kind.kind == "Pod":
+            out += POD_SUBRESOURCES
         if kind.kind == "Deployment" or kind.kind == "ReplicaSet":
             out.append(
                 {
@@ -100,7 +113,10 @@ def document(path: str, address: str) -> dict | None:
             if group:
                 gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
                 groups.append({"name": group, "versions": gvs, "preferredVersion": gvs[0]})
+        groups.append(metricsapi.GROUP)  # served by metrics-server in a real cluster
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    if path == "/apis/metrics.k8s.io":
+        return {"kind": "APIGroup", "apiVersion": "v1", **metricsapi.GROUP}
     parts = path.strip("/").split("/")
     if parts == ["api", "v1"] or (len(parts) == 3 and parts[0] == "apis"):
         gv = "v1" if parts[0] == "api" else f"{parts[1]}/{parts[2]}"
@@ -152,4 +168,6 @@ def openapi_v3(path: str) -> dict | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.36.1"},
         "paths": paths,
+        # No schemas: `kubectl explain` then says it has no documentation for the kind.
+        "components": {"schemas": {}},
     }

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from helpers.core.kinds import by_path
-from helpers.sim.httpapi import discovery, tables
-from helpers.sim.httpapi.statuses import ApiError, unauthorized
+from helpers.sim.httpapi import discovery, metricsapi, statuses, subresources, tables
+from helpers.sim.httpapi.statuses import ApiError, unauthorized, unsupported_media
 from helpers.sim.httpapi.streams import stream_watch
 
 
@@ -64,15 +64,20 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, code: int, obj: dict | bytes) -> None:
+    def _send(self, code: int, obj: dict | bytes, ctype: str = "application/json") -> None:
         data = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
     def _json(self, body: bytes):
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+        if not ctype.endswith("json"):
+            # 415 makes client-go resend as JSON: kubectl's typed clients (create
+            # deployment, drain) try protobuf first, which this server does not speak.
+            raise unsupported_media(ctype)
         try:
             return json.loads(body or b"{}")
         except ValueError as err:
@@ -83,12 +88,15 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
         q = {k: v[-1] for k, v in query.items()}
+        verbs = self.server.verbs
         if method == "GET":
             doc = discovery.document(path, self.server.address)
             if doc is None and path.startswith("/openapi/v3"):
                 doc = discovery.openapi_v3(path)
             if doc is not None:
                 return self._send(200, doc)
+            if path.startswith(metricsapi.PREFIX):
+                return self._send(200, metricsapi.serve(verbs.api, self.server.plane, path, q))
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts[:1] == ["api"] and len(parts) >= 3:
             gv, rest = parts[1], parts[2:]
@@ -101,9 +109,10 @@ class Handler(BaseHTTPRequestHandler):
             namespace, rest = rest[1], rest[2:]
         plural, name, sub = ([*rest, None, None])[:3]
         kind = by_path(gv, plural)
-        if kind is None or len(rest) > 3 or (sub and sub != "scale"):
+        if kind is None or len(rest) > 3:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        verbs = self.server.verbs
+        if sub and sub != "scale":
+            return self._subresource(method, kind, name, namespace, sub, q)
         if sub == "scale":
             patch = self._json(body) if method in ("PUT", "PATCH") else None
             return self._send(200, verbs.scale(kind, name, namespace, patch))
@@ -126,6 +135,16 @@ class Handler(BaseHTTPRequestHandler):
         if method == "DELETE":
             return self._send(200, verbs.delete(kind, name, namespace))
         raise ApiError(405, "MethodNotAllowed", method)
+
+    def _subresource(self, method, kind, name, namespace, sub, q) -> None:
+        api = self.server.verbs.api
+        if kind.kind == "Pod" and sub == "log" and method == "GET":
+            return self._send(200, subresources.pod_log(api, name, namespace, q), "text/plain")
+        if kind.kind == "Pod" and sub == "eviction" and method == "POST":
+            return self._send(201, subresources.evict(api, name, namespace))
+        if sub == "status" and method == "GET":
+            return self._send(200, self.server.verbs.get(kind, name, namespace))
+        raise statuses.not_modelled(f"{method} {kind.resource}/{sub}")
 
     def _list(self, kind, namespace, q) -> None:
         api, verbs = self.server.verbs.api, self.server.verbs

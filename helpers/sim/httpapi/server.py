@@ -34,9 +34,9 @@ class ApiServer(ThreadingHTTPServer):
     daemon_threads = True  # an open watch never keeps the interpreter alive
     block_on_close = False
 
-    def __init__(self, api, port: int, tls: ssl.SSLContext | None, token: str):
+    def __init__(self, api, port: int, tls: ssl.SSLContext | None, token: str, plane=None):
         super().__init__((LOOPBACK, port), Handler)
-        self.tls, self.token = tls, token
+        self.tls, self.token, self.plane = tls, token, plane  # plane: metrics for kubectl top
         self.verbs = Verbs(api)
         with api.lock:
             self.hub = WatchHub(api.store)
@@ -88,7 +88,7 @@ class ApiHandle:
         return f"<ApiHandle {self.url} kubeconfig={self.kubeconfig}>"
 
 
-def serve(api, kubeconfig=None, port: int = 0, tls: bool = True) -> ApiHandle:
+def serve(api, kubeconfig=None, port: int = 0, tls: bool = True, plane=None) -> ApiHandle:
     """Serve ``api`` (a SimApiServer) on 127.0.0.1:``port`` (0: a free port).
 
     Args:
@@ -96,6 +96,8 @@ def serve(api, kubeconfig=None, port: int = 0, tls: bool = True) -> ApiHandle:
         kubeconfig: where to write a kubeconfig (context ``orchestra-sim``), or None.
         port: the TCP port; 0 picks a free one.
         tls: HTTPS with a fresh self-signed certificate (the default), or plain HTTP.
+        plane: the cluster's DataPlane, whose metrics ``kubectl top`` reads (None: no
+            metrics API).
 
     Example:
         >>> handle = serve(cluster.api, kubeconfig="sim.kubeconfig")
@@ -107,7 +109,7 @@ def serve(api, kubeconfig=None, port: int = 0, tls: bool = True) -> ApiHandle:
     if tls:
         cert, key = credentials.self_signed(LOOPBACK)
         context = credentials.server_context(cert, key)
-    server = ApiServer(api, port, context, token)
+    server = ApiServer(api, port, context, token, plane)
     url = f"{'https' if tls else 'http'}://{server.address}"
     path = None
     if kubeconfig is not None:

@@ -70,9 +70,16 @@ def method_not_allowed(what: str) -> ApiError:
     return ApiError(405, "MethodNotAllowed", f"the server does not allow this method: {what}")
 
 
+def not_modelled(what: str) -> ApiError:
+    """404 for a resource or subresource the simulator does not model (exec, attach,
+    port-forward, proxy, ...): the message names it, so a student knows why."""
+    msg = f"the server could not find the requested resource ({what} is not modelled by the simulator)"
+    return ApiError(404, "NotFound", msg)
+
+
 def unsupported_media(content_type: str) -> ApiError:
-    """415 for a patch type the server does not implement (json-patch, apply-patch)."""
-    msg = f"the body of the request was in an unknown format - accepted media types include: application/strategic-merge-patch+json, application/merge-patch+json (not {content_type})"
+    """415 for a body the server does not read (protobuf, apply-patch+yaml)."""
+    msg = f"the body of the request was in an unknown format - accepted media types include: application/json, application/strategic-merge-patch+json, application/merge-patch+json, application/json-patch+json (not {content_type}: the simulator speaks JSON only)"
     return ApiError(415, "UnsupportedMediaType", msg)
 
 

@@ -9,14 +9,16 @@ admission, validation and the controllers' reactions are the notebook's own.
 from __future__ import annotations
 
 from helpers.core import labels
-from helpers.core.kinds import Kind
+from helpers.core.kinds import KINDS, Kind
 from helpers.core.manifests import merge_patch
 from helpers.errors import ManifestError, NotFound
-from helpers.sim.httpapi import statuses, strategic
+from helpers.sim.httpapi import jsonpatch, statuses, strategic
 from helpers.sim.httpapi.statuses import ApiError
 
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+NAMESPACED_KINDS = {k.kind for k in KINDS.values() if k.namespaced}
 READ_ONLY = ("Event", "Endpoints", "EndpointSlice")
 # Kinds whose JSON the API server assembles on read (no stored body to view).
 SYNTHETIC = (*READ_ONLY, "PodDisruptionBudget")
@@ -62,7 +64,19 @@ class Verbs:
         """Objects of ``kind`` (namespace None: every namespace), filtered."""
         terms = parse_field_selector(fields)
         objs = self.api.list_objects(kind.kind, self._ns(kind, namespace), selector)
+        if kind.kind == "Event":
+            self._event_uids(objs)
         return [o for o in objs if field_matches(o, terms)] if terms else objs
+
+    def _event_uids(self, events: list[dict]) -> None:
+        # The event log keeps kind/name; describe selects on involvedObject.uid, so the
+        # uid is that of the object now bearing the name (names of pods are never reused).
+        for event in events:
+            ref = event["involvedObject"]
+            namespace = ref.get("namespace") if ref["kind"] in NAMESPACED_KINDS else None
+            obj = self.api.store.find(ref["kind"], ref["name"], namespace)
+            if obj is not None:
+                ref["uid"] = obj.uid
 
     def views(self, kind: Kind, namespace: str | None, selector: str | None, fields: str | None):
         """Like ``list``, but uncopied views of the stored objects: for Tables, which read
@@ -113,26 +127,35 @@ class Verbs:
             self._write(kind, name, lambda: self.api.apply(doc, namespace or "default"))
             return self.get(kind, name, namespace)
 
-    def patch(self, kind: Kind, name: str, namespace: str | None, patch: dict, ctype: str) -> dict:
-        """PATCH with a strategic merge or a JSON merge patch; status is the controllers'."""
+    def patch(self, kind: Kind, name: str, namespace: str | None, patch, ctype: str) -> dict:
+        """PATCH with a strategic merge, JSON merge or JSON patch; status is the controllers'."""
         self._writable(kind)
-        if ctype not in (STRATEGIC, MERGE):
+        if ctype not in (STRATEGIC, MERGE, JSON_PATCH):
             raise statuses.unsupported_media(ctype)
-        if not isinstance(patch, dict):
-            raise ApiError(400, "BadRequest", "the patch must be a JSON object")
+        if not isinstance(patch, list if ctype == JSON_PATCH else dict):
+            raise ApiError(400, "BadRequest", f"the body is not a valid {ctype} document")
         with self.api.lock:
             current = self.get(kind, name, namespace)
             base = {k: v for k, v in current.items() if k != "status"}
             base["metadata"] = {k: v for k, v in base["metadata"].items() if k != "resourceVersion"}
-            target = (
-                strategic.apply(base, patch) if ctype == STRATEGIC else merge_patch(base, patch)
-            )
+            target = self._patched(kind, name, base, patch, ctype)
             target.pop("status", None)
             diff = strategic.merge_diff(base, target)
             if not diff:
                 return current
             self._write(kind, name, lambda: self.api.patch(kind.kind, name, diff, namespace))
             return self.get(kind, name, namespace)
+
+    @staticmethod
+    def _patched(kind: Kind, name: str, base: dict, patch, ctype: str) -> dict:
+        if ctype == STRATEGIC:
+            return strategic.apply(base, patch)
+        if ctype == MERGE:
+            return merge_patch(base, patch)
+        try:
+            return jsonpatch.apply(base, patch)
+        except ValueError as err:
+            raise statuses.invalid(kind, name, str(err)) from None
 
     def delete(self, kind: Kind, name: str, namespace: str | None) -> dict:
         """DELETE: a pod comes back terminating; other kinds answer a Success Status."""
