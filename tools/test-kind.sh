@@ -112,6 +112,7 @@ images() {
 tests() {
     LAB_BACKEND=kind LAB_REQUIRE_KIND=1 "$BIN/pytest" -p no:cacheprovider \
         -o testpaths=tests tests/contract tests/integration \
+        tests/sim/test_kubectl_conformance.py::test_conformance_on_kind_read_only \
         --junitxml="$ARTIFACTS/kind-tests.xml"
 }
 
