@@ -1,7 +1,7 @@
 """Errors as the API server returns them: ``Status`` objects with reason, code and details.
 
 kubectl prints ``Error from server (<reason>): <message>`` from these, so the messages
-follow the real server's wording: ``deployments.apps "nope" not found``.
+follow the real server's wording: ``pods "nope" not found`` (``<plural>.<group>`` outside the core group).
 (kubernetes/community, contributors/devel/sig-architecture/api-conventions.md, "Response
 Status Kind"; k8s.io/apimachinery/pkg/api/errors.)
 """
@@ -39,7 +39,7 @@ def _details(kind: Kind, name: str) -> dict:
 
 
 def not_found(kind: Kind, name: str) -> ApiError:
-    """404 NotFound: ``deployments.apps "nope" not found``."""
+    """404 NotFound: ``pods "nope" not found`` (``<plural>.<group>`` outside the core group)."""
     return ApiError(404, "NotFound", f'{kind.resource} "{name}" not found', _details(kind, name))
 
 
