@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
 ARTIFACTS=test-artifacts
-STEPS="${KIND_TIER_STEPS:-images tests notebooks report}"
+STEPS="${KIND_TIER_STEPS:-images tests report notebooks}"
 NODE_IMAGE_OFFLINE=orchestra/node:v1.36.1
 MIN_FREE_GB="${KIND_TIER_MIN_FREE_GB:-10}"
 mkdir -p "$ARTIFACTS"
@@ -140,7 +140,8 @@ export LAB_NODE_IMAGE
 step tools tools
 trap 'delete_cluster; summary' EXIT
 step cluster create_cluster
-for name in images tests notebooks report; do
+# The report before the notebooks: its figures are wanted even when a notebook fails.
+for name in images tests report notebooks; do
     if wants "$name"; then
         step "$name" "$name"
     fi
