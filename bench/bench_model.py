@@ -36,7 +36,7 @@ MAX_IN_FLIGHT = 256  # past this the server is hopelessly behind: count as error
 P99_LIMIT_MS = 20.0
 ACHIEVED_RATIO = 0.97
 # The labs' traffic: 50 req/s for 20 s. Its latency percentiles are what the simulator's
-# served-time distribution is fitted to (helpers/sim/routing.py, SERVICE_SIGMA).
+# served-time spread can be refitted to (helpers/sim/routing.py, SERVICE_SIGMA).
 LAB_RATE, LAB_SECONDS = 50.0, 20.0
 SERVER_PYTHON = os.environ.get("BENCH_SERVER_PYTHON", sys.executable)
 

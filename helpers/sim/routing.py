@@ -33,9 +33,10 @@ BASE_SERVICE_S = 0.0019
 ROW_SERVICE_S = 0.0001
 # The served time varies from request to request (the event loop, the allocator, the GC):
 # each request's work is the mean above times a log-normal factor whose mean is 1 (so CPU
-# per request, which the HPA sees, stays the measured mean) and whose spread SERVICE_SIGMA
-# is fitted to the model benchmark's percentiles at the labs' 50 req/s
-# (bench/bench_model.py: p99 / p50 = exp(2.326 sigma)).
+# per request, which the HPA sees, stays the measured mean). Its spread is an estimate
+# (p99 / p50 = exp(2.326 sigma) = 2 for the server alone); bench/bench_model.py prints the
+# server's percentiles at the labs' 50 req/s to refit it on a quiet machine. End to end,
+# the hop below dominates the spread.
 SERVICE_SIGMA = 0.30
 # The rest of a request's time is the way there and back, which costs the server no CPU:
 # the client's connection (one per request, as independent users open them), the NodePort
