@@ -8,6 +8,7 @@ address or a node address with the NodePort is used, else the student port-forwa
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 KIND_NODE_PORT = 30080  # the only NodePort `make cluster` maps to the host
 PREDICT_TIMEOUT_S = 10.0
+# 3 s: a few kube-proxy syncs (--iptables-min-sync-period defaults to 1 s).
+PROXY_SYNC_S = 3.0
 
 
 def _port_forward_hint(name: str, port: int) -> str:
@@ -84,10 +87,25 @@ class ServiceClient:
     def __repr__(self) -> str:
         return f"<ServiceClient {self.name} at {self.url}>"
 
+    def _post(self, rows: list[list[float]]) -> httpx.Response:
+        # A Service applied a moment ago may not answer on its NodePort yet: kube-proxy
+        # programs it at its next sync (--iptables-min-sync-period, 1 s). A refused
+        # connection is tried again for PROXY_SYNC_S; anything else is final.
+        deadline = time.monotonic() + PROXY_SYNC_S
+        while True:
+            try:
+                return httpx.post(
+                    f"{self.url}/predict", json={"rows": rows}, timeout=PREDICT_TIMEOUT_S
+                )
+            except httpx.ConnectError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+
     def predict(self, rows: list[list[float]]) -> dict[str, Any]:
         """POST /predict; returns ``{"predictions": [...], "version": ..., "pod": ...}``."""
         try:
-            resp = httpx.post(f"{self.url}/predict", json={"rows": rows}, timeout=PREDICT_TIMEOUT_S)
+            resp = self._post(rows)
         except httpx.TimeoutException:
             raise ServiceUnavailable(
                 f"service/{self.name} did not answer within {PREDICT_TIMEOUT_S:g} s.",

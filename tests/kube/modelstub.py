@@ -16,7 +16,9 @@ class _Server(ThreadingHTTPServer):
 class ModelStub:
     """Answers POST /predict after ``delay`` seconds, as pod ``pod`` of ``version``."""
 
-    def __init__(self, delay: float = 0.0, version: str = "v1", pod: str = "model-aaa-11111"):
+    def __init__(
+        self, delay: float = 0.0, version: str = "v1", pod: str = "model-aaa-11111", port: int = 0
+    ):
         self.delay, self.version, self.pod = delay, version, pod
         self.bodies: list[dict] = []
         self.peers: list[int] = []  # the client port of each request: one per connection
@@ -49,7 +51,7 @@ class ModelStub:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -143,3 +143,44 @@ def test_each_user_opens_a_connection_unless_keep_alive(
         assert connections <= most_connections
     else:
         assert connections == most_connections
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_predict_waits_out_kube_proxys_first_sync_of_a_new_service():
+    """A Service applied a moment ago answers on its NodePort after kube-proxy's next sync
+    (--iptables-min-sync-period, 1 s): a refused connection is tried again meanwhile.
+    https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/"""
+    import threading
+
+    from helpers.kube.services import ServiceClient
+
+    port, started = _free_port(), []
+
+    def listen_later():
+        time.sleep(0.5)  # the stand-in for kube-proxy's first sync
+        started.append(ModelStub(port=port).__enter__())
+
+    threading.Thread(target=listen_later, daemon=True).start()
+    try:
+        answer = ServiceClient(f"http://127.0.0.1:{port}").predict([[0.0] * 64])
+        assert answer["pod"] == "model-aaa-11111"
+    finally:
+        for stub in started:
+            stub.__exit__()
+
+
+def test_predict_still_reports_a_service_that_never_answers(monkeypatch):
+    import helpers.kube.services as services
+    from helpers.errors import ServiceUnavailable
+
+    monkeypatch.setattr(services, "PROXY_SYNC_S", 0.3)
+    with pytest.raises(ServiceUnavailable) as err:
+        services.ServiceClient(f"http://127.0.0.1:{_free_port()}").predict([[0.0] * 64])
+    assert err.value.status == STATUS_REFUSED
