@@ -22,6 +22,9 @@ import scenarios
 
 import helpers
 
+# A tolerance that asks only whether it happened: both values zero, or both above zero.
+SAME_OUTCOME = "same outcome"
+
 # figure -> (how to read it from the results, tolerance: absolute difference allowed).
 # The tolerances are what a lab's text may promise: its numbers must hold on both.
 FIGURES = {
@@ -40,6 +43,16 @@ FIGURES = {
     "pod startup p50 (s)": (("startup", "p50_s"), 5.0),
     "pod startup p99 (s)": (("startup", "p99_s"), 10.0),
     "HPA: scale-up to 5 replicas (s)": (("hpa", "scale_up_s"), 30.0),
+    # Lab 05's explanation, under its SERVER_CONDITIONS: both backends must agree on which
+    # failures happen (the counts differ with timing; whether they happen must not).
+    "lab 05 naive: 503 (not yet Ready)": (("lab05", "naive", "failed_503"), SAME_OUTCOME),
+    "lab 05 naive: 502 (stopped, still an endpoint)": (
+        ("lab05", "naive", "failed_502"),
+        SAME_OUTCOME,
+    ),
+    "lab 05 readiness probe only: 503": (("lab05", "readiness_only", "failed_503"), SAME_OUTCOME),
+    "lab 05 readiness probe only: 502": (("lab05", "readiness_only", "failed_502"), SAME_OUTCOME),
+    "lab 05 all three practices: failed": (("lab05", "fixed", "failed"), 0),
 }
 
 
@@ -52,6 +65,7 @@ def measure(cluster, only: list[str] | None = None) -> dict:
         "node_loss": lambda: scenarios.node_loss(cluster),
         "startup": lambda: scenarios.pod_startup(cluster),
         "hpa": lambda: scenarios.hpa_scale_up(cluster),
+        "lab05": lambda: scenarios.lab05_practices(cluster),
     }
     out = {}
     for name, run in plan.items():
@@ -65,16 +79,25 @@ def measure(cluster, only: list[str] | None = None) -> dict:
     return out
 
 
+def _read(results: dict, path: tuple[str, ...]):
+    """The figure at ``path`` (scenario, [sub-scenario,] key) in ``results``, or None."""
+    value = results
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def compare(real: dict, sim: dict) -> list[dict]:
     """One row per figure: both values, the tolerance and whether the two agree."""
     rows = []
-    for figure, ((scenario, key), tolerance) in FIGURES.items():
-        a = (real.get(scenario) or {}).get(key)
-        b = (sim.get(scenario) or {}).get(key)
+    for figure, (path, tolerance) in FIGURES.items():
+        a, b = _read(real, path), _read(sim, path)
         if a is None or b is None:
             verdict = "not measured"
         elif tolerance is None:
             verdict = "reported"
+        elif tolerance == SAME_OUTCOME:
+            verdict = "ok" if (a > 0) == (b > 0) else "DIFFERS"
         else:
             verdict = "ok" if abs(a - b) <= tolerance else "DIFFERS"
         rows.append(
@@ -84,11 +107,12 @@ def compare(real: dict, sim: dict) -> list[dict]:
 
 
 def table(rows: list[dict], backend: str) -> str:
-    lines = [f"{'figure':<42} {backend:>9} {'sim':>9} {'tol':>6}  verdict"]
+    lines = [f"{'figure':<46} {backend:>9} {'sim':>9} {'tol':>6}  verdict"]
     for r in rows:
-        tol = "-" if r["tolerance"] is None else f"{r['tolerance']:g}"
+        tol = r["tolerance"]
+        tol = "-" if tol is None else ("same" if tol == SAME_OUTCOME else f"{tol:g}")
         lines.append(
-            f"{r['figure']:<42} {r['cluster']!s:>9} {r['sim']!s:>9} {tol:>6}  {r['verdict']}"
+            f"{r['figure']:<46} {r['cluster']!s:>9} {r['sim']!s:>9} {tol:>6}  {r['verdict']}"
         )
     return "\n".join(lines)
 
@@ -98,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="kind", choices=["kind", "sim"])
     parser.add_argument("--out", type=Path, default=Path("test-artifacts/kind-report.json"))
     parser.add_argument(
-        "--only", nargs="*", help="scenarios: best naive spread node_loss startup hpa"
+        "--only", nargs="*", help="scenarios: best naive spread node_loss startup hpa lab05"
     )
     parser.add_argument("--created-s", type=float, help="cluster creation time to record")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a DIFFERS row")

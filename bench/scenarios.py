@@ -12,22 +12,30 @@ from typing import Any
 
 import helpers.lab
 from helpers.core.paths import MANIFESTS
+from helpers.lab.experiments import PRACTICES, with_practices
 
 RPS = 50  # the labs' traffic for rollouts (lab 05)
 
 
-def rollout_loss(cluster, manifest: str) -> dict[str, Any]:
-    """v1 -> v2 of ``manifest`` under RPS requests/s: requests sent and failed, and why."""
-    run = helpers.lab.rollout_experiment(cluster, manifest, "orchestra/model:v2", rps=RPS)
+def rollout_loss(cluster, manifest, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """v1 -> v2 of ``manifest`` under RPS requests/s: requests sent and failed, and why.
+
+    ``env`` is set on the model container for the experiment (lab 05's SERVER_CONDITIONS).
+    """
+    run = helpers.lab.rollout_experiment(cluster, manifest, "orchestra/model:v2", rps=RPS, env=env)
     results = run.results
     failed = results[~results["ok"]]
+    by_status = failed["status"].value_counts()
     served_ms = results.loc[results["ok"], "latency_ms"]
     return {
         "sent": len(results),
         "latency_p50_ms": round(float(served_ms.quantile(0.50)), 2),
         "latency_p99_ms": round(float(served_ms.quantile(0.99)), 2),
         "failed": len(failed),
-        "failed_by_status": {str(k): int(v) for k, v in failed["status"].value_counts().items()},
+        "failed_by_status": {str(k): int(v) for k, v in by_status.items()},
+        # Lab 05's two causes: 503 (not yet Ready) and 502 (stopped while an endpoint).
+        "failed_503": int(by_status.get(503, 0)),
+        "failed_502": int(by_status.get(502, 0)),
         "served_v2": bool((results["version"] == "v2").any()),
     }
 
@@ -134,3 +142,14 @@ def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
         if e["reason"] == "SuccessfulRescale" and e["time"] >= t0
     ]
     return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1), "rescales": rescales}
+
+
+def lab05_practices(cluster) -> dict[str, dict[str, Any]]:
+    """Lab 05's claims under SERVER_CONDITIONS: what the naive manifest loses and why, and
+    what each practice prevents (readiness probe alone; readiness, preStop and strategy)."""
+    conditions = helpers.lab.SERVER_CONDITIONS
+    return {
+        "naive": rollout_loss(cluster, "naive/model-naive.yaml", env=conditions),
+        "readiness_only": rollout_loss(cluster, with_practices("readinessProbe"), env=conditions),
+        "fixed": rollout_loss(cluster, with_practices(*PRACTICES), env=conditions),
+    }

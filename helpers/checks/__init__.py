@@ -26,7 +26,13 @@ from helpers.checks.placement import (
     worker_count,
 )
 from helpers.checks.result import CheckResult
-from helpers.checks.service import canary, endpoints, no_failed_requests, selector, served_version
+from helpers.checks.service import (
+    canary,
+    endpoints,
+    no_failed_requests,
+    selector,
+    served_version,
+)
 from helpers.checks.workloads import healthy, replicas, rolled_out
 
 __all__ = [

@@ -4,6 +4,8 @@ scheduling failures, drains, PodDisruptionBudgets and autoscalers.
 
 from __future__ import annotations
 
+import re
+
 from helpers.checks.result import CheckResult, Verdict, converge, need
 from helpers.core import labels
 from helpers.errors import NotFound
@@ -25,19 +27,77 @@ def worker_count(cluster, answer) -> CheckResult:
     return CheckResult("you counted the worker nodes", ok, f"your answer: {answer!r}", hint)
 
 
+def _last_scheduling_message(cluster, pod: str) -> str:
+    """The message of the last FailedScheduling event of ``pod`` ("" when there is none)."""
+    events = cluster.events()
+    mine = events[(events["reason"] == "FailedScheduling") & (events["object"] == f"pod/{pod}")]
+    return "" if mine.empty else str(mine.iloc[-1]["message"])
+
+
+def _pending_hint(cluster, pod: dict) -> str:
+    """What keeps ``pod`` Pending, from its FailedScheduling event, aimed at the likely fix."""
+    message = _last_scheduling_message(cluster, pod["name"])
+    if not message:
+        return f"Pod {pod['name']} is Pending and not yet scheduled: look at cluster.events()."
+    reasons = "; ".join(reason for _, reason in scheduling_reasons(message)) or message
+    head = f"Pod {pod['name']} is Pending: {reasons}."
+    if "untolerated taint" in message:
+        try:
+            tolerations = cluster.get("Pod", pod["name"])["spec"].get("tolerations") or []
+        except NotFound:
+            tolerations = []
+        own = [
+            t
+            for t in tolerations
+            if t.get("key") != "node.kubernetes.io/not-ready"
+            and t.get("key") != "node.kubernetes.io/unreachable"
+        ]
+        return (
+            f"{head} A toleration must match the taint: the same key, operator Exists (or "
+            "Equal with its value) and the same effect (kubectl describe node shows taints). "
+            f"This pod tolerates {own or 'no taint of yours'}."
+        )
+    owner = pod.get("owner")
+    hashes = {
+        p["labels"].get("pod-template-hash")
+        for p in cluster.snapshot()["pods"]
+        if owner and p.get("owner") == owner and p["status"] != "Terminating"
+    }
+    if "anti-affinity" in message and len(hashes) > 1:
+        return (
+            f"{head} deployment/{owner} is mid-rollout: maxSurge 1 wants one pod more than "
+            "there are nodes, required anti-affinity leaves it nowhere to go, and "
+            "maxUnavailable 0 lets no old pod leave first, so the rollout is stuck. Delete "
+            f'the Deployment first (cluster.delete("deployment", "{owner}")), then apply it '
+            "(or use maxSurge: 0, maxUnavailable: 1)."
+        )
+    return f"{head} (kubectl describe pod {pod['name']})"
+
+
 def spread(cluster, selector: str, nodes: int = 2) -> CheckResult:
-    """Ready pods matching ``selector`` run on at least ``nodes`` different nodes.
+    """Ready pods matching ``selector`` run on at least ``nodes`` nodes, and none is Pending.
+
+    A Pending pod fails the check even when enough nodes are covered (a stuck rolling update
+    leaves one); the hint reads its FailedScheduling event: an untolerated taint, or
+    anti-affinity blocking a surge pod.
 
     Example:
         >>> helpers.checks.spread(cluster, "app=model", nodes=2)
-        ✓ pods app=model run on at least 2 nodes
+        ✓ pods app=model run on at least 2 nodes, none Pending
     """
     reqs = labels.parse(selector)
 
     def look(c) -> Verdict:
-        pods = [p for p in c.snapshot()["pods"] if labels.matches(reqs, p["labels"])]
+        pods = [
+            p
+            for p in c.snapshot()["pods"]
+            if labels.matches(reqs, p["labels"]) and p["status"] != "Terminating"
+        ]
         where = sorted({p["node"] for p in pods if p["ready"] and p["node"]})
-        seen = f"{len(pods)} pod(s); Ready ones on {', '.join(where) or 'no node'}"
+        pending = [p for p in pods if not p["node"]]
+        seen = f"{len(pods)} pod(s); Ready ones on {', '.join(where) or 'no node'}" + (
+            f"; {len(pending)} Pending" if pending else ""
+        )
         if len(pods) < nodes:
             return Verdict(
                 False,
@@ -45,6 +105,8 @@ def spread(cluster, selector: str, nodes: int = 2) -> CheckResult:
                 f"Fewer than {nodes} pods match {selector!r}: scale up first, e.g. "
                 f'cluster.scale("model", {nodes + 1}).',
             )
+        if pending:
+            return Verdict(False, seen, _pending_hint(c, pending[0]), settling=True)
         return Verdict(
             len(where) >= nodes,
             seen,
@@ -53,7 +115,7 @@ def spread(cluster, selector: str, nodes: int = 2) -> CheckResult:
             settling=True,
         )
 
-    return converge(cluster, f"pods {selector} run on at least {nodes} nodes", look)
+    return converge(cluster, f"pods {selector} run on at least {nodes} nodes, none Pending", look)
 
 
 def requests(cluster, deployment: str, cpu: str | None = None, memory: str | None = None):
@@ -85,30 +147,82 @@ def requests(cluster, deployment: str, cpu: str | None = None, memory: str | Non
     return CheckResult(goal, not wrong, seen, hint)
 
 
-def pending_reason(cluster, answer: str) -> CheckResult:
-    """The student's answer names what the last FailedScheduling event blames.
+# The taint kind (kubeadm) puts on the control-plane node: the reason that names it is
+# about that node, not about the workers.
+CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
+
+
+def scheduling_reasons(message: str) -> list[tuple[int, str]]:
+    """The per-node reasons of a FailedScheduling message, as (node count, reason).
+
+    The scheduler words it "0/3 nodes are available: 1 node(s) had untolerated taint {...},
+    2 Insufficient cpu. preemption: ..." (kube-scheduler's FitError); the preemption part
+    is left out.
+
+    Example:
+        >>> scheduling_reasons("0/3 nodes are available: 2 Insufficient cpu. preemption: ...")
+        [(2, 'Insufficient cpu')]
+    """
+    head = message.split(" preemption:")[0].rstrip(".")
+    _, _, reasons = head.partition("available: ")
+    out = []
+    for part in re.split(r", (?=\d+ )", reasons):
+        count, _, reason = part.strip().partition(" ")
+        if count.isdigit():
+            out.append((int(count), reason.removeprefix("node(s) ").strip()))
+    return out
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def pending_reason(cluster, answer: str, nodes: str = "workers") -> CheckResult:
+    """The answer names, as the event words it, why ``nodes`` refused the Pending pod.
+
+    Reads the last FailedScheduling event. ``nodes="workers"`` accepts only a reason that is
+    about the workers (the control-plane node's untolerated taint is not); ``"any"``
+    accepts any reason in the message.
+    (https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/#kube-scheduler-implementation)
 
     Example:
         >>> helpers.checks.pending_reason(cluster, "Insufficient cpu")
-        ✓ you found why pods are Pending
+        ✓ you found why the workers refused the Pending pod
     """
     need(isinstance(answer, str), "answer must be text, e.g. 'Insufficient memory'.", "")
+    need(nodes in ("workers", "any"), f"nodes must be 'workers' or 'any', not {nodes!r}.", "")
     events = cluster.events()
     failed = events[events["reason"] == "FailedScheduling"]
-    goal = "you found why pods are Pending"
+    goal = (
+        f"you found why the {'workers' if nodes == 'workers' else 'nodes'} refused the Pending pod"
+    )
     if failed.empty:
         return CheckResult(
             goal, False, "no FailedScheduling event", "Scale beyond what fits first, then look."
         )
     message = str(failed.iloc[-1]["message"])
-    words = answer.strip().lower()
-    ok = bool(words) and words in message.lower() and ("insufficient" in words or "taint" in words)
-    hint = (
-        "Read the message of the last FailedScheduling event in cluster.events() "
-        "(kubectl describe pod <pending pod>) and copy the part after the node count, "
-        "e.g. 'Insufficient cpu'."
-    )
-    return CheckResult(goal, ok, f"your answer {answer!r}; event: {message}", hint)
+    reasons = [reason for _, reason in scheduling_reasons(message)]
+    control_plane = [r for r in reasons if CONTROL_PLANE_TAINT in r]
+    accepted = [r for r in reasons if nodes == "any" or r not in control_plane]
+    words = _words(answer)
+    seen = f"your answer {answer!r}; event: {message}"
+    if words and any(words == _words(r) for r in accepted):
+        return CheckResult(goal, True, seen)
+    if words and any(words in _words(r) for r in control_plane):
+        hint = (
+            "That is why the control-plane node refused it (its taint "
+            f"{CONTROL_PLANE_TAINT}:NoSchedule keeps ordinary pods off); the question asks "
+            "about the workers: read the other reason in the message."
+        )
+    elif words and any(words in _words(r) and words != _words(r) for r in accepted):
+        hint = "Part of it: copy the whole reason as the event words it (two words)."
+    else:
+        hint = (
+            "Read the message of the last FailedScheduling event in cluster.events() "
+            "(kubectl describe pod <pending pod>): after 'nodes are available:' it lists, "
+            "per reason, how many nodes failed it. Copy the workers' reason."
+        )
+    return CheckResult(goal, False, seen, hint)
 
 
 # The course's pods have an emptyDir (/tmp) and every kind node runs DaemonSet pods (kindnet,
@@ -163,7 +277,7 @@ def pdb(cluster, name: str, min_available: int) -> CheckResult:
     try:
         spec = cluster.get("PodDisruptionBudget", name)["spec"]
     except NotFound:
-        hint = "Apply cluster/manifests/model-pdb.yaml (kubectl apply -f ...)."
+        hint = 'Apply the course\'s budget: cluster.apply(helpers.lab.manifest("model-pdb.yaml")) (kubectl apply -f cluster/manifests/model-pdb.yaml).'
         return CheckResult(goal, False, f"no poddisruptionbudget/{name}", hint)
     have = spec.get("minAvailable")
     seen = f"minAvailable={have}, selector {labels.to_string(spec.get('selector'))}"
@@ -206,8 +320,25 @@ def hpa(cluster, name: str, min_replicas: int, max_replicas: int, cpu_percent: i
     return CheckResult(goal, not wrong, seen, hint)
 
 
+def _template(cluster, deployment: str) -> dict:
+    """deployment/<name>'s pod template ({} when the Deployment is gone)."""
+    try:
+        return cluster.get("Deployment", deployment)["spec"]["template"]
+    except NotFound:
+        return {"spec": {}}
+
+
+def _node_selectors(cluster, pods: list[dict]) -> dict[str, dict]:
+    """The pod template's nodeSelector of each Deployment owning one of ``pods``."""
+    owners = sorted({p["owner"] for p in pods if p.get("owner")})
+    return {d: _template(cluster, d)["spec"].get("nodeSelector") or {} for d in owners}
+
+
 def placed(cluster, selector: str, node: str) -> CheckResult:
     """Every Ready pod matching ``selector`` runs on ``node`` (and there is at least one).
+
+    The seen line shows the owning Deployment's nodeSelector as the API holds it (a merge
+    patch adds keys to the ones already there); the hint names the keys ``node`` lacks.
 
     Example:
         >>> helpers.checks.placed(cluster, "app=model", "orchestra-worker2")
@@ -222,13 +353,38 @@ def placed(cluster, selector: str, node: str) -> CheckResult:
             if labels.matches(reqs, p["labels"]) and p["status"] != "Terminating"
         ]
         elsewhere = sorted({p["node"] or "nowhere (Pending)" for p in pods if p["node"] != node})
+        selectors = _node_selectors(c, pods)
         seen = f"{len(pods)} pod(s)" + (f", also on {', '.join(elsewhere)}" if elsewhere else "")
+        seen += "".join(
+            f"; deployment/{d} nodeSelector {sel or 'none'}" for d, sel in selectors.items()
+        )
         hint = (
             f"Give the pod template a nodeSelector that only {node} matches (see "
             f"helpers.lab.node_labels(cluster)), then apply it; kubectl: kubectl patch "
             f'deployment ... -p \'{{"spec":{{"template":{{"spec":{{"nodeSelector": ...}}}}}}}}\'.'
         )
+        try:
+            node_labels = c.get("Node", node)["metadata"].get("labels") or {}
+        except NotFound:
+            return Verdict(False, f"no node {node}", "Pick a name from cluster.nodes().")
+        for dep, sel in selectors.items():
+            lacking = {k: v for k, v in sel.items() if node_labels.get(k) != v}
+            if lacking:
+                key = next(iter(lacking))
+                return Verdict(
+                    False,
+                    seen,
+                    f"{node} does not carry {lacking} from deployment/{dep}'s nodeSelector, so "
+                    "no pod may run there. A merge patch adds to the keys already there: "
+                    f'remove a wrong one with null, e.g. cluster.patch("deployment", "{dep}", '
+                    f'{{"spec": {{"template": {{"spec": {{"nodeSelector": {{"{key}": None}}}}}}}}}}).',
+                )
         ready = bool(pods) and all(p["ready"] for p in pods)
-        return Verdict(not elsewhere and ready, seen, hint, settling=True)
+        # No nodeSelector yet (nor node affinity, kubectl's other spelling): a wrong spec,
+        # reported at once rather than after the settling time.
+        constrained = any(selectors.values()) or any(
+            "nodeAffinity" in (_template(c, d)["spec"].get("affinity") or {}) for d in selectors
+        )
+        return Verdict(not elsewhere and ready, seen, hint, settling=constrained)
 
     return converge(cluster, f"every {selector} pod runs on {node}", look)

@@ -19,7 +19,8 @@ OFF = ("", "0", "false", "no", "off")
 BROKEN = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull")
 
 
-def _deployment(cluster, name: str) -> dict | None:
+def find_deployment(cluster, name: str) -> dict | None:
+    """deployment/<name> as the API returns it, or None when there is none."""
     try:
         return cluster.get("Deployment", name)
     except NotFound:
@@ -50,8 +51,11 @@ def _counts(dep: dict) -> tuple[int, int, int, int]:
     )
 
 
-def replicas(cluster, deployment: str, n: int) -> CheckResult:
+def replicas(cluster, deployment: str, n: int, declarative: bool = False) -> CheckResult:
     """deployment/<name> wants ``n`` replicas and has ``n`` ready.
+
+    ``declarative=True`` words the hint for an exercise that edits and applies a manifest
+    (the imperative ``cluster.scale`` is then not the fix to suggest).
 
     Example:
         >>> helpers.checks.replicas(cluster, "model", 5)
@@ -60,11 +64,19 @@ def replicas(cluster, deployment: str, n: int) -> CheckResult:
     need(isinstance(n, int) and n >= 0, f"n must be a whole number, not {n!r}.", "e.g. 5")
 
     def look(c) -> Verdict:
-        dep = _deployment(c, deployment)
+        dep = find_deployment(c, deployment)
         if dep is None:
             return _missing(deployment)
         want, ready, _, _ = _counts(dep)
         seen = f"deployment/{deployment} wants {want} replicas, {ready} ready"
+        if want != n and declarative:
+            return Verdict(
+                False,
+                seen,
+                f"deployment/{deployment} has {want} replicas. Set spec.replicas to {n} in the "
+                "manifest (the dict), then apply it: cluster.apply(<the dict>) (kubectl apply "
+                "-f <file>). Scaling by command would be undone by the next apply.",
+            )
         if want != n:
             return Verdict(
                 False,
@@ -105,7 +117,7 @@ def rolled_out(cluster, deployment: str, version: str) -> CheckResult:
     need(isinstance(version, str) and version, "version must be a tag such as 'v2'.", "e.g. v2")
 
     def look(c) -> Verdict:
-        dep = _deployment(c, deployment)
+        dep = find_deployment(c, deployment)
         if dep is None:
             return _missing(deployment)
         image = template_image(dep)
@@ -144,7 +156,7 @@ def healthy(cluster, deployment: str) -> CheckResult:
     """
 
     def look(c) -> Verdict:
-        dep = _deployment(c, deployment)
+        dep = find_deployment(c, deployment)
         if dep is None:
             return _missing(deployment)
         want, ready, _, _ = _counts(dep)

@@ -8,6 +8,7 @@ check it. Errors name the document and the field, and say how to fix it.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from helpers.core import validation
+from helpers.core.paths import MANIFESTS, REPO
 from helpers.errors import ManifestError
 
 Source = str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]
@@ -57,6 +59,24 @@ def _looks_like_path(text: str) -> bool:
     return ":" not in text.split("/")[-1] and text.endswith((".yaml", ".yml"))
 
 
+def _path_hint(path: Path) -> str:
+    """What to do about a missing manifest path (kubectl says only that it does not exist).
+
+    A notebook runs in labs/, so a path written from the repository root is the usual miss:
+    name the path that does exist from here.
+    """
+    if not path.is_absolute() and (REPO / path).exists():
+        fixed = os.path.relpath(REPO / path, Path.cwd())
+        return (
+            f"Relative paths start where this code runs ({Path.cwd()}); from here it is "
+            f'"{fixed}". Or name a course manifest anywhere: helpers.lab.manifest("{path.name}").'
+        )
+    return (
+        f"Check the path (relative to {Path.cwd()}); the course manifests are in "
+        f"{MANIFESTS}: helpers.lab.manifest(<file name>) finds them from anywhere."
+    )
+
+
 def load(source: Source) -> list[dict[str, Any]]:
     """Read ``source`` into a list of Kubernetes objects (deep copies, never the caller's).
 
@@ -67,10 +87,7 @@ def load(source: Source) -> list[dict[str, Any]]:
     if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
         path = Path(source)
         if not path.exists():
-            raise ManifestError(
-                f"No manifest file at {path}.",
-                "Check the path; the course manifests are in cluster/manifests/.",
-            )
+            raise ManifestError(f'the path "{path}" does not exist', _path_hint(path))
         docs = _from_path(path)
     elif isinstance(source, str):
         docs = _from_text(source, origin="STDIN")  # what kubectl calls `apply -f -` input

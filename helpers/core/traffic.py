@@ -32,6 +32,62 @@ STATUS_NOT_SENT = 0  # the client had too many requests outstanding, or no endpo
 STATUS_REFUSED = 502  # the chosen pod refused or reset the connection (it was shutting down)
 STATUS_TIMEOUT = 504  # no answer within the client's timeout (overload, or the node is off)
 
+# What each failure status of a traffic run says went wrong (short, for the table), the
+# practice that prevents it, and why (for the hint). Both backends record these
+# statuses (above).
+FAILURE_CAUSES = {
+    503: (
+        "model loading: sent to a pod not yet Ready",
+        "readinessProbe on /readyz",
+        "a readiness probe keeps a pod out of the endpoints until its model is loaded",
+    ),
+    STATUS_REFUSED: (
+        "refused: the pod had stopped, still an endpoint",
+        "preStop sleep",
+        "a preStop sleep keeps a stopping pod serving until its removal from the endpoints "
+        "reaches every node",
+    ),
+    STATUS_TIMEOUT: (
+        "timed out: too little capacity, or a node off",
+        "maxUnavailable: 0",
+        "keep every replica serving through the change, and look at cluster.events()",
+    ),
+    STATUS_NOT_SENT: (
+        "not sent: no endpoint, or the client was saturated",
+        "ready endpoints all along",
+        "check that the Service keeps ready endpoints (kubectl get endpointslices)",
+    ),
+}
+
+
+def failure_causes(run) -> pd.DataFrame:
+    """The failed requests of a traffic run, grouped by status, with what each one means.
+
+    Returns:
+        One row per failure status: ``status``, ``failed`` (count), ``cause`` and
+        ``prevented_by`` (the practice that stops it); empty when nothing failed.
+
+    Example:
+        >>> helpers.lab.failure_causes(naive)
+           status  failed                                        cause               prevented_by
+        0     503      97  model loading: sent to a pod not yet Ready  readinessProbe on /readyz
+    """
+    df = run if isinstance(run, pd.DataFrame) else getattr(run, "results", None)
+    if df is None:
+        raise LabError(
+            "pass the traffic run (the object of `with cluster.traffic(...)`).",
+            "e.g. helpers.lab.failure_causes(run)",
+        )
+    counts = df.loc[~df["ok"], "status"].value_counts().sort_index()
+    rows = []
+    for status, failed in counts.items():
+        cause, practice, _ = FAILURE_CAUSES.get(
+            int(status), (f"answered {status}", "read the pod logs (kubectl logs)", "")
+        )
+        rows.append((int(status), int(failed), cause, practice))
+    return pd.DataFrame(rows, columns=["status", "failed", "cause", "prevented_by"])
+
+
 # Bounds keep a student's typo (rps=5000000) from flooding a laptop or a classroom cluster.
 MAX_RPS = 2000.0
 MAX_DURATION_S = 3600.0

@@ -14,8 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from helpers.core.traffic import failure_causes
 from helpers.lab.container import build_image, run_container
-from helpers.lab.experiments import chaos, rollout_experiment
+from helpers.lab.experiments import SERVER_CONDITIONS, chaos, rollout_experiment
 from helpers.lab.kubectl_translator import kubectl
 from helpers.lab.model import releases
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node, node_labels, one_per_node
@@ -54,6 +55,7 @@ __all__ = [
     "LAB_SPEEDS",
     "MANIFESTS",
     "PREREQUISITES",
+    "SERVER_CONDITIONS",
     "SETTLE_S",
     "SPEED_ENV",
     "LocalServer",
@@ -62,6 +64,7 @@ __all__ = [
     "cleanup",
     "current",
     "exercise",
+    "failure_causes",
     "kubectl",
     "label_node",
     "local_server",

@@ -59,6 +59,7 @@ class DockerServer(LocalServer):
         import docker
 
         self.version = version
+        self.env = dict(env)  # what it was started with (the checks read the fault switches)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         client = docker.from_env()

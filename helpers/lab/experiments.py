@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from helpers.core.manifests import load
 from helpers.core.paths import MANIFESTS
 from helpers.errors import LabError
 from helpers.lab.session import reset
@@ -47,13 +48,48 @@ def chaos(cluster, deployment: str = "model", kills: int = 3, every: float = 20.
     return faults
 
 
+# Lab 05's server, as many production servers behave (the course's own model loads in
+# milliseconds and drains 2 s after SIGTERM, which hides both failures the practices
+# prevent): the model takes 3 s more to load after the port opens (readiness matters), and
+# the process exits at once on SIGTERM (preStop matters). The same variables act on the
+# real server (orchestra_model) and on the simulator's.
+SERVER_CONDITIONS = {"MODEL_FAULT_SLOW_START_SECONDS": "3", "SHUTDOWN_DRAIN_SECONDS": "0"}
+
+
+def _with_env(manifest, deployment: str, env: dict[str, str]) -> list[dict]:
+    """The objects of ``manifest`` with ``env`` set on deployment/<name>'s first container."""
+    objects = load(manifest)
+    for obj in objects:
+        if obj.get("kind") == "Deployment" and obj["metadata"].get("name") == deployment:
+            container = obj["spec"]["template"]["spec"]["containers"][0]
+            kept = [e for e in container.get("env") or [] if e.get("name") not in env]
+            container["env"] = kept + [{"name": k, "value": str(v)} for k, v in env.items()]
+            return objects
+    raise LabError(
+        f"the manifest has no Deployment named {deployment!r}.",
+        "Pass the Deployment's manifest (e.g. model-deployment.yaml) or deployment=<its name>.",
+    )
+
+
 def rollout_experiment(
-    cluster, manifest, image: str = "orchestra/model:v2", rps: float = 50, deployment="model"
+    cluster,
+    manifest,
+    image: str = "orchestra/model:v2",
+    rps: float = 50,
+    deployment: str = "model",
+    env: dict[str, str] | None = None,
 ):
     """Deploy ``manifest``, then roll it to ``image`` under open-loop traffic.
 
-    Returns the traffic run (``.results``, ``.summary()``). The Deployment is left at the
-    new image; deploy again for the next experiment.
+    ``manifest`` is a file name under cluster/manifests/, a path or a dict; ``env`` sets
+    environment variables on the Deployment's first container for the whole experiment
+    (e.g. ``SERVER_CONDITIONS``). Returns the traffic run (``.results``, ``.summary()``);
+    ``helpers.lab.failure_causes(run)`` says why requests failed. The Deployment is
+    left at the new image; deploy again for the next experiment.
+
+    Raises:
+        LabError: ``env`` names a Deployment the manifest does not hold.
+        ManifestError: the manifest is invalid (Kubernetes' own message).
 
     Example:
         >>> naive = helpers.lab.rollout_experiment(cluster, "naive/model-naive.yaml")
@@ -61,7 +97,7 @@ def rollout_experiment(
     """
     reset(cluster)
     source = MANIFESTS / manifest if isinstance(manifest, str) else manifest
-    cluster.apply(source)
+    cluster.apply(_with_env(source, deployment, env) if env else source)
     cluster.apply(MANIFESTS / "model-service.yaml")
     cluster.wait_rollout(deployment, timeout=600)
     want = cluster.get("Deployment", deployment)["spec"].get("replicas", 1)
@@ -72,8 +108,8 @@ def rollout_experiment(
         timeout=120,
         what="service/model to list every replica",
     )
-    # A fresh Service reaches every node's proxy asynchronously: start measuring once
-    # it has, so both manifests are judged on the rollout alone.
+    # A fresh Service reaches every node's proxy asynchronously, and a slow model finishes
+    # loading: start measuring after that, so every manifest is judged on the rollout alone.
     cluster.sleep(BASELINE_S)
     with cluster.traffic("model", rps=rps) as run:
         cluster.sleep(BASELINE_S)
@@ -81,3 +117,39 @@ def rollout_experiment(
         cluster.wait_rollout(deployment, timeout=600)
         cluster.sleep(BASELINE_S)
     return run
+
+
+# The careful manifest's practices that exercise 05-roll-3 is about, by name.
+PRACTICES = ("readinessProbe", "preStop", "strategy")
+
+
+def with_practices(*practices: str, manifest: str = "naive/model-naive.yaml") -> dict:
+    """``manifest`` (a file under cluster/manifests/) plus some of the careful one's practices.
+
+    For the course's own measurements (bench/kind_report.py and the tests), which show what
+    each practice prevents under ``SERVER_CONDITIONS``; the labs leave it to the student.
+    ``practices`` are names from ``PRACTICES``: "readinessProbe", "preStop" (the lifecycle
+    hook) and "strategy" (maxSurge 1, maxUnavailable 0).
+
+    Raises:
+        LabError: an unknown practice name.
+
+    Example:
+        >>> with_practices("readinessProbe")["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+        {'httpGet': {'path': '/readyz', 'port': 'http'}, ...}
+    """
+    unknown = [p for p in practices if p not in PRACTICES]
+    if unknown:
+        raise LabError(f"unknown practice {unknown[0]!r}.", f"Choose from {', '.join(PRACTICES)}.")
+    (target,) = load(MANIFESTS / manifest)
+    (careful,) = load(MANIFESTS / "model-deployment.yaml")
+    container = target["spec"]["template"]["spec"]["containers"][0]
+    good = careful["spec"]["template"]["spec"]["containers"][0]
+    for practice in practices:
+        if practice == "strategy":
+            target["spec"]["strategy"] = careful["spec"]["strategy"]
+        else:
+            field = "lifecycle" if practice == "preStop" else practice
+            container[field] = good[field]
+            container["ports"] = good["ports"]  # the probe names the port "http"
+    return target

@@ -40,6 +40,7 @@ class LocalServer:
         if version in ("v1", "v2", "v3"):
             artifacts.ensure(version)  # trains once, then reads the cached file
         self.version = version
+        self.env = dict(env)  # what it was started with (the checks read the fault switches)
         self.port = local.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Closed by stop(); the file outlives this call because the child writes to it.

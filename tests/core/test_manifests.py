@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from helpers.core import manifests
+from helpers.core.paths import REPO
 from helpers.errors import ManifestError
 
 DEPLOY = """\
@@ -73,3 +74,19 @@ def test_missing_file_points_at_the_course_manifests():
 def test_incomplete_objects_name_the_missing_field(doc, field):
     with pytest.raises(ManifestError, match=field):
         manifests.load([doc])
+
+
+def test_a_missing_path_names_the_path_that_exists_from_here(tmp_path, monkeypatch):
+    """kubectl: error: the path "x.yaml" does not exist. A notebook runs in labs/, so a path
+    written from the repository root misses; the hint gives the one that works from here."""
+    labs = REPO / "labs"
+    monkeypatch.chdir(labs)
+    with pytest.raises(ManifestError) as err:
+        manifests.load("cluster/manifests/model-pdb.yaml")
+    assert 'the path "cluster/manifests/model-pdb.yaml" does not exist' in str(err.value)
+    assert '"../cluster/manifests/model-pdb.yaml"' in err.value.hint
+    assert 'helpers.lab.manifest("model-pdb.yaml")' in err.value.hint
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ManifestError) as err:
+        manifests.load("nowhere.yaml")
+    assert "helpers.lab.manifest(<file name>)" in err.value.hint

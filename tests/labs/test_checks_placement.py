@@ -57,9 +57,39 @@ def test_pending_reason_reads_the_failed_scheduling_event(deployed):
     deployed.sleep(10)
     assert (deployed.pods()["status"] == "Pending").sum() == 1
     assert checks.pending_reason(deployed, "Insufficient cpu")
+    assert checks.pending_reason(deployed, "  insufficient CPU ")
     wrong = checks.pending_reason(deployed, "no idea")
     assert not wrong
     assert "FailedScheduling" in wrong.hint
+    half = checks.pending_reason(deployed, "Insufficient")
+    assert not half and "whole reason" in half.hint
+
+
+def test_pending_reason_for_the_workers_is_not_the_control_plane_taint(deployed):
+    """The message counts nodes per filter: 1 node(s) had untolerated taint (the control
+    plane), 2 Insufficient cpu (the workers). Exercise 03-scale-2 asks about the workers."""
+    room = helpers.lab.room_for(deployed, cpu=0.1, memory=128 * 2**20)
+    deployed.scale("model", 3 + room + 1)
+    deployed.sleep(10)
+    for answer in ("untolerated taint", "had untolerated taint"):
+        taint = checks.pending_reason(deployed, answer)
+        assert not taint, answer
+        assert "control-plane node refused it" in taint.hint
+    taint = "had untolerated taint {node-role.kubernetes.io/control-plane: }"
+    assert checks.pending_reason(deployed, taint, nodes="any")
+    assert not checks.pending_reason(deployed, taint)
+
+
+def test_scheduling_reasons_parse_the_scheduler_message():
+    message = (
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/"
+        "control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 "
+        "Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
+    )
+    assert checks.placement.scheduling_reasons(message) == [
+        (1, "had untolerated taint {node-role.kubernetes.io/control-plane: }"),
+        (2, "Insufficient cpu"),
+    ]
 
 
 def test_drained_passes_after_a_drain_and_fails_before(deployed):
@@ -109,3 +139,68 @@ def test_placed_follows_a_node_selector(deployed):
     patch = {"spec": {"template": {"spec": {"nodeSelector": {"accelerator": "gpu"}}}}}
     deployed.patch("deployment", "model", patch)
     assert checks.placed(deployed, "app=model", "orchestra-worker2")
+
+
+def test_placed_shows_the_merged_node_selector_after_a_wrong_patch(deployed):
+    """A merge patch merges maps (RFC 7386): a second nodeSelector patch keeps the first
+    one's keys, so no node matches until the wrong key is removed with null."""
+    helpers.lab.label_node(deployed, "orchestra-worker2", accelerator="gpu")
+    deployed.patch(
+        "deployment", "model", {"spec": {"template": {"spec": {"nodeSelector": {"gpu": "true"}}}}}
+    )
+    deployed.patch(
+        "deployment",
+        "model",
+        {"spec": {"template": {"spec": {"nodeSelector": {"accelerator": "gpu"}}}}},
+    )
+    t0 = deployed.now()
+    result = checks.placed(deployed, "app=model", "orchestra-worker2")
+    assert not result
+    assert deployed.now() - t0 < 15  # a wrong spec is named without the settling wait
+    assert "nodeSelector {'gpu': 'true', 'accelerator': 'gpu'}" in result.seen
+    assert "{'gpu': 'true'}" in result.hint and '"gpu": None' in result.hint
+    deployed.patch(
+        "deployment", "model", {"spec": {"template": {"spec": {"nodeSelector": {"gpu": None}}}}}
+    )
+    assert checks.placed(deployed, "app=model", "orchestra-worker2")
+
+
+def _spread_with_toleration(key: str) -> dict:
+    spread = helpers.lab.one_per_node("model-spread", replicas=3)
+    spread["spec"]["template"]["spec"]["tolerations"] = [
+        {"key": key, "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    return spread
+
+
+def test_spread_catches_the_surge_trap_of_lab_06(sim):
+    """Required anti-affinity with as many replicas as nodes: a rolling update's surge pod
+    has no node (maxSurge 1, maxUnavailable 0), the rollout stalls while 3 old and new pods
+    still cover 3 nodes (anti-affinity docs:
+    https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity)."""
+    sim.apply(helpers.lab.one_per_node("model-spread", replicas=3))
+    sim.sleep(30)
+    sim.apply(_spread_with_toleration("node-role.kubernetes.io/control-plane"))  # no delete
+    result = checks.spread(sim, "app=model-spread", nodes=3)
+    assert not result
+    assert "1 Pending" in result.seen
+    assert (
+        "mid-rollout" in result.hint
+        and 'cluster.delete("deployment", "model-spread")' in result.hint
+    )
+
+
+def test_spread_with_a_wrong_toleration_key_names_the_taint(sim):
+    sim.apply(_spread_with_toleration("node-role.kubernetes.io/master"))
+    result = checks.spread(sim, "app=model-spread", nodes=3)
+    assert not result
+    assert "untolerated taint" in result.hint and "node-role.kubernetes.io/master" in result.hint
+    assert "cordoned" not in result.hint
+
+
+def test_spread_passes_after_delete_and_apply(sim):
+    sim.apply(helpers.lab.one_per_node("model-spread", replicas=3))
+    sim.sleep(30)
+    sim.delete("deployment", "model-spread")
+    sim.apply(_spread_with_toleration("node-role.kubernetes.io/control-plane"))
+    assert checks.spread(sim, "app=model-spread", nodes=3)

@@ -66,10 +66,26 @@ def test_no_failed_requests_on_results():
     assert checks.no_failed_requests(ok)
     bad = ok.assign(ok=[True, False], status=[200, 503])
     result = checks.no_failed_requests(bad)
-    assert not result and "{503: 1}" in result.hint
+    assert not result and "1 failed with 503 (model loading" in result.hint
+    assert "readinessProbe" in result.hint and "preStop" not in result.hint
     assert not checks.no_failed_requests(ok.iloc[:0])
     with pytest.raises(LabError):
         checks.no_failed_requests(object())
+
+
+def test_failure_causes_name_the_practice_for_each_status():
+    """503: not Ready yet (readiness probes); 502: stopped while still an endpoint (preStop,
+    https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/)."""
+    df = pd.DataFrame({"t": [0.0, 0.1, 0.2, 0.3], "latency_ms": [2] * 4,
+                       "ok": [False, False, False, True], "status": [502, 503, 502, 200],
+                       "version": ["v1"] * 4, "pod": ["a"] * 4})  # fmt: skip
+    causes = helpers.lab.failure_causes(df)
+    assert causes[["status", "failed"]].values.tolist() == [[502, 2], [503, 1]]
+    assert causes["prevented_by"].tolist() == ["preStop sleep", "readinessProbe on /readyz"]
+    hint = checks.no_failed_requests(df).hint
+    assert hint.index("2 failed with 502 (refused") < hint.index("1 failed with 503")
+    assert "removal from the endpoints" in hint
+    assert helpers.lab.failure_causes(df.iloc[3:]).empty
 
 
 def test_no_failed_requests_on_a_rollout_under_traffic(deployed):
@@ -79,21 +95,62 @@ def test_no_failed_requests_on_a_rollout_under_traffic(deployed):
     assert checks.no_failed_requests(run)
 
 
-def test_canary_share_by_replicas(deployed):
+def _canary(selector_track: bool = True, template_track: bool = True, name="model-canary"):
     canary = helpers.lab.read_manifest("model-deployment.yaml")
-    canary["metadata"]["name"] = "model-canary"
+    canary["metadata"]["name"] = name
     canary["spec"]["replicas"] = 1
-    for labels in (
+    canary["spec"]["template"]["spec"]["containers"][0]["image"] = "orchestra/model:v2"
+    if selector_track:
+        canary["spec"]["selector"]["matchLabels"]["track"] = "canary"
+    if template_track:
+        canary["spec"]["template"]["metadata"]["labels"]["track"] = "canary"
+    return canary
+
+
+def test_canary_share_by_replicas(deployed):
+    none = checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    assert not none and "no deployment/model-canary" in none.seen
+    deployed.apply(_canary())
+    assert checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    half = checks.canary(deployed, "model", "model-canary", 0.5)
+    assert not half and "canary/(canary+stable) = 0.5" in half.hint
+    old = checks.canary(deployed, "model", "model-canary", 0.25, version="v3")
+    assert not old and 'set_image("model-canary", "orchestra/model:v3")' in old.hint
+
+
+@pytest.mark.parametrize(
+    "template_track", [False, True], ids=["no-track", "track-only-in-template"]
+)
+def test_canary_whose_selector_overlaps_the_stable_pods_fails(deployed, template_track):
+    """Deployments must not have overlapping selectors
+    (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#selector): the
+    canary without its own label in the selector claims the stable pods too."""
+    deployed.apply(_canary(selector_track=False, template_track=template_track))
+    result = checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    assert not result
+    assert "also matches 3 pod(s) of deployment/model" in result.seen
+    assert "spec.selector.matchLabels" in result.hint and "delete it first" in result.hint
+
+
+def test_canary_applied_over_the_stable_deployment_is_named(deployed):
+    """Forgetting to rename: the apply replaces deployment/model's template (same name)."""
+    deployed.apply(_canary(selector_track=False, template_track=False, name="model"))
+    result = checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    assert not result
+    assert "deployment/model changed" in result.seen
+    assert "metadata.name still 'model'" in result.hint
+
+
+def test_canary_the_service_does_not_select_fails(deployed):
+    canary = _canary()
+    for where in (
         canary["spec"]["selector"]["matchLabels"],
         canary["spec"]["template"]["metadata"]["labels"],
     ):
-        labels["track"] = "canary"
-    none = checks.canary(deployed, "model", "model-canary", 0.25)
-    assert not none and "same app label" in none.hint
+        where["app"] = "model-v2"
     deployed.apply(canary)
-    assert checks.canary(deployed, "model", "model-canary", 0.25)
-    half = checks.canary(deployed, "model", "model-canary", 0.5)
-    assert not half and "canary/(canary+stable) = 0.5" in half.hint
+    result = checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    assert not result and "service/model selects app=model" in result.seen
 
 
 class _Version(BaseHTTPRequestHandler):
@@ -125,4 +182,23 @@ def test_served_version_over_real_http(version_server):
     assert not wrong and 'local_server("v1")' in wrong.hint
     version_server.shutdown()
     down = checks.served_version(url, "v2")
-    assert not down and "Start it first" in down.hint
+    assert not down and "Start one" in down.hint
+    assert not checks.served_version(None, "v2")
+
+
+def test_served_version_fails_on_a_live_but_not_ready_server():
+    """/healthz and /readyz answer different questions (lab 01): a server whose model is
+    still loading (slow-start fault on) is alive, not Ready, and gets no Service traffic
+    (https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)."""
+    slow = helpers.lab.local_server("v2", wait=False, MODEL_FAULT_SLOW_START_SECONDS="120")
+    try:
+        slow.wait_live()
+        result = checks.served_version(slow, "v2")
+        assert not result
+        assert "MODEL_FAULT_SLOW_START_SECONDS=120" in result.hint
+        assert "/readyz answers 503" in result.seen
+        # Without the env (a URL only), the readiness itself is what fails.
+        by_url = checks.served_version(slow.url, "v2")
+        assert not by_url and "alive (/healthz) but not Ready" in by_url.hint
+    finally:
+        slow.stop()

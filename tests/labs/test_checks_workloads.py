@@ -30,6 +30,14 @@ def test_replicas_fails_at_once_with_the_scale_hint(deployed):
     assert "kubectl scale deployment/model --replicas=5" in result.hint
 
 
+def test_replicas_declarative_hint_edits_the_manifest(deployed):
+    """Exercise 02-deploy-3 asks for the declarative way: the hint must not offer scale."""
+    result = checks.replicas(deployed, "model", 5, declarative=True)
+    assert not result
+    assert "spec.replicas to 5" in result.hint and "cluster.apply" in result.hint
+    assert "cluster.scale" not in result.hint
+
+
 def test_replicas_names_a_crash_loop_instead_of_waiting(deployed):
     """A container that exits at start ends in CrashLoopBackOff (pod-lifecycle docs)."""
     helpers.lab.set_env(deployed, "model", MODEL_FAULT_CRASH_AT_START="1")
