@@ -15,11 +15,12 @@ UV := $(LOCK_VENV)/bin/uv
 STRICT ?= 0
 UPGRADE ?= 0
 
-.PHONY: help lab labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean sim-cluster
+.PHONY: help lab reset-labs labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean sim-cluster
 .PHONY: node-image offline-tools offline-smoke
 
 help:
-	@echo "make lab             start JupyterLab (127.0.0.1, token on) on labs/00_setup.ipynb"
+	@echo "make lab             start JupyterLab (127.0.0.1, token on) on your copy, my-labs/00_setup.ipynb"
+	@echo "make reset-labs      LAB=03: start lab 03 over from a fresh copy (the old one is kept)"
 	@echo "make test            everything CI runs: lint, unit tests, notebooks (nbval), browser and container tests"
 	@echo "make test-kind       the real-cluster tier: kind cluster, tests and every notebook on it, a report"
 	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
@@ -28,7 +29,7 @@ help:
 	@echo "make images          build the model images and load them into the kind cluster"
 	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
-	@echo "make labs            rebuild the notebooks from labs/src and refill their outputs (LAB=05: one lab)"
+	@echo "make labs            rebuild labs/*.ipynb from labs/src, outputs refilled (LAB=05: only lab 05)"
 	@echo "make lock            refresh the hash-locked requirements*.txt from the *.in files (UPGRADE=1: newest versions)"
 	@echo "make clean           remove .venv, caches and test artifacts"
 	@echo "make node-image      build kind's node image and tools offline, from Go modules and Debian (cluster/offline)"
@@ -64,8 +65,16 @@ sim-cluster: $(LAB_STAMP)
 lab: $(LAB_STAMP)
 	@# The token stays on (the default); 127.0.0.1 keeps the server off the network.
 	@$(if $(ROOT_ARGS),echo "$(ROOT_NOTE)")
+	@# Students work in their own copies (my-labs/, outputs cleared, untracked): labs/ keeps
+	@# the solved run that nbval checks. Existing copies are never overwritten.
+	$(BIN)/python tools/student_labs.py
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) \
-		$$(ls labs/00_*.ipynb 2>/dev/null | head -n 1)
+		$$(ls my-labs/00_*.ipynb 2>/dev/null | head -n 1)
+
+# Start a lab over from a fresh copy; the old copy is kept in my-labs/.previous/.
+reset-labs: $(LAB_STAMP)
+	@test -n "$(LAB)" || { echo "say which lab: make reset-labs LAB=03 (LAB=all: every lab)"; exit 2; }
+	$(BIN)/python tools/student_labs.py --reset $(LAB)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -13,9 +13,19 @@ Example:
 
 from __future__ import annotations
 
+import sys
+import traceback
+
+# ANSI styles for the notebook's error output (Jupyter renders them in text outputs).
+_RED, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
 
 class LabError(Exception):
     """Root of every error the helpers raise on purpose.
+
+    In a notebook (IPython) it renders as its message, the next step and the line of the
+    student's cell that raised it, not as a traceback through the helpers' internals;
+    ``helpers.errors.full_traceback()`` prints the whole traceback when it is wanted.
 
     Args:
         what: what happened, in one sentence.
@@ -28,6 +38,46 @@ class LabError(Exception):
         self.what = what
         self.hint = hint if hint is not None else self.default_hint
         super().__init__(f"{what} {self.hint}".strip())
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook for an exception's own rendering: lines of text (ANSI allowed)."""
+        lines = [f"{_RED}{_BOLD}{type(self).__name__}{_RESET}: {self.what}"]
+        if self.hint:
+            lines.append(f"{_BOLD}next:{_RESET} {self.hint}")
+        cell = _cell_frame(self.__traceback__)
+        if cell is not None:
+            lines.append(
+                f"{_DIM}in your cell, line {cell.lineno}: {(cell.line or '').strip()}{_RESET}"
+            )
+        lines.append(f"{_DIM}(the full traceback: helpers.errors.full_traceback()){_RESET}")
+        return lines
+
+
+def _cell_frame(tb) -> traceback.FrameSummary | None:
+    """The innermost frame of ``tb`` in a notebook cell (IPython names cells by a temporary
+    file under ipykernel_*, or <ipython-input-...> in a terminal), or None."""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        if "ipykernel_" in frame.filename or frame.filename.startswith("<ipython-input-"):
+            found = frame
+    return found
+
+
+def full_traceback() -> None:
+    """Print the whole traceback of the last error a notebook cell raised.
+
+    A ``LabError`` shows only its message and next step; this shows every frame, for a
+    bug report or the curious. Prints a note when no cell has raised yet.
+
+    Example:
+        >>> helpers.errors.full_traceback()
+        Traceback (most recent call last): ...
+    """
+    error = getattr(sys, "last_value", None)  # IPython (and the REPL) keep the last error
+    if error is None:
+        print("No error has been raised in this session yet.")
+        return
+    traceback.print_exception(type(error), error, error.__traceback__)
 
 
 class DockerUnavailable(LabError):
@@ -154,4 +204,5 @@ __all__ = [
     "ServiceUnavailable",
     "ToolMissing",
     "UnsupportedOnBackend",
+    "full_traceback",
 ]

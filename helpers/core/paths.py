@@ -11,4 +11,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "cluster" / "manifests"
 SOLUTIONS = REPO / "labs" / "solutions"
+LAB_SOURCES = REPO / "labs" / "src"  # the labs as Markdown; the notebooks are built from them
 BIN_DIR = REPO / "bin"

@@ -11,7 +11,7 @@ import contextlib
 
 from orchestra_model.local import free_port
 
-from helpers.lab.server import LocalServer
+from helpers.lab.server import RUNNING, LocalServer
 
 IMAGE = "orchestra/model"
 
@@ -72,6 +72,7 @@ class DockerServer(LocalServer):
             network=_publishing_network(client),
         )
         self.process = self  # wait_ready polls .poll() for an early exit
+        RUNNING.add(self)
 
     def poll(self) -> int | None:
         """None while the container runs, else its exit code (LocalServer's protocol)."""
@@ -93,6 +94,7 @@ class DockerServer(LocalServer):
 
     def stop(self) -> int | None:
         """docker stop: SIGTERM, then SIGKILL after 10 s."""
+        RUNNING.discard(self)
         with contextlib.suppress(Exception):
             self.container.stop(timeout=10)
         return 0

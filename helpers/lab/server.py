@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,9 @@ from helpers.errors import LabError, LabTimeout
 # 60 s: interpreter start, imports and the model load take 2-5 s; a loaded CI machine
 # may need ten times that.
 READY_TIMEOUT_S = 60.0
+# Servers this kernel started and has not stopped: helpers.lab.cleanup() stops them, so a
+# lab's cleanup works even when the cell that kept the server in a variable never ran.
+RUNNING: weakref.WeakSet = weakref.WeakSet()
 # 0.1 s between /readyz polls: the server is local, a poll costs under a millisecond.
 POLL_S = 0.1
 # 10 s for SIGTERM: the server's lame-duck drain is 2 s plus in-flight requests.
@@ -46,6 +50,7 @@ class LocalServer:
         # Closed by stop(); the file outlives this call because the child writes to it.
         self._log = tempfile.NamedTemporaryFile(prefix="model-server-", suffix=".log")  # noqa: SIM115
         self.process = local.spawn(version, self.port, stdout=self._log, **env)
+        RUNNING.add(self)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> LocalServer:
         """Return once /readyz answers 200 (what a readinessProbe waits for)."""
@@ -97,6 +102,7 @@ class LocalServer:
 
     def stop(self) -> int | None:
         """SIGTERM, as the kubelet sends; returns the exit code (None if already gone)."""
+        RUNNING.discard(self)
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from helpers.core.paths import MANIFESTS, REPO
 from helpers.errors import LabError, NotFound
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node
+from helpers.lab.server import RUNNING
 from helpers.lab.speed import resolve
 
 # What a lab needs before its first cell of its own: the model Deployment and Service.
@@ -133,13 +134,32 @@ def _exists(cluster, kind: str, name: str) -> bool:
     return True
 
 
-def cleanup(cluster) -> str:
-    """End of a lab: delete what it made and close the connection (safe to run twice).
+def cleanup(cluster=None) -> str:
+    """End of a lab: stop its live views, delete what it made, close the connection.
+
+    Safe to run twice, and on its own after a kernel restart: without ``cluster`` it cleans
+    the lab cluster this kernel opened, or else connects as ``start`` would (on kind that
+    removes what an earlier kernel left; a new simulator has nothing to remove).
 
     Example:
         >>> helpers.lab.cleanup(cluster)
         'cleaned up: no model objects left'
     """
+    import sys
+
+    if cluster is None:
+        cluster = _current["cluster"]
+    if cluster is None:
+        import helpers
+
+        cluster = helpers.connect(None, realtime=False)
+    # Only when a view was made in this kernel is its module loaded; importing it here
+    # would load the widget stack for nothing.
+    views = sys.modules.get("helpers.views.clusterview")
+    if views is not None:
+        views.stop_views(cluster)
+    for server in list(RUNNING):
+        server.stop()
     reset(cluster)
     cluster.close()
     if _current["cluster"] is cluster:

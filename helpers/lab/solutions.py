@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from helpers.core.paths import SOLUTIONS
+from helpers.core.paths import LAB_SOURCES, SOLUTIONS
 from helpers.errors import LabError
 
 AUTOSOLVE_ENV = "LAB_AUTOSOLVE"
@@ -85,6 +85,52 @@ def exercise(exercise_id: str) -> None:
         code = solution_code(exercise_id)
         exec(compile(code, f"<solution {exercise_id}>", "exec"), _namespace())
         print(f"[{AUTOSOLVE_ENV}=1] ran the instructor's answer to {exercise_id}")
+        return
+    cell = _running_cell()
+    if cell is not None and _same_code(cell, placeholder(exercise_id)):
+        # Stop here with one message, rather than let the check and every later cell fail
+        # on an answer that is not there (Run All stops at the first error).
+        raise LabError(
+            f"Exercise {exercise_id} is not answered yet: this cell still holds its placeholder.",
+            "Write your answer above the exercise line and run the cell again. Stuck? "
+            f'helpers.lab.reveal("{exercise_id}") shows the instructors\' answer.',
+        )
+
+
+def placeholder(exercise_id: str, folder: Path = LAB_SOURCES) -> str | None:
+    """The exercise cell as the lab ships it (from labs/src/NN_*.md), or None if not found."""
+    match = _ID.match(exercise_id or "")
+    files = sorted(folder.glob(f"{match.group(1)}_*.md")) if match else []
+    if not files:
+        return None
+    marker = f'helpers.lab.exercise("{exercise_id}")'
+    for block in re.findall(r"^```python\n(.*?)^```", files[0].read_text(), re.S | re.M):
+        if marker in block:
+            return block
+    return None
+
+
+def _running_cell() -> str | None:
+    """The source of the notebook cell running now (IPython only), or None."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return None
+    history = getattr(shell, "user_ns", {}).get("_ih") if shell is not None else None
+    return history[-1] if history else None
+
+
+def _same_code(a: str, b: str | None) -> bool:
+    """Equal but for blank lines and trailing spaces (what an untouched cell differs by)."""
+    if b is None:
+        return False
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+    return lines(a) == lines(b)
 
 
 def reveal(exercise_id: str):

@@ -40,6 +40,18 @@ DEFAULT_INTERVAL_S = 0.1
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # views still following a cluster
 
 
+def stop_views(cluster) -> int:
+    """Stop every live ClusterView of ``cluster`` (each keeps its last picture).
+
+    For a lab's cleanup, which must work even when the cell that made the view was never
+    run (after a kernel restart). Returns how many views were stopped.
+    """
+    views = [view for view in list(_LIVE) if view.cluster is cluster]
+    for view in views:
+        view.stop()
+    return len(views)
+
+
 class ClusterView(anywidget.AnyWidget):
     """Live nodes and pods of a cluster: chips coloured by model version, inside their node.
 

@@ -46,4 +46,17 @@ def test_hint_can_be_replaced():
 def test_hierarchy_is_flat_under_laberror():
     for name in errors.__all__:
         cls = getattr(errors, name)
+        if not isinstance(cls, type):
+            continue  # full_traceback, the one function
         assert cls is errors.LabError or cls.__bases__ == (errors.LabError,)
+
+
+def test_in_a_notebook_it_renders_as_message_and_next_step():
+    """IPython's _render_traceback_ hook: no frames from the helpers, the fix in one line."""
+    try:
+        raise errors.NotFound("deployment/web not found.")
+    except errors.NotFound as err:
+        lines = err._render_traceback_()
+    assert "NotFound" in lines[0] and "deployment/web not found." in lines[0]
+    assert "cluster.pods()" in lines[1]
+    assert "full_traceback()" in lines[-1]

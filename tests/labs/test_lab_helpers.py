@@ -172,3 +172,20 @@ def test_reset_removes_lab_node_labels(deployed):
     assert helpers.lab.node_labels(deployed).set_index("name").loc["orchestra-worker", "labels"]
     helpers.lab.reset(deployed)
     assert not any(helpers.lab.node_labels(deployed)["labels"])
+
+
+def test_cleanup_stops_the_views_and_servers_of_this_kernel(sim):
+    """A lab's cleanup cell works when the cells that made the view or the server never ran
+    in this kernel: it finds them itself."""
+    import helpers
+
+    view = helpers.ClusterView(sim, background=False)
+    server = helpers.lab.local_server("v1", wait=False)
+    assert helpers.lab.cleanup(sim) == "cleaned up: no model objects left"
+    assert view.stopped and server.process.poll() is not None
+
+
+def test_cleanup_alone_after_a_restart_connects_and_cleans(monkeypatch):
+    monkeypatch.setenv("LAB_BACKEND", "sim")
+    monkeypatch.setitem(helpers.lab.session._current, "cluster", None)
+    assert helpers.lab.cleanup() == "cleaned up: no model objects left"
