@@ -3,7 +3,11 @@
 Runs a notebook that shows ClusterView, checks that the node boxes and pod chips render,
 scales the Deployment up and waits for the new chips (sent as patch messages), then saves
 test-artifacts/clusterview.png. After a rollout it drags the replay slider back into it,
-checks the earlier picture and plays it forward (test-artifacts/clusterview-replay.png). Skipped without Chromium unless LAB_REQUIRE_BROWSER=1.
+checks the earlier picture and plays it forward (test-artifacts/clusterview-replay.png). A
+second notebook rolls out on the simulator in realtime (10x): the page must draw the
+pictures in between while the cell runs, and the slider must bring one back
+(test-artifacts/clusterview-realtime-replay.png). Skipped without Chromium unless
+LAB_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
@@ -137,6 +141,55 @@ def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
     return path
 
 
+# A person's default: the simulator's clock in realtime (10x), the view animating while the
+# rollout cell runs (issue "Watch it happen").
+REALTIME_SETUP = f"""\
+import helpers
+cluster = helpers.connect("sim", workers=2, realtime=True, speed=10)
+cluster.apply({str(ROOT / "cluster" / "manifests" / "model-deployment.yaml")!r})
+cluster.apply({str(ROOT / "cluster" / "manifests" / "model-service.yaml")!r})
+cluster.wait_rollout("model")
+view = helpers.ClusterView(cluster)
+view
+"""
+REALTIME_ROLLOUT = """\
+cluster.set_image("model", "orchestra/model:v2")
+cluster.wait_rollout("model")
+print(f"rolled out at {cluster.now():.1f} s")
+"""
+REALTIME_REPLAY_ARTIFACT = ARTIFACT.with_name("clusterview-realtime-replay.png")
+# Every picture the page draws while a cell runs: (cluster time, chips), de-duplicated.
+WATCH_FRAMES = """() => {
+  window.__frames = [];
+  const root = document.querySelector('.cv-root');
+  const record = () => {
+    const chips = [...root.querySelectorAll('.cv-pod')]
+      .map((e) => e.dataset.version + ':' + e.dataset.state).sort();
+    const last = window.__frames[window.__frames.length - 1];
+    const key = chips.join(' ');
+    if (!last || last.key !== key) window.__frames.push({t: +root.dataset.time, key, chips});
+  };
+  new MutationObserver(record).observe(root, {subtree: true, childList: true, attributes: true});
+  record();
+}"""
+
+
+def write_realtime_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(REALTIME_SETUP),
+        nbformat.v4.new_code_cell(REALTIME_ROLLOUT),
+    ]
+    path = folder / "realtime.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, chromium):
     """A JupyterLab server on 127.0.0.1, a random port and a fresh token."""
@@ -162,6 +215,8 @@ def lab(tmp_path_factory, chromium):
         SIM_AFTER_GAP if sim else FAKE_AFTER_GAP,
     )
     (home / "mode").write_text("sim" if sim else "fake")
+    if sim:
+        write_realtime_notebook(home)
     log = open(home / "server.log", "w")  # noqa: SIM115 (closed in teardown)
     server = subprocess.Popen(
         [
@@ -367,6 +422,68 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000
+
+
+def test_a_realtime_rollout_unfolds_on_screen_and_replays(lab):
+    """On the simulator in realtime (10x) the rollout cell animates: the page draws the
+    in-between pictures (a v2 pod not yet Ready beside Ready v1 pods) while the cell runs,
+    not only the end state; afterwards the slider brings such a picture back."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if (lab["home"] / "mode").read_text() != "sim":
+        pytest.skip("needs the simulator (a realtime clock)")
+    # A workspace of its own (?reset): only this notebook open, whatever ran before.
+    url = f"{lab['base']}/lab/workspaces/realtime/tree/realtime.ipynb?reset&token={lab['token']}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = None
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(url, timeout=TIMEOUT_MS)
+            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2, timeout=TIMEOUT_MS)
+            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            run_cell(page, 0)
+            widget = page.locator(".cv-root")
+            expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v1']")).to_have_count(
+                3, timeout=TIMEOUT_MS
+            )
+            expect(widget.locator(".cv-title")).to_contain_text("simulated cluster")
+            page.evaluate(WATCH_FRAMES)
+            run_cell(page, 1)
+            expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(
+                3, timeout=TIMEOUT_MS
+            )
+            frames = page.evaluate("() => window.__frames")
+
+            def is_mixed(picture: list[str]) -> bool:
+                return any(c.startswith("v2:") and c != "v2:Ready" for c in picture) and (
+                    "v1:Ready" in picture
+                )
+
+            mixed = [i for i, f in enumerate(frames[:-1]) if is_mixed(f["chips"])]
+            assert mixed, [f["key"] for f in frames]
+            # An animation, not a jump: several distinct pictures at increasing cluster times.
+            assert len(frames) >= 5, [f["key"] for f in frames]
+            times = [f["t"] for f in frames]
+            assert times == sorted(times)
+            # Back into the longest such picture with the slider: a v2 pod not yet Ready
+            # beside Ready v1 pods again (the view replays from its recording).
+            i = max(mixed, key=lambda i: frames[i + 1]["t"] - frames[i]["t"])
+            seek(widget.locator(".cv-slider"), (frames[i]["t"] + frames[i + 1]["t"]) / 2)
+            expect(widget.locator(".cv-replaying")).to_have_text("replay")
+            ARTIFACT.parent.mkdir(exist_ok=True)
+            widget.screenshot(path=str(REALTIME_REPLAY_ARTIFACT))
+            assert is_mixed(chips(widget)), chips(widget)
+        except Exception:
+            if page is not None:
+                ARTIFACT.parent.mkdir(exist_ok=True)
+                page.screenshot(
+                    path=str(ARTIFACT.with_name("realtime-failure.png")), full_page=True
+                )
+            raise
+        finally:
+            browser.close()
 
 
 FPS_ARTIFACT = ROOT / "test-artifacts" / "replay-fps.json"
