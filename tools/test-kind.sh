@@ -128,7 +128,8 @@ notebooks() {
 report() {
     local created
     created=$(awk -F'\t' '$1 == "cluster" { print $2 }' "$TIMINGS")
-    "$BIN/python" bench/kind_report.py --backend kind --out "$ARTIFACTS/kind-report.json" \
+    # --strict: a figure outside its stated tolerance fails the tier, naming the figure.
+    "$BIN/python" bench/kind_report.py --backend kind --strict --out "$ARTIFACTS/kind-report.json" \
         ${created:+--created-s "$created"}
 }
 

@@ -82,7 +82,7 @@ def no_failed_requests(run, at_least: int = 1) -> CheckResult:
     """A traffic run (or its results DataFrame) saw no failed request.
 
     When requests failed, the hint names each cause by its status (503: not Ready yet;
-    502: stopped while still in the endpoints; 504: too little capacity) and the practice
+    502: stopped while still in the endpoints; 504: no answer, its pod gone) and the practice
     that prevents it.
 
     Example:

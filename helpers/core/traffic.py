@@ -48,9 +48,10 @@ FAILURE_CAUSES = {
         "reaches every node",
     ),
     STATUS_TIMEOUT: (
-        "timed out: too little capacity, or a node off",
-        "maxUnavailable: 0",
-        "keep every replica serving through the change, and look at cluster.events()",
+        "timed out: its pod vanished mid-way, or overload",
+        "preStop sleep; spare capacity",
+        "a pod that exits (or a node that stops) while still an endpoint leaves connections "
+        "unanswered; a preStop sleep, maxUnavailable: 0 and enough replicas avoid it",
     ),
     STATUS_NOT_SENT: (
         "not sent: no endpoint, or the client was saturated",

@@ -7,6 +7,8 @@ NodePorts reach the host on kind only through extraPortMappings
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 
 import pytest
@@ -174,6 +176,52 @@ def test_predict_waits_out_kube_proxys_first_sync_of_a_new_service():
     finally:
         for stub in started:
             stub.__exit__()
+
+
+def test_predict_waits_out_a_port_publisher_that_closes_before_the_sync():
+    """Through Docker's port publishing (docker-proxy) the host's connection is accepted and
+    then closed while nothing listens behind it yet: no answer, not a refusal. Measured on
+    kind: 127.0.0.1:30080 answered 1.6 s after the Service was created."""
+    import threading
+
+    from helpers.kube.services import ServiceClient
+
+    front = socket.socket()
+    front.bind(("127.0.0.1", 0))
+    front.listen(16)
+    ready_at = time.monotonic() + 0.6  # the stand-in for kube-proxy's first sync
+    closed = []
+
+    def pipe(a, b):
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        with contextlib.suppress(OSError):
+            b.shutdown(socket.SHUT_WR)
+
+    with ModelStub(port=_free_port()) as stub:
+
+        def publish():
+            while True:
+                try:
+                    conn, _ = front.accept()
+                except OSError:
+                    return
+                if time.monotonic() < ready_at:
+                    closed.append(1)
+                    conn.close()  # accepted, then closed: what docker-proxy does meanwhile
+                    continue
+                back = socket.create_connection(("127.0.0.1", stub.port))
+                threading.Thread(target=pipe, args=(conn, back), daemon=True).start()
+                threading.Thread(target=pipe, args=(back, conn), daemon=True).start()
+
+        threading.Thread(target=publish, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{front.getsockname()[1]}"
+            assert ServiceClient(url).predict([[0.0] * 64])["pod"] == "model-aaa-11111"
+        finally:
+            front.close()
+    assert closed  # it did meet the closing publisher first
 
 
 def test_predict_still_reports_a_service_that_never_answers(monkeypatch):
