@@ -258,6 +258,18 @@ def lab(tmp_path_factory, chromium):
     log.close()
 
 
+def open_notebook(browser, url: str, cells: int):
+    """A page on ``url`` once the notebook shows its ``cells`` cells and its kernel is idle."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url, timeout=TIMEOUT_MS)
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(cells, timeout=TIMEOUT_MS)
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+    return page
+
+
 def run_cell(page, index: int) -> None:
     """Run one cell and wait until it finished; fail with its traceback if it raised."""
     from playwright.sync_api import expect
@@ -360,11 +372,7 @@ def test_clusterview_renders_and_follows_a_scale_up(lab):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = None
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(url, timeout=TIMEOUT_MS)
-            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(6, timeout=TIMEOUT_MS)
-            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            page = open_notebook(browser, url, cells=6)
             run_cell(page, 0)
             widget = page.locator(".cv-root")
             expect(widget).to_have_count(1, timeout=TIMEOUT_MS)
@@ -438,11 +446,7 @@ def test_a_realtime_rollout_unfolds_on_screen_and_replays(lab):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = None
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(url, timeout=TIMEOUT_MS)
-            expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2, timeout=TIMEOUT_MS)
-            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
+            page = open_notebook(browser, url, cells=2)
             run_cell(page, 0)
             widget = page.locator(".cv-root")
             expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v1']")).to_have_count(
