@@ -1,14 +1,35 @@
-"""helpers.lab.section: a section's starting state, reached from any state of its lab's
-cluster or from none (a restarted kernel); where the cluster is there already, nothing
-changes and nothing is printed."""
+"""helpers.lab.section: every numbered section of every lab runs after a kernel restart,
+from its own first cell to the end of the lab; in a run from the top that cell changes
+nothing, and from any other state it repairs what differs and says so."""
 
 from __future__ import annotations
 
+import re
+
+import nbformat
 import pytest
 
 import helpers.lab
 from helpers.errors import LabError
 from helpers.lab import session
+from helpers.lab.sections import SECTIONS
+from tests.labs.conftest import NOTEBOOKS, cell_text, code_cells, execute
+
+SECTION_CALL = re.compile(r'helpers\.lab\.section\("(\w+)", (\d+)\)')
+CHANGE_LINE = re.compile(r"section \d+ starts from .+: .+ \(.+\)")
+
+
+def _starts():
+    """(notebook, section number) for every section cell in the committed notebooks."""
+    found = []
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            match = SECTION_CALL.search(cell.source) if cell.cell_type == "code" else None
+            if match:
+                found.append(
+                    pytest.param(path, int(match.group(2)), id=f"{path.stem}-s{match.group(2)}")
+                )
+    return found
 
 
 @pytest.fixture
@@ -20,6 +41,36 @@ def sim_env(monkeypatch):
     if session._current["cluster"] is not None:
         session._current["cluster"].close()
     session._current.update(cluster=None, lab=None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "number"), _starts())
+def test_a_section_runs_to_the_end_of_its_lab_in_a_fresh_kernel(path, number, monkeypatch):
+    monkeypatch.setenv("LAB_BACKEND", "sim")
+    monkeypatch.setenv("LAB_AUTOSOLVE", "1")
+    monkeypatch.setenv("LAB_SPEED", "virtual")
+    nb, code = code_cells(path)
+    first = next(
+        i for i, c in enumerate(code) if f'helpers.lab.section("{path.stem}", {number})' in c.source
+    )
+    nb.cells = code[first:]  # no earlier cell: not the lab's start, no name from before
+    execute(nb)  # CellExecutionError if any cell raises
+    opening = cell_text(nb.cells[0]).splitlines()
+    assert all(CHANGE_LINE.fullmatch(line) for line in opening), opening
+    # From here on the run is linear: each later section finds its start already there.
+    for cell in nb.cells[1:]:
+        if SECTION_CALL.search(cell.source):
+            assert cell_text(cell) == "", f"{cell.source}\nprinted:\n{cell_text(cell)}"
+    checks = [c for c in nb.cells if c.source.lstrip().startswith("helpers.checks.")]
+    for cell in checks:
+        text = cell_text(cell)
+        assert "✓" in text and "✗" not in text, f"{cell.source}\n{text}"
+
+
+def test_every_section_cell_has_a_starting_state_and_every_state_a_cell():
+    assert {(p.stem, n) for p, n in (s.values for s in _starts())} == {
+        (lab, n) for lab, numbers in SECTIONS.items() for n in numbers
+    }
 
 
 def test_in_a_run_from_the_top_a_section_changes_nothing(sim_env, capsys):
