@@ -1,7 +1,8 @@
 """What the notebooks call: a lab's session, its experiments, exercises and kubectl.
 
 This package only re-exports (like kopf's ``__init__``): the session (``start``,
-``reset``, ``cleanup``) and its clock's speed (``speed``), the lab operations on the shared
+``reset``, ``cleanup``) and its clock's speed (``speed``), each section's starting state
+(``section``, in ``sections``), the lab operations on the shared
 Cluster API (``ops``, ``nodes``), the experiments (``experiments``), the local container and server of lab 01
 (``container``, ``server``), the notebook ``kubectl`` (``kubectl_translator``) and the
 exercise solutions (``solutions``). Every function runs unchanged on both backends.
@@ -32,6 +33,7 @@ from helpers.lab.ops import (
     set_tolerations,
     wait_pods,
 )
+from helpers.lab.sections import section
 from helpers.lab.server import LocalServer, local_server
 from helpers.lab.session import (
     LAB_APPS,
@@ -80,6 +82,7 @@ __all__ = [
     "rollout_experiment",
     "room_for",
     "run_container",
+    "section",
     "set_env",
     "set_probe_path",
     "set_requests",

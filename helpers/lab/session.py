@@ -42,7 +42,8 @@ LAB_APPS = ("model", "model-spread", "lonely")
 # 300 s: a real cluster needs up to the pods' 30 s grace period plus image and probe time.
 SETTLE_S = 300.0
 
-_current = {"cluster": None}
+# The cluster the last ``start`` opened, and its lab (helpers.lab.section reuses it).
+_current = {"cluster": None, "lab": None}
 
 
 def current():
@@ -84,7 +85,7 @@ def start(lab: str, backend: str | None = None, speed: float | str | None = None
     if previous is not None:
         previous.close()  # a re-run lab: its old simulator's clock thread stops
     cluster = helpers.connect(backend, realtime=factor is not None, speed=factor or 1.0)
-    _current["cluster"] = cluster
+    _current["cluster"], _current["lab"] = cluster, lab
     reset(cluster)
     files = PREREQUISITES.get(lab, [])
     for name in files:
@@ -163,7 +164,7 @@ def cleanup(cluster=None) -> str:
     reset(cluster)
     cluster.close()
     if _current["cluster"] is cluster:
-        _current["cluster"] = None
+        _current["cluster"] = _current["lab"] = None
     return "cleaned up: no model objects left"
 
 

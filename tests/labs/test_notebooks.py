@@ -112,6 +112,80 @@ def test_ends_with_a_cleanup_cell(path):
     assert "## Cleanup" in cells[cells.index(code[-1]) - 1].source
 
 
+NUMBERED = re.compile(r"^## (\d+)\. ", re.M)
+
+
+def _sections(path) -> list[tuple[int, list]]:
+    """(number, code cells) per numbered section ("## 3. ..."), in order; the intro's cells
+    (before "## 1.") count as section 0. Unnumbered headings (an exercise, the summary,
+    the cleanup) continue the section before them."""
+    sections: list[tuple[int, list]] = [(0, [])]
+    for cell in _read(path).cells:
+        if cell.cell_type == "markdown":
+            for number in NUMBERED.findall(cell.source):
+                sections.append((int(number), []))
+        else:
+            sections[-1][1].append(cell)
+    return sections
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_numbered_section_opens_with_its_section_cell(path):
+    """From section 2 on, a section's first code cell brings the cluster to its start
+    (helpers.lab.section), so after a kernel restart a person starts there (lab 00's
+    section 2 opens the lab itself)."""
+    for number, cells in _sections(path):
+        if number < 2:
+            continue
+        assert cells, f"section {number} has no code cell"
+        first = cells[0].source
+        call = f'helpers.lab.section("{path.stem}", {number})'
+        assert "import helpers.lab" in first, first
+        assert call in first or f'helpers.lab.start("{path.stem}")' in first, first
+        assert not any("helpers.lab.section(" in c.source for c in cells[1:])
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell defines (assignments, imports, defs) and the names it reads."""
+    tree = ast.parse(source)
+    defined, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+    return defined, read
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_section_uses_a_name_an_earlier_section_defined(path):
+    """A section from 2 on runs alone after a kernel restart: its cells (and the instructor
+    answers their exercises run) read only names the section defines, ``cluster`` (from its
+    section cell) and builtins. Section 1 follows the intro, which a restart reruns."""
+    solutions = solutions_of(path.stem[:2])
+    earlier: set[str] = set()
+    for number, cells in _sections(path):
+        here: set[str] = set()
+        for cell in cells:
+            source = cell.source
+            exercise = EXERCISE.search(source)
+            if exercise:
+                source += "\n" + solutions[exercise.group(1)]
+            defined, read = _names(source)
+            borrowed = (read & earlier) - here - defined - {"cluster"}
+            if number >= 2:
+                assert not borrowed, f"section {number} reads {sorted(borrowed)}:\n{cell.source}"
+            here |= defined
+        earlier |= here
+    # The ClusterView is made once, near the top: no later cell may need it.
+    cells = [c for c in _read(path).cells if c.cell_type == "code"]
+    made = next((i for i, c in enumerate(cells) if "view = helpers.ClusterView(" in c.source), None)
+    for cell in cells[made + 1 :] if made is not None else []:
+        assert "view" not in _names(cell.source)[1], cell.source
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercises_have_a_solution_then_a_passing_check(path):
     cells = [c for c in _read(path).cells if c.cell_type == "code"]

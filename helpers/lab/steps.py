@@ -1,0 +1,276 @@
+"""The steps a lab section's starting state is made of (helpers/lab/sections.py).
+
+Each step is a function ``step(cluster) -> list[Change]`` on the shared Cluster API that
+looks first and changes only what differs from what it wants: run on a cluster already in
+that state it reads, changes nothing and returns ``[]`` (so the cluster clock does not
+move). A change to a Deployment's pod template or replicas names the Deployment in
+``Change.settle``; ``sections.reconcile`` waits for those rollouts once every step ran, so
+two fixes of one bad template (a bad image and a crash fault) roll out once, together.
+
+Example:
+    >>> step = image("model", "v2")
+    >>> step(cluster)               # the model ran v1
+    [Change(want='deployment/model at v2', done='rolled it there', found='it ran v1', ...)]
+    >>> step(cluster)
+    []
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from helpers.core import labels
+from helpers.core.paths import MANIFESTS
+from helpers.core.rollout import template_image
+from helpers.core.state import version_of
+from helpers.errors import NotFound
+from helpers.lab.nodes import one_per_node
+from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
+from helpers.lab.session import SETTLE_S
+
+if TYPE_CHECKING:
+    from helpers.core.api import Cluster
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a step put right: what the section wants, what was done, what was found."""
+
+    want: str  # "deployment/model at v2"
+    done: str  # "rolled it there"
+    found: str  # "it ran v1"
+    settle: str | None = None  # a Deployment whose rollout to wait for after the steps
+
+
+Step = Callable[["Cluster"], list[Change]]
+
+
+def _exists(cluster, kind: str, name: str) -> bool:
+    try:
+        cluster.get(kind, name)
+    except NotFound:
+        return False
+    return True
+
+
+def _container(cluster, deployment: str) -> dict:
+    return cluster.get("Deployment", deployment)["spec"]["template"]["spec"]["containers"][0]
+
+
+def present(kind: str, name: str, manifest: str) -> Step:
+    """``kind/name`` exists; else apply ``manifest`` (a file in cluster/manifests/)."""
+
+    def step(cluster) -> list[Change]:
+        if _exists(cluster, kind, name):
+            return []
+        cluster.apply(MANIFESTS / manifest)
+        settle = name if kind == "Deployment" else None
+        return [Change(f"{kind.lower()}/{name}", f"applied {manifest}", "it was not there", settle)]
+
+    return step
+
+
+def absent(kind: str, name: str) -> Step:
+    """No ``kind/name`` (nor its pods, for a Pod or Deployment): else delete it, wait for that."""
+
+    def step(cluster) -> list[Change]:
+        try:
+            obj = cluster.get(kind, name)
+        except NotFound:
+            return []
+        # A Deployment's pods outlive it by their grace period (the garbage collector
+        # deletes them); its selector still finds them once their owner is gone.
+        selector = obj["spec"]["selector"] if kind == "Deployment" else None
+
+        def gone(c) -> bool:
+            pods = c.snapshot()["pods"]
+            if kind == "Pod" and any(p["name"] == name for p in pods):
+                return False
+            if selector and any(labels.matches(selector, p["labels"]) for p in pods):
+                return False
+            return not _exists(c, kind, name)
+
+        with contextlib.suppress(NotFound):  # gone between the look and the delete
+            cluster.delete(kind, name)
+        cluster.wait(gone, timeout=SETTLE_S, what=f"{kind.lower()}/{name} and its pods to go")
+        return [Change(f"no {kind.lower()}/{name}", "deleted it", "it was there")]
+
+    return step
+
+
+def _tagged(image: str, tag: str) -> str:
+    """``image`` with its tag replaced by ``tag`` (registry and repository kept)."""
+    head, _, last = image.split("@", 1)[0].rpartition("/")
+    name = last.split(":", 1)[0]
+    return f"{head}/{name}:{tag}" if head else f"{name}:{tag}"
+
+
+def image(deployment: str, version: str) -> Step:
+    """deployment/<name>'s pod template runs release ``version`` (the image's tag)."""
+
+    def step(cluster) -> list[Change]:
+        have = template_image(cluster.get("Deployment", deployment))
+        if version_of(have) == version:
+            return []
+        cluster.set_image(deployment, _tagged(have, version))
+        want = f"deployment/{deployment} at {version}"
+        return [Change(want, "rolled it there", f"it ran {version_of(have)}", deployment)]
+
+    return step
+
+
+def replicas(deployment: str, n: int) -> Step:
+    """deployment/<name> wants ``n`` replicas (``spec.replicas``)."""
+
+    def step(cluster) -> list[Change]:
+        have = cluster.get("Deployment", deployment)["spec"].get("replicas", 1)
+        if have == n:
+            return []
+        cluster.scale(deployment, n)
+        want = f"deployment/{deployment} with {n} replicas"
+        return [Change(want, "scaled it", f"it had {have}", deployment)]
+
+    return step
+
+
+def requests(deployment: str, **want: str) -> Step:
+    """The first container of deployment/<name> requests ``want`` (e.g. cpu="50m")."""
+    wanted = ", ".join(f"{k}={v}" for k, v in want.items())
+
+    def step(cluster) -> list[Change]:
+        have = (_container(cluster, deployment).get("resources") or {}).get("requests") or {}
+        if all(str(have.get(k)) == v for k, v in want.items()):
+            return []
+        set_requests(cluster, deployment, **want)
+        found = "it requested " + ", ".join(f"{k}={have.get(k)}" for k in want)
+        return [Change(f"deployment/{deployment} requesting {wanted}", "set it", found, deployment)]
+
+    return step
+
+
+def env_unset(deployment: str, name: str) -> Step:
+    """The first container of deployment/<name> has no variable ``name`` (a fault switch)."""
+
+    def step(cluster) -> list[Change]:
+        env = {e["name"]: e.get("value") for e in _container(cluster, deployment).get("env") or []}
+        if name not in env:
+            return []
+        set_env(cluster, deployment, **{name: None})
+        found = f"it had {name}={env[name]}"
+        return [Change(f"deployment/{deployment} without {name}", "removed it", found, deployment)]
+
+    return step
+
+
+def probe_path(deployment: str, probe: str, path: str) -> Step:
+    """The ``probe`` of deployment/<name>'s first container asks ``path``."""
+
+    def step(cluster) -> list[Change]:
+        have = _container(cluster, deployment).get(probe, {}).get("httpGet", {}).get("path")
+        if have == path:
+            return []
+        set_probe_path(cluster, deployment, probe, path)
+        want = f"deployment/{deployment}'s {probe} on {path}"
+        return [Change(want, "pointed it there", f"it asked {have}", deployment)]
+
+    return step
+
+
+def default_tolerations(deployment: str) -> Step:
+    """deployment/<name>'s pods tolerate a lost node for the default 300 s (none of their own)."""
+
+    def step(cluster) -> list[Change]:
+        spec = cluster.get("Deployment", deployment)["spec"]["template"]["spec"]
+        own = [t for t in spec.get("tolerations") or [] if t.get("key") in NODE_LOSS_TAINTS]
+        if not own:
+            return []
+        set_tolerations(cluster, deployment, None)
+        found = f"they tolerated it for {own[0].get('tolerationSeconds')} s"
+        want = f"deployment/{deployment} tolerating a lost node for the default 300 s"
+        return [Change(want, "reset the tolerations", found, deployment)]
+
+    return step
+
+
+def no_node_selector(deployment: str) -> Step:
+    """deployment/<name>'s pod template has no ``nodeSelector``."""
+
+    def step(cluster) -> list[Change]:
+        spec = cluster.get("Deployment", deployment)["spec"]["template"]["spec"]
+        have = spec.get("nodeSelector")
+        if not have:
+            return []
+        patch = {"spec": {"template": {"spec": {"nodeSelector": None}}}}
+        cluster.patch("Deployment", deployment, patch)
+        found = "it had " + ", ".join(f"{k}={v}" for k, v in have.items())
+        want = f"deployment/{deployment} without a nodeSelector"
+        return [Change(want, "removed it", found, deployment)]
+
+    return step
+
+
+def nodes_up() -> Step:
+    """Every worker Ready (a stopped one is started) and every node schedulable (uncordoned).
+
+    A worker stopped a moment ago still reads Ready until the node monitor grace period
+    passes (20 s on the course cluster); only then does this step see it.
+    """
+
+    def step(cluster) -> list[Change]:
+        changes = []
+        for node in cluster.snapshot()["nodes"]:
+            name = node["name"]
+            if node["role"] == "worker" and node["ready"] != "True":
+                cluster.start_node(name)
+                found = f"it was NotReady: Ready={node['ready']}"
+                changes.append(Change(f"node {name} Ready", "started it", found))
+            if not node["schedulable"]:
+                cluster.uncordon(name)
+                want = f"node {name} schedulable"
+                changes.append(Change(want, "uncordoned it", "it was cordoned"))
+        if changes:
+            cluster.wait(
+                lambda c: all(n["ready"] == "True" for n in c.snapshot()["nodes"]),
+                timeout=SETTLE_S,
+                what="every node to be Ready",
+            )
+        return changes
+
+    return step
+
+
+def one_per_worker(name: str = "model-spread", replicas: int = 3) -> Step:
+    """deployment/<name> as ``one_per_node`` builds it (no toleration), one pod Ready per worker.
+
+    With more replicas than workers the rest stay Pending: lab 06 section 3 starts there.
+    """
+
+    def workers(c) -> int:
+        usable = [
+            n
+            for n in c.snapshot()["nodes"]
+            if n["role"] == "worker" and n["ready"] == "True" and n["schedulable"]
+        ]
+        return min(replicas, len(usable))
+
+    def placed(c) -> bool:
+        ready = [p for p in c.deployment_pods(name) if p["ready"] and p["status"] == "Running"]
+        return len(ready) >= workers(c)
+
+    def step(cluster) -> list[Change]:
+        found = "it was not there"
+        if _exists(cluster, "Deployment", name):
+            spec = cluster.get("Deployment", name)["spec"]["template"]["spec"]
+            if not spec.get("tolerations"):
+                return []
+            found = "its pods tolerated the control-plane taint"
+            absent("Deployment", name)(cluster)
+        cluster.apply(one_per_node(name, replicas=replicas))
+        cluster.wait(placed, timeout=SETTLE_S, what=f"a Ready pod of {name} on every worker")
+        want = f"deployment/{name}, {replicas} replicas that repel each other"
+        return [Change(want, "applied one_per_node()", found)]
+
+    return step
