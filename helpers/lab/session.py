@@ -118,14 +118,15 @@ def reset(cluster) -> None:
         lambda c: (
             not any(p["labels"].get("app") in LAB_APPS for p in c.snapshot()["pods"])
             and all(n["ready"] == "True" for n in c.snapshot()["nodes"])
-            and not any(_exists(c, kind, name) for kind, name in LAB_OBJECTS)
+            and not any(object_exists(c, kind, name) for kind, name in LAB_OBJECTS)
         ),
         timeout=SETTLE_S,
         what="the lab objects and pods of earlier runs to go and every node to be Ready",
     )
 
 
-def _exists(cluster, kind: str, name: str) -> bool:
+def object_exists(cluster, kind: str, name: str) -> bool:
+    """``kind/name`` exists now (in the API: it may still be terminating)."""
     # A delete returns before the object is gone (finalizers, the garbage collector, the
     # Service's port allocations): the next lab's apply must not meet the old one.
     try:

@@ -29,7 +29,7 @@ from helpers.core.state import version_of
 from helpers.errors import NotFound
 from helpers.lab.nodes import one_per_node
 from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
-from helpers.lab.session import SETTLE_S
+from helpers.lab.session import SETTLE_S, object_exists
 
 if TYPE_CHECKING:
     from helpers.core.api import Cluster
@@ -48,14 +48,6 @@ class Change:
 Step = Callable[["Cluster"], list[Change]]
 
 
-def _exists(cluster, kind: str, name: str) -> bool:
-    try:
-        cluster.get(kind, name)
-    except NotFound:
-        return False
-    return True
-
-
 def _container(cluster, deployment: str) -> dict:
     return cluster.get("Deployment", deployment)["spec"]["template"]["spec"]["containers"][0]
 
@@ -64,7 +56,7 @@ def present(kind: str, name: str, manifest: str) -> Step:
     """``kind/name`` exists; else apply ``manifest`` (a file in cluster/manifests/)."""
 
     def step(cluster) -> list[Change]:
-        if _exists(cluster, kind, name):
+        if object_exists(cluster, kind, name):
             return []
         cluster.apply(MANIFESTS / manifest)
         settle = name if kind == "Deployment" else None
@@ -91,7 +83,7 @@ def absent(kind: str, name: str) -> Step:
                 return False
             if selector and any(labels.matches(selector, p["labels"]) for p in pods):
                 return False
-            return not _exists(c, kind, name)
+            return not object_exists(c, kind, name)
 
         with contextlib.suppress(NotFound):  # gone between the look and the delete
             cluster.delete(kind, name)
@@ -262,7 +254,7 @@ def one_per_worker(name: str = "model-spread", replicas: int = 3) -> Step:
 
     def step(cluster) -> list[Change]:
         found = "it was not there"
-        if _exists(cluster, "Deployment", name):
+        if object_exists(cluster, "Deployment", name):
             spec = cluster.get("Deployment", name)["spec"]["template"]["spec"]
             if not spec.get("tolerations"):
                 return []

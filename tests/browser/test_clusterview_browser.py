@@ -12,6 +12,7 @@ LAB_REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -121,24 +122,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
+def save_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of these code cells for the python3 kernel, written to ``path``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    nb.cells = [
-        nbformat.v4.new_code_cell(setup + "view = helpers.ClusterView(cluster)\nview"),
-        nbformat.v4.new_code_cell('cluster.scale("model", 5)\ncluster.wait_rollout("model")\n'),
-        nbformat.v4.new_code_cell(v2 + MID),
-        nbformat.v4.new_code_cell(after_gap),
-        nbformat.v4.new_code_cell('view.stop()\nprint(f"resync requests: {view.resync_requests}")'),
-        nbformat.v4.new_code_cell(FIGURE),
-    ]
-    path = folder / "clusterview.ipynb"
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(nb, path)
     return path
+
+
+def write_notebook(folder: Path, setup: str, v2: str, after_gap: str) -> Path:
+    return save_notebook(
+        folder / "clusterview.ipynb",
+        [
+            setup + "view = helpers.ClusterView(cluster)\nview",
+            'cluster.scale("model", 5)\ncluster.wait_rollout("model")\n',
+            v2 + MID,
+            after_gap,
+            'view.stop()\nprint(f"resync requests: {view.resync_requests}")',
+            FIGURE,
+        ],
+    )
 
 
 # A person's default: the simulator's clock in realtime (10x), the view animating while the
@@ -175,19 +183,7 @@ WATCH_FRAMES = """() => {
 
 
 def write_realtime_notebook(folder: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(REALTIME_SETUP),
-        nbformat.v4.new_code_cell(REALTIME_ROLLOUT),
-    ]
-    path = folder / "realtime.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return save_notebook(folder / "realtime.ipynb", [REALTIME_SETUP, REALTIME_ROLLOUT])
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +264,27 @@ def open_notebook(browser, url: str, cells: int):
     idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
     expect(idle).to_have_count(1, timeout=TIMEOUT_MS)
     return page
+
+
+@contextlib.contextmanager
+def notebook_page(url: str, cells: int, failure: str):
+    """Chromium on the notebook at ``url`` (see open_notebook); on a failure, a screenshot of
+    the whole page in test-artifacts/<failure>: the first thing to look at in CI."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = None
+        try:
+            page = open_notebook(browser, url, cells)
+            yield page
+        except Exception:
+            if page is not None:
+                ARTIFACT.parent.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACT.with_name(failure)), full_page=True)
+            raise
+        finally:
+            browser.close()
 
 
 def run_cell(page, index: int) -> None:
@@ -365,70 +382,57 @@ def hover_moves_the_slider(page, widget) -> None:
 
 
 def test_clusterview_renders_and_follows_a_scale_up(lab):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url = f"{lab['base']}/lab/tree/clusterview.ipynb?token={lab['token']}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = None
-        try:
-            page = open_notebook(browser, url, cells=6)
-            run_cell(page, 0)
-            widget = page.locator(".cv-root")
-            expect(widget).to_have_count(1, timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-node")).to_have_count(3, timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-pod")).to_have_count(3, timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-title")).to_have_text("simulated cluster")
-            expect(widget.locator(".cv-dep")).to_have_count(1)
+    with notebook_page(url, cells=6, failure="clusterview-failure.png") as page:
+        run_cell(page, 0)
+        widget = page.locator(".cv-root")
+        expect(widget).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-node")).to_have_count(3, timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-pod")).to_have_count(3, timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-title")).to_have_text("simulated cluster")
+        expect(widget.locator(".cv-dep")).to_have_count(1)
 
-            run_cell(page, 1)
-            expect(widget.locator(".cv-pod")).to_have_count(5, timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-pod.cv-s-Ready")).to_have_count(5, timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-dep-text")).to_contain_text("desired 5")
-            assert int(widget.get_attribute("data-seq")) >= 1  # arrived as patches
-            workers = widget.locator(".cv-node[data-node*='worker'] .cv-pod")
-            expect(workers).to_have_count(5)
+        run_cell(page, 1)
+        expect(widget.locator(".cv-pod")).to_have_count(5, timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-pod.cv-s-Ready")).to_have_count(5, timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-dep-text")).to_contain_text("desired 5")
+        assert int(widget.get_attribute("data-seq")) >= 1  # arrived as patches
+        workers = widget.locator(".cv-node[data-node*='worker'] .cv-pod")
+        expect(workers).to_have_count(5)
 
-            run_cell(page, 2)
-            v2 = widget.locator(".cv-pod[data-version='v2']")
-            expect(v2.first).to_be_visible(timeout=TIMEOUT_MS)
-            expect(widget.locator(".cv-legend")).to_contain_text("v2")
-            ARTIFACT.parent.mkdir(exist_ok=True)
-            widget.screenshot(path=str(ARTIFACT))
+        run_cell(page, 2)
+        v2 = widget.locator(".cv-pod[data-version='v2']")
+        expect(v2.first).to_be_visible(timeout=TIMEOUT_MS)
+        expect(widget.locator(".cv-legend")).to_contain_text("v2")
+        ARTIFACT.parent.mkdir(exist_ok=True)
+        widget.screenshot(path=str(ARTIFACT))
 
-            out2 = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
-            expect(out2).to_contain_text("mid-rollout at", timeout=TIMEOUT_MS)
-            mid_t, mid_chips = out2.inner_text().split("mid-rollout at ")[1].split(" s:")
-            run_cell(page, 3)
-            if (lab["home"] / "mode").read_text() == "sim":
-                done = widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")
-                expect(done).to_have_count(5, timeout=TIMEOUT_MS)
-                # Old pods may still be Terminating (grace period) when the rollout is done.
-                old = widget.locator(".cv-pod[data-version='v1']:not(.cv-s-Terminating)")
-                expect(old).to_have_count(0)
-                replay_the_rollout(page, widget, float(mid_t), mid_chips.split())
-            else:
-                expect(widget.locator(".cv-pod[data-version='v2']")).to_have_count(0)
-            run_cell(page, 4)
-            out = page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea-output")
-            expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
-            # stop() rewrote the output (for the saved HTML); the widget shows the last state.
-            expect(page.locator(".cv-root")).to_have_count(1, timeout=TIMEOUT_MS)
-            expect(page.locator(".cv-root .cv-stopped")).to_have_text("stopped following")
-            run_cell(page, 5)
-            plot = page.locator(".jp-Notebook .jp-Cell").nth(5).locator(".main-svg")
-            expect(plot.first).to_be_visible(timeout=TIMEOUT_MS)
-            if (lab["home"] / "mode").read_text() == "sim":
-                hover_moves_the_slider(page, widget)
-        except Exception:
-            # What the page showed when it failed: the first thing to look at in CI.
-            if page is not None:
-                ARTIFACT.parent.mkdir(exist_ok=True)
-                failure = ARTIFACT.with_name("clusterview-failure.png")
-                page.screenshot(path=str(failure), full_page=True)
-            raise
-        finally:
-            browser.close()
+        out2 = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+        expect(out2).to_contain_text("mid-rollout at", timeout=TIMEOUT_MS)
+        mid_t, mid_chips = out2.inner_text().split("mid-rollout at ")[1].split(" s:")
+        run_cell(page, 3)
+        if (lab["home"] / "mode").read_text() == "sim":
+            done = widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")
+            expect(done).to_have_count(5, timeout=TIMEOUT_MS)
+            # Old pods may still be Terminating (grace period) when the rollout is done.
+            old = widget.locator(".cv-pod[data-version='v1']:not(.cv-s-Terminating)")
+            expect(old).to_have_count(0)
+            replay_the_rollout(page, widget, float(mid_t), mid_chips.split())
+        else:
+            expect(widget.locator(".cv-pod[data-version='v2']")).to_have_count(0)
+        run_cell(page, 4)
+        out = page.locator(".jp-Notebook .jp-Cell").nth(4).locator(".jp-OutputArea-output")
+        expect(out).to_contain_text("resync requests: 1", timeout=TIMEOUT_MS)
+        # stop() rewrote the output (for the saved HTML); the widget shows the last state.
+        expect(page.locator(".cv-root")).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(page.locator(".cv-root .cv-stopped")).to_have_text("stopped following")
+        run_cell(page, 5)
+        plot = page.locator(".jp-Notebook .jp-Cell").nth(5).locator(".main-svg")
+        expect(plot.first).to_be_visible(timeout=TIMEOUT_MS)
+        if (lab["home"] / "mode").read_text() == "sim":
+            hover_moves_the_slider(page, widget)
     assert ARTIFACT.stat().st_size > 10_000
 
 
@@ -436,58 +440,45 @@ def test_a_realtime_rollout_unfolds_on_screen_and_replays(lab):
     """On the simulator in realtime (10x) the rollout cell animates: the page draws the
     in-between pictures (a v2 pod not yet Ready beside Ready v1 pods) while the cell runs,
     not only the end state; afterwards the slider brings such a picture back."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     if (lab["home"] / "mode").read_text() != "sim":
         pytest.skip("needs the simulator (a realtime clock)")
     # A workspace of its own (?reset): only this notebook open, whatever ran before.
     url = f"{lab['base']}/lab/workspaces/realtime/tree/realtime.ipynb?reset&token={lab['token']}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = None
-        try:
-            page = open_notebook(browser, url, cells=2)
-            run_cell(page, 0)
-            widget = page.locator(".cv-root")
-            expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v1']")).to_have_count(
-                3, timeout=TIMEOUT_MS
-            )
-            expect(widget.locator(".cv-title")).to_contain_text("simulated cluster")
-            page.evaluate(WATCH_FRAMES)
-            run_cell(page, 1)
-            expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(
-                3, timeout=TIMEOUT_MS
-            )
-            frames = page.evaluate("() => window.__frames")
+    with notebook_page(url, cells=2, failure="realtime-failure.png") as page:
+        run_cell(page, 0)
+        widget = page.locator(".cv-root")
+        expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v1']")).to_have_count(
+            3, timeout=TIMEOUT_MS
+        )
+        expect(widget.locator(".cv-title")).to_contain_text("simulated cluster")
+        page.evaluate(WATCH_FRAMES)
+        run_cell(page, 1)
+        expect(widget.locator(".cv-pod.cv-s-Ready[data-version='v2']")).to_have_count(
+            3, timeout=TIMEOUT_MS
+        )
+        frames = page.evaluate("() => window.__frames")
 
-            def is_mixed(picture: list[str]) -> bool:
-                return any(c.startswith("v2:") and c != "v2:Ready" for c in picture) and (
-                    "v1:Ready" in picture
-                )
+        def is_mixed(picture: list[str]) -> bool:
+            return any(c.startswith("v2:") and c != "v2:Ready" for c in picture) and (
+                "v1:Ready" in picture
+            )
 
-            mixed = [i for i, f in enumerate(frames[:-1]) if is_mixed(f["chips"])]
-            assert mixed, [f["key"] for f in frames]
-            # An animation, not a jump: several distinct pictures at increasing cluster times.
-            assert len(frames) >= 5, [f["key"] for f in frames]
-            times = [f["t"] for f in frames]
-            assert times == sorted(times)
-            # Back into the longest such picture with the slider: a v2 pod not yet Ready
-            # beside Ready v1 pods again (the view replays from its recording).
-            i = max(mixed, key=lambda i: frames[i + 1]["t"] - frames[i]["t"])
-            seek(widget.locator(".cv-slider"), (frames[i]["t"] + frames[i + 1]["t"]) / 2)
-            expect(widget.locator(".cv-replaying")).to_have_text("replay")
-            ARTIFACT.parent.mkdir(exist_ok=True)
-            widget.screenshot(path=str(REALTIME_REPLAY_ARTIFACT))
-            assert is_mixed(chips(widget)), chips(widget)
-        except Exception:
-            if page is not None:
-                ARTIFACT.parent.mkdir(exist_ok=True)
-                page.screenshot(
-                    path=str(ARTIFACT.with_name("realtime-failure.png")), full_page=True
-                )
-            raise
-        finally:
-            browser.close()
+        mixed = [i for i, f in enumerate(frames[:-1]) if is_mixed(f["chips"])]
+        assert mixed, [f["key"] for f in frames]
+        # An animation, not a jump: several distinct pictures at increasing cluster times.
+        assert len(frames) >= 5, [f["key"] for f in frames]
+        times = [f["t"] for f in frames]
+        assert times == sorted(times)
+        # Back into the longest such picture with the slider: a v2 pod not yet Ready
+        # beside Ready v1 pods again (the view replays from its recording).
+        i = max(mixed, key=lambda i: frames[i + 1]["t"] - frames[i]["t"])
+        seek(widget.locator(".cv-slider"), (frames[i]["t"] + frames[i + 1]["t"]) / 2)
+        expect(widget.locator(".cv-replaying")).to_have_text("replay")
+        ARTIFACT.parent.mkdir(exist_ok=True)
+        widget.screenshot(path=str(REALTIME_REPLAY_ARTIFACT))
+        assert is_mixed(chips(widget)), chips(widget)
 
 
 FPS_ARTIFACT = ROOT / "test-artifacts" / "replay-fps.json"
