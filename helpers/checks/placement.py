@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from helpers.checks.result import CheckResult, Verdict, converge, need
+from helpers.checks.workloads import find_deployment
 from helpers.core import labels
 from helpers.errors import NotFound
 
@@ -321,11 +322,9 @@ def hpa(cluster, name: str, min_replicas: int, max_replicas: int, cpu_percent: i
 
 
 def _template(cluster, deployment: str) -> dict:
-    """deployment/<name>'s pod template ({} when the Deployment is gone)."""
-    try:
-        return cluster.get("Deployment", deployment)["spec"]["template"]
-    except NotFound:
-        return {"spec": {}}
+    """deployment/<name>'s pod template (an empty one when the Deployment is gone)."""
+    dep = find_deployment(cluster, deployment)
+    return {"spec": {}} if dep is None else dep["spec"]["template"]
 
 
 def _node_selectors(cluster, pods: list[dict]) -> dict[str, dict]:

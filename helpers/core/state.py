@@ -152,6 +152,19 @@ def version_of(image: str) -> str:
     return last.split(":", 1)[1] if ":" in last else "latest"
 
 
+def with_version(image: str, version: str) -> str:
+    """``image`` with its tag set to ``version`` (registry and repository kept; the inverse
+    of ``version_of``).
+
+    Example:
+        >>> with_version("localhost:5000/orchestra/model:v1", "v2")
+        'localhost:5000/orchestra/model:v2'
+    """
+    head, _, last = image.split("@", 1)[0].rpartition("/")
+    name = last.split(":", 1)[0]
+    return f"{head}/{name}:{version}" if head else f"{name}:{version}"
+
+
 def pods_table(pods: list[PodRow], now: float) -> pd.DataFrame:
     """The `kubectl get pods` table as a DataFrame, sorted by name."""
     rows = [

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from helpers.core import labels
 from helpers.core.paths import MANIFESTS
 from helpers.core.rollout import template_image
-from helpers.core.state import version_of
+from helpers.core.state import version_of, with_version
 from helpers.errors import NotFound
 from helpers.lab.nodes import one_per_node
 from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
@@ -93,13 +93,6 @@ def absent(kind: str, name: str) -> Step:
     return step
 
 
-def _tagged(image: str, tag: str) -> str:
-    """``image`` with its tag replaced by ``tag`` (registry and repository kept)."""
-    head, _, last = image.split("@", 1)[0].rpartition("/")
-    name = last.split(":", 1)[0]
-    return f"{head}/{name}:{tag}" if head else f"{name}:{tag}"
-
-
 def image(deployment: str, version: str) -> Step:
     """deployment/<name>'s pod template runs release ``version`` (the image's tag)."""
 
@@ -107,7 +100,7 @@ def image(deployment: str, version: str) -> Step:
         have = template_image(cluster.get("Deployment", deployment))
         if version_of(have) == version:
             return []
-        cluster.set_image(deployment, _tagged(have, version))
+        cluster.set_image(deployment, with_version(have, version))
         want = f"deployment/{deployment} at {version}"
         return [Change(want, "rolled it there", f"it ran {version_of(have)}", deployment)]
 

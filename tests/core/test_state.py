@@ -71,3 +71,15 @@ def test_pods_table_has_the_documented_columns_and_age():
     df = pods_table([pod("b", created=5.0), pod("a", created=2.0)], now=10.0)
     assert list(df.columns) == POD_COLUMNS
     assert list(df["name"]) == ["a", "b"] and list(df["age_s"]) == [8.0, 5.0]
+
+
+def test_with_version_sets_the_tag_and_keeps_the_repository():
+    from helpers.core.state import with_version
+
+    for image in ("orchestra/model:v1", "localhost:5000/orchestra/model:v1", "model",
+                  "orchestra/model@sha256:" + "0" * 64):  # fmt: skip
+        assert version_of(with_version(image, "v2")) == "v2"
+    assert (
+        with_version("localhost:5000/orchestra/model:v1", "v3")
+        == "localhost:5000/orchestra/model:v3"
+    )
