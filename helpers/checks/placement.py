@@ -56,7 +56,7 @@ def _pending_hint(cluster, pod: dict) -> str:
         return (
             f"{head} A toleration must match the taint: the same key, operator Exists (or "
             "Equal with its value) and the same effect (kubectl describe node shows taints). "
-            f"This pod tolerates {own or 'no taint of yours'}."
+            + (f"This pod tolerates {own}." if own else "This pod has no toleration of its own.")
         )
     owner = pod.get("owner")
     hashes = {
@@ -217,6 +217,13 @@ def pending_reason(cluster, answer: str, nodes: str = "workers") -> CheckResult:
         )
     elif words and any(words in _words(r) and words != _words(r) for r in accepted):
         hint = "Part of it: copy the whole reason as the event words it (two words)."
+    elif words and any(_words(r) in words for r in accepted):
+        hint = "The reason alone, without the node count before it (two words)."
+    elif words.startswith("insufficient"):
+        hint = (
+            "Insufficient, yes, but not that resource: read which one the event names for "
+            "the workers."
+        )
     else:
         hint = (
             "Read the message of the last FailedScheduling event in cluster.events() "

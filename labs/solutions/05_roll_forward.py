@@ -14,11 +14,12 @@ cluster.rollout_undo("model")
 cluster.wait_rollout("model")
 
 # %% 05-roll-3
-careful = helpers.lab.read_manifest("model-deployment.yaml")
-fixed["spec"]["strategy"] = careful["spec"]["strategy"]
+# (not "careful": the notebook holds section 5's run under that name)
+best = helpers.lab.read_manifest("model-deployment.yaml")
+fixed["spec"]["strategy"] = best["spec"]["strategy"]
 container, good = (
     fixed["spec"]["template"]["spec"]["containers"][0],
-    careful["spec"]["template"]["spec"]["containers"][0],
+    best["spec"]["template"]["spec"]["containers"][0],
 )
 for field in ("readinessProbe", "lifecycle"):
     container[field] = good[field]

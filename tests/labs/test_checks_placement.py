@@ -63,6 +63,10 @@ def test_pending_reason_reads_the_failed_scheduling_event(deployed):
     assert "FailedScheduling" in wrong.hint
     half = checks.pending_reason(deployed, "Insufficient")
     assert not half and "whole reason" in half.hint
+    counted = checks.pending_reason(deployed, "2 Insufficient cpu")
+    assert not counted and "without the node count" in counted.hint
+    other = checks.pending_reason(deployed, "Insufficient memory")
+    assert not other and "not that resource" in other.hint
 
 
 def test_pending_reason_for_the_workers_is_not_the_control_plane_taint(deployed):
