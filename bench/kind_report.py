@@ -5,7 +5,9 @@
 
 Each scenario of bench/scenarios.py runs on the chosen backend and on the simulator (seed
 0, virtual time); the report prints one table (figure, kind, sim, tolerance, verdict) and
-writes the JSON. ``--strict`` exits 1 when a figure is outside its tolerance, naming it.
+writes the JSON. ``--strict`` exits 1 when a figure is outside its tolerance, naming it; a
+scenario that fails (a LabError, e.g. a timeout) is recorded with its cause, the others
+still run, and the report exits 1.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenarios
 
 import helpers
+from helpers.errors import LabError
 
 # A tolerance that asks only whether it happened: both values zero, or both above zero.
 SAME_OUTCOME = "same outcome"
@@ -72,7 +75,12 @@ def measure(cluster, only: list[str] | None = None) -> dict:
         if only and name not in only:
             continue
         started = time.monotonic()
-        out[name] = run()
+        try:
+            out[name] = run()
+        except LabError as err:
+            # Recorded, and the next scenarios still run: the report's JSON keeps every
+            # figure it could measure and the failure's cause (main exits 1 on it).
+            out[name] = {"error": f"{type(err).__name__}: {err.what}"}
         out[name]["wall_s"] = round(time.monotonic() - started, 1)
         print(f"[report] {name}: {out[name]}", flush=True)
     helpers.lab.reset(cluster)
@@ -154,7 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     differs = [r["figure"] for r in rows if r["verdict"] == "DIFFERS"]
     if differs:
         print("outside tolerance: " + "; ".join(differs))
-    return 1 if (args.strict and differs) else 0
+    failed = {
+        f"{backend} {name}": result["error"]
+        for backend, results in {"sim": sim_results, args.backend: real}.items()
+        for name, result in results.items()
+        if "error" in result
+    }
+    for scenario, error in failed.items():
+        print(f"scenario failed: {scenario}: {error}")
+    return 1 if failed or (args.strict and differs) else 0
 
 
 if __name__ == "__main__":

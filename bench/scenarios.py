@@ -12,6 +12,7 @@ from typing import Any
 
 import helpers.lab
 from helpers.core.paths import MANIFESTS
+from helpers.errors import LabTimeout, NotFound
 from helpers.lab.experiments import PRACTICES, with_practices
 
 RPS = 50  # the labs' traffic for rollouts (lab 05)
@@ -128,12 +129,15 @@ def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
     hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = 60
     cluster.apply(hpa)
     t0 = cluster.now()
-    with cluster.traffic("model", rps=rps, duration=240):
-        cluster.wait(
-            lambda c: c.get("Deployment", "model")["spec"].get("replicas", 0) >= want,
-            timeout=240,
-            what=f"the HPA to scale deployment/model to {want}",
-        )
+    with cluster.traffic("model", rps=rps, duration=240) as run:
+        try:
+            cluster.wait(
+                lambda c: c.get("Deployment", "model")["spec"].get("replicas", 0) >= want,
+                timeout=240,
+                what=f"the HPA to scale deployment/model to {want}",
+            )
+        except LabTimeout as err:
+            raise LabTimeout(f"{err.what} {hpa_state(cluster, run, t0)}") from None
         took = cluster.now() - t0
     # The HPA's decisions with their times: where a backend's scale-up time comes from.
     rescales = [
@@ -142,6 +146,34 @@ def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
         if e["reason"] == "SuccessfulRescale" and e["time"] >= t0
     ]
     return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1), "rescales": rescales}
+
+
+def hpa_state(cluster, run, t0: float) -> str:
+    """What the HPA saw and said since ``t0``, and the load it got: why it did not scale.
+
+    Reads the autoscaler's status as ``kubectl describe hpa`` shows it (currentMetrics,
+    the AbleToScale/ScalingActive/ScalingLimited conditions) and its events.
+    """
+    try:
+        status = cluster.get("HorizontalPodAutoscaler", "model").get("status", {})
+    except NotFound:
+        return "horizontalpodautoscaler/model is gone."
+    metrics = [m.get("resource", {}).get("current", {}) for m in status.get("currentMetrics") or []]
+    conditions = [
+        f"{c['type']}={c['status']} ({c.get('reason')}: {c.get('message')})"
+        for c in status.get("conditions") or []
+    ]
+    events = [
+        f"{e['reason']}: {e['message']}"
+        for e in cluster.event_rows()
+        if e["time"] >= t0 and e.get("object", "").lower().startswith(("horizontalpod", "hpa"))
+    ]
+    summary = run.summary()
+    return (
+        f"HPA status: replicas {status.get('currentReplicas')} -> {status.get('desiredReplicas')}, "
+        f"CPU {metrics or 'unknown'}; conditions: {'; '.join(conditions) or 'none'}; "
+        f"events: {'; '.join(events[-6:]) or 'none'}; traffic so far: {summary}."
+    )
 
 
 def lab05_practices(cluster) -> dict[str, dict[str, Any]]:

@@ -58,6 +58,13 @@ class Backend:
         def seen(c) -> bool:
             snap = c.snapshot()
             services = [s for s in snap["services"] if s["name"] == "model"]
-            return len(snap["pods"]) == 3 and bool(services) and len(services[0]["endpoints"]) == 3
+            deployments = [d for d in snap["deployments"] if d["name"] == "model"]
+            return (
+                len(snap["pods"]) == 3
+                and bool(deployments)
+                and bool(services)
+                and len(services[0]["endpoints"]) == 3
+            )
 
-        self.cluster.wait(seen, timeout=5, what="the pods and endpoints in the watch")
+        # Each kind has its own watch: wait until all four have delivered.
+        self.cluster.wait(seen, timeout=30, what="the deployment, pods and endpoints in the watch")
