@@ -4,7 +4,8 @@ Each probe runs at start + initialDelaySeconds + k * periodSeconds. A failed pro
 Unhealthy event ("Liveness probe failed: <output>"); failureThreshold failures in a row
 turn readiness off (the pod leaves the Service's endpoints, no restart) or restart the
 container (liveness, startup); a startupProbe holds the other two until it succeeds. A
-probe the runtime cannot run posts "... probe errored: ..." and counts neither way
+probe the kubelet cannot run (a missing binary, a port name the container does not declare)
+posts "... probe errored and resulted in unknown state: ..." and counts neither way
 (pkg/kubelet/prober/worker.go throws the result away).
 (kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/)
 
@@ -83,10 +84,12 @@ class Prober:
         now = self.clock.now
         ok, message = check(probe, pod.server, now, pod.ip)
         if ok is None:
-            # pkg/kubelet/prober: "%s probe errored: %v"; the worker throws the result away.
+            # pkg/kubelet/prober/prober.go (v1.36): "%s probe errored and resulted in %s
+            # state: %s" with the result "unknown"; worker.go throws the result away.
             self.events.record(
                 f"pod/{pod.name}", "Warning", "Unhealthy",
-                f"{NAMES[name]} probe errored: {message}", pod.namespace,
+                f"{NAMES[name]} probe errored and resulted in unknown state: {message}",
+                pod.namespace,
             )  # fmt: skip
             self._schedule(pod, name, now + probe.period)
             return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from helpers.errors import ManifestError
 from helpers.sim import shell
+from helpers.sim.serviceports import check_port_name, check_port_number
 
 PROBE_KEYS = {
     "httpGet", "tcpSocket", "exec", "initialDelaySeconds", "periodSeconds", "timeoutSeconds",
@@ -40,6 +41,7 @@ class Probe:
     failure: int
     script: shell.Script | None = None  # an exec probe's checked command
     grace: float | None = None  # the probe's own terminationGracePeriodSeconds
+    port_error: str = ""  # why the kubelet cannot resolve a named port (port is None)
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,23 @@ class Hook:
     seconds: float
 
 
-def _port(value, ports: dict, field: str) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, str) and value in ports:
-        return ports[value]
-    raise ManifestError(f"{field}.port: {value!r} is not a number or a named containerPort.")
+def _port(value, ports: dict, field: str) -> tuple[int | None, str]:
+    """A probe's port as the API server validates it and the kubelet resolves it.
+
+    Returns (port number, "") or, for a well-formed name no containerPort carries,
+    (None, the kubelet's error): the API server accepts such a name (ValidatePortNumOrName
+    checks only its form); at probe time pkg/probe/util.go ResolveContainerPort finds no
+    such port, falls back to strconv.Atoi and the probe errors on every period.
+    """
+    if isinstance(value, str) and value:
+        check_port_name(value, f"{field}.port")
+        if value in ports:
+            return ports[value], ""
+        return None, f'strconv.Atoi: parsing "{value}": invalid syntax'
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ManifestError(f"{field}.port: Required value", "Give a containerPort number or name.")
+    check_port_number(value, f"{field}.port")
+    return value, ""
 
 
 def _int(probe: dict, key: str, default: int, field: str, minimum: int) -> int:
@@ -77,12 +88,12 @@ def parse_probe(probe: dict | None, ports: dict, field: str) -> Probe | None:
     handlers = [k for k in ("httpGet", "tcpSocket", "exec") if k in probe]
     if len(handlers) != 1:
         raise ManifestError(f"{field}: give exactly one of httpGet, tcpSocket or exec.")
-    port, path, command, script = None, "", (), None
+    port, port_error, path, command, script = None, "", "", (), None
     if "httpGet" in probe:
-        port = _port(probe["httpGet"].get("port"), ports, f"{field}.httpGet")
+        port, port_error = _port(probe["httpGet"].get("port"), ports, f"{field}.httpGet")
         path = probe["httpGet"].get("path", "/")
     elif "tcpSocket" in probe:
-        port = _port(probe["tcpSocket"].get("port"), ports, f"{field}.tcpSocket")
+        port, port_error = _port(probe["tcpSocket"].get("port"), ports, f"{field}.tcpSocket")
     else:
         command = probe["exec"].get("command") or ()
         if not command:
@@ -100,6 +111,7 @@ def parse_probe(probe: dict | None, ports: dict, field: str) -> Probe | None:
         success=_int(probe, "successThreshold", 1, field, 1),
         failure=_int(probe, "failureThreshold", 3, field, 1),
         script=script,
+        port_error=port_error,
         grace=(
             _int(probe, "terminationGracePeriodSeconds", 0, field, 1)
             if "terminationGracePeriodSeconds" in probe
@@ -159,6 +171,8 @@ def check(probe: Probe, server, t: float, ip: str) -> tuple[bool | None, str]:
         if not server.running(t):
             return False, "container is not running"
         return _exec(probe, server, t)
+    if probe.port is None:
+        return None, probe.port_error  # a named port the container does not declare
     listening = probe.port == server.port and server.accepting(t)
     if not listening:
         addr = f"{ip}:{probe.port}"  # only failures name it: most ticks at scale succeed

@@ -21,14 +21,16 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")
 _NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
 
 
-def _port_number(value, field: str) -> None:
+def check_port_number(value, field: str) -> None:
+    """ManifestError in the API server's words unless ``value`` is a port 1-65535."""
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
         raise ManifestError(
             f"{field}: Invalid value: {value!r}: must be between 1 and 65535, inclusive"
         )
 
 
-def _port_name(value: str, field: str) -> None:
+def check_port_name(value: str, field: str) -> None:
+    """ManifestError in the API server's words unless ``value`` is an IANA_SVC_NAME."""
     problems = [
         (len(value) > 15, "must be no more than 15 characters"),
         (not _NAME_CHARS.match(value), "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"),
@@ -49,7 +51,7 @@ def admit(ports: list[dict[str, Any]]) -> None:
     node_ports: set[tuple] = set()
     for i, port in enumerate(ports):
         field = f"spec.ports[{i}]"
-        _port_number(port.get("port"), f"{field}.port")
+        check_port_number(port.get("port"), f"{field}.port")
         protocol = port.setdefault("protocol", "TCP")
         if protocol not in PROTOCOLS:
             raise ManifestError(
@@ -60,16 +62,16 @@ def admit(ports: list[dict[str, Any]]) -> None:
             port["targetPort"] = port["port"]
         target = port["targetPort"]
         if isinstance(target, str):
-            _port_name(target, f"{field}.targetPort")
+            check_port_name(target, f"{field}.targetPort")
         else:
-            _port_number(target, f"{field}.targetPort")
+            check_port_number(target, f"{field}.targetPort")
         name = port.get("name", "")
         if len(ports) > 1 and not name:
             raise ManifestError(
                 f"{field}.name: Required value", "A Service with several ports names each one."
             )
         if name:
-            _port_name(name, f"{field}.name")
+            check_port_name(name, f"{field}.name")
             if name in names:
                 raise ManifestError(f'{field}.name: Duplicate value: "{name}"')
             names.add(name)

@@ -3,7 +3,8 @@
 Sources:
 - the liveness-exec example (args touch/sleep/rm/sleep, probe cat /tmp/healthy):
   https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-a-liveness-command
-- event texts "%s probe failed: %s" / "%s probe errored: %v" and throwing away errored
+- event texts "%s probe failed: %s" / "%s probe errored and resulted in %s state: %s"
+  (pkg/kubelet/prober/prober.go, v1.36) and throwing away errored
   results: kubernetes/kubernetes pkg/kubelet/prober/prober.go and worker.go (doProbe)
 - exit 0 passes, other exits fail, a timeout fails with 'command "..." timed out':
   pkg/probe/exec/exec.go; cri-client remote_runtime.go ExecSync
@@ -110,7 +111,8 @@ def test_a_binary_missing_from_the_image_errors_and_never_restarts(sim):
     assert pod["restarts"] == 0 and pod["ready"]
     message = events(sim, pod["name"], "Unhealthy")[0]["message"]
     assert message.startswith(
-        "Liveness probe errored: rpc error: code = Unknown desc = failed to exec in container: "
+        "Liveness probe errored and resulted in unknown state: rpc error: code = Unknown desc = "
+        "failed to exec in container: "
         'failed to start exec "'
     )
     assert message.endswith(

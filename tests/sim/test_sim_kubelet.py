@@ -6,9 +6,11 @@ https://kubernetes.io/docs/concepts/containers/images/
 """
 
 import itertools
+import re
 
 import pytest
 
+from helpers.errors import ManifestError
 from helpers.sim import SimCluster
 from tests.manifests import MANIFESTS, deployment
 from tests.sim.simkit import pods_of
@@ -300,3 +302,58 @@ def test_pull_policy_always_fails_for_images_only_loaded_into_the_nodes(sim):
     sim.apply(deployment(replicas=1, container={"imagePullPolicy": "Always"}))
     sim.sleep(1.6)
     assert one_pod(sim)["status"] == "ErrImagePull"
+
+
+NAMED = {"name": "http", "containerPort": 8080}
+
+
+def test_a_probe_on_a_named_container_port_resolves_it(sim):
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2}
+    sim.apply(deployment(replicas=1, container={"ports": [NAMED], "readinessProbe": probe}))
+    sim.sleep(20)
+    assert one_pod(sim)["ready"]
+
+
+@pytest.mark.parametrize("handler", ["httpGet", "tcpSocket"])
+def test_a_probe_naming_an_undeclared_port_is_accepted_and_errors_on_every_period(sim, handler):
+    """The API server checks only the name's form (ValidatePortNumOrName); the kubelet finds
+    no such containerPort, falls back to strconv.Atoi (pkg/probe/util.go
+    ResolveContainerPort) and throws the errored result away (prober/worker.go doProbe):
+    readiness keeps its initial Failure, so the pod never turns Ready and the rollout waits."""
+    action = {"port": "htp", **({"path": "/healthz"} if handler == "httpGet" else {})}
+    probe = {handler: action, "periodSeconds": 5}
+    sim.apply(deployment(replicas=1, container={"ports": [NAMED], "readinessProbe": probe}))
+    sim.sleep(60)
+    pod = one_pod(sim)
+    assert pod["status"] == "Running" and not pod["ready"] and pod["restarts"] == 0
+    messages = {e["message"] for e in events_of(sim, pod["name"], "Unhealthy")}
+    assert messages == {
+        'Readiness probe errored and resulted in unknown state: strconv.Atoi: parsing "htp": '
+        "invalid syntax"
+    }
+
+
+def test_a_liveness_probe_naming_an_undeclared_port_never_restarts(sim):
+    probe = {"httpGet": {"path": "/healthz", "port": "htp"}, "periodSeconds": 5}
+    sim.apply(deployment(replicas=1, container={"livenessProbe": probe}))
+    sim.sleep(120)
+    pod = one_pod(sim)
+    assert pod["ready"] and pod["restarts"] == 0 and not events_of(sim, pod["name"], "Killing")
+
+
+@pytest.mark.parametrize(
+    "port, message",
+    [
+        ("HTTP", 'port: Invalid value: "HTTP": must contain only alpha-numeric characters'),
+        ("8080", 'port: Invalid value: "8080": must contain at least one letter (a-z)'),
+        ("a-very-long-port-name", "must be no more than 15 characters"),
+        (0, "port: Invalid value: 0: must be between 1 and 65535, inclusive"),
+    ],
+)
+def test_a_probe_port_of_the_wrong_form_is_refused_as_the_api_server_does(sim, port, message):
+    """ValidatePortNumOrName: a number 1-65535 or an IANA_SVC_NAME (a quoted "8080" is a
+    name, and a name needs a letter). pkg/apis/core/validation/validation.go"""
+    probe = {"tcpSocket": {"port": port}}
+    with pytest.raises(ManifestError, match=re.escape(message)):
+        sim.apply(deployment(replicas=1, container={"readinessProbe": probe}))
+    assert not sim.list_objects("Deployment")

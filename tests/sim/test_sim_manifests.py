@@ -37,7 +37,9 @@ C = "spec.template.spec.containers.0"
         (f"{C}.command", ["python", "x.py"], "containers[0].command"),
         (f"{C}.lifecycle", {"postStart": {"exec": {"command": ["true"]}}}, "lifecycle.postStart"),
         (f"{C}.readinessProbe", {"grpc": {"port": 8080}}, "readinessProbe.grpc"),
-        (f"{C}.readinessProbe", {"httpGet": {"port": "web"}}, "readinessProbe.httpGet.port"),
+        # A name of the wrong form (an undeclared, well-formed one is accepted: it errors
+        # at probe time, tests/sim/test_sim_kubelet.py).
+        (f"{C}.readinessProbe", {"httpGet": {"port": "Web"}}, "readinessProbe.httpGet.port"),
         (f"{C}.env", [{"name": "MODEL_FAULT_LATENCY_MS", "value": "soon"}], "env"),
         (f"{T}.initContainers", [], "initContainers"),
         (
