@@ -106,12 +106,20 @@ def parse(spec: dict, field: str) -> InterPod | None:
     )
 
 
-def _matching(node, selector, namespace) -> int:
+def _matching(node, selector, namespace, terminating: bool = True) -> int:
+    """Pods on ``node`` in ``namespace`` that ``selector`` matches.
+
+    Terminating pods count for pod (anti-)affinity: the scheduler's NodeInfo keeps a pod
+    until it is deleted and the interpodaffinity plugin never looks at deletionTimestamp,
+    so a one-per-node rollout waits for the old pod to be gone. Topology spreading leaves
+    them out (``terminating=False``; plugins/podtopologyspread/common.go skips pods with a
+    deletionTimestamp). (kubernetes v1.36 pkg/scheduler/framework/plugins)
+    """
     return sum(
         1
         for p in node.pods.values()
         if p.namespace == namespace
-        and not p.terminating
+        and (terminating or not p.terminating)
         and labels.matches(list(selector), p.labels)
     )
 
@@ -126,7 +134,7 @@ class Placement:
         self.spread_min: list[int] = []
         if self.rules is not None:
             for _skew, _hard, sel in self.rules.spread:
-                counts = [_matching(n, sel, pod.namespace) for n in nodes]
+                counts = [_matching(n, sel, pod.namespace, terminating=False) for n in nodes]
                 self.spread_min.append(min(counts) if counts else 0)
             self.affinity_anywhere = [
                 any(_matching(n, sel, pod.namespace) for n in nodes)
@@ -147,12 +155,12 @@ class Placement:
                 ):
                     return "node(s) didn't match pod affinity rules"
             for (skew, hard, sel), low in zip(rules.spread, self.spread_min, strict=True):
-                if hard and _matching(node, sel, pod.namespace) + 1 - low > skew:
+                if hard and _matching(node, sel, pod.namespace, False) + 1 - low > skew:
                     return "node(s) didn't match pod topology spread constraints"
         if self.check_existing:
             for other in node.pods.values():
                 rules_o = other.plan.interpod
-                if rules_o is None or other.namespace != pod.namespace or other.terminating:
+                if rules_o is None or other.namespace != pod.namespace:
                     continue
                 if any(labels.matches(list(sel), pod.labels) for sel in rules_o.anti_required):
                     return "node(s) didn't satisfy existing pods anti-affinity rules"
@@ -168,5 +176,5 @@ class Placement:
         )
         for (_skew, hard, sel), low in zip(rules.spread, self.spread_min, strict=True):
             if not hard:
-                total += _matching(node, sel, self.pod.namespace) - low
+                total += _matching(node, sel, self.pod.namespace, False) - low
         return total

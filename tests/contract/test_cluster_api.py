@@ -176,3 +176,93 @@ def _absent(cluster, kind: str, name: str) -> bool:
     except NotFound:
         return True
     return False
+
+
+def _pods(cluster, app: str) -> dict[str, dict]:
+    return {p["name"]: p for p in cluster.snapshot()["pods"] if p["labels"].get("app") == app}
+
+
+def _needs_controllers(backend) -> None:
+    if not backend.controllers:
+        pytest.skip("an API server without controllers runs no kubelet or scheduler")
+
+
+def test_a_probe_naming_an_undeclared_port_errors_and_the_pod_never_turns_ready(backend):
+    """The API server accepts any well-formed port name; the kubelet cannot resolve it and
+    reports the error on every period, keeping readiness at its initial Failure.
+    pkg/probe/util.go ResolveContainerPort, pkg/kubelet/prober/prober.go (v1.36)
+    https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
+    """
+    _needs_controllers(backend)
+    cluster = backend.cluster
+    probe = {"httpGet": {"path": "/readyz", "port": "htp"}, "periodSeconds": 2}
+    container = {"ports": [{"name": "http", "containerPort": 8080}], "readinessProbe": probe}
+    t0 = cluster.now()
+    cluster.apply(manifests.deployment("probe-port", replicas=1, container=container))
+    want = (
+        'Readiness probe errored and resulted in unknown state: strconv.Atoi: parsing "htp": '
+        "invalid syntax"
+    )
+    try:
+        cluster.wait(
+            lambda c: any(
+                e["reason"] == "Unhealthy"
+                and e["message"] == want
+                and e["time"] >= t0 - 2  # event times have 1 s resolution
+                for e in c.event_rows()
+            ),
+            timeout=SETTLE_S,
+            what="the kubelet's probe error",
+        )
+        (pod,) = _pods(cluster, "probe-port").values()
+        assert pod["status"] == "Running" and not pod["ready"] and pod["restarts"] == 0
+    finally:
+        cluster.delete("deployment", "probe-port")
+
+
+def test_required_anti_affinity_waits_for_a_terminating_pod_to_be_gone(backend):
+    """A Terminating pod still counts for pod anti-affinity: its replacement stays Pending
+    (FailedScheduling) until the old pod is deleted, then lands on the freed node.
+    kubernetes v1.36 pkg/scheduler/framework/plugins/interpodaffinity
+    https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity
+    """
+    _needs_controllers(backend)
+    cluster = backend.cluster
+    term = {
+        "labelSelector": {"matchLabels": {"app": "one-each"}},
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    affinity = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+    pre_stop = {"lifecycle": {"preStop": {"sleep": {"seconds": 15}}}}
+    cluster.apply(
+        manifests.deployment("one-each", replicas=2, pod={"affinity": affinity}, container=pre_stop)
+    )
+    try:
+        cluster.wait_rollout("one-each", timeout=SETTLE_S)
+        before = _pods(cluster, "one-each")
+        victim = next(iter(before.values()))
+        t0 = cluster.now()
+        cluster.delete("pod", victim["name"])
+
+        def refused(c) -> bool:
+            return any(
+                e["reason"] == "FailedScheduling"
+                and "didn't match pod anti-affinity rules" in e["message"]
+                and e["time"] >= t0 - 2  # event times have 1 s resolution
+                for e in c.event_rows()
+            )
+
+        cluster.wait(refused, timeout=SETTLE_S, what="the replacement refused by anti-affinity")
+        # Refused while the old pod was still there (it has a 15 s preStop to run).
+        assert victim["name"] in _pods(cluster, "one-each")
+
+        def replaced(c) -> bool:
+            pods = _pods(c, "one-each")
+            new = [p for n, p in pods.items() if n not in before]
+            return victim["name"] not in pods and any(
+                p["node"] == victim["node"] and p["status"] == "Running" for p in new
+            )
+
+        cluster.wait(replaced, timeout=SETTLE_S, what="the replacement running on the freed node")
+    finally:
+        cluster.delete("deployment", "one-each")

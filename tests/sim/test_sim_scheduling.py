@@ -173,3 +173,49 @@ def test_topology_spread_counts_the_control_plane_domain(sim):
     assert statuses == {"Running": 2, "Pending": 1}
     msg = next(e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling")
     assert "2 node(s) didn't match pod topology spread constraints" in msg
+
+
+def test_anti_affinity_counts_terminating_pods_so_a_replacement_waits_for_the_old_pod(sim):
+    """The scheduler keeps a pod in its node's view until it is deleted, and the
+    interpodaffinity plugin does not skip pods with a deletionTimestamp: a replacement
+    stays Pending while the pod it replaces is still Terminating (kubernetes v1.36
+    pkg/scheduler/framework/plugins/interpodaffinity; kubernetes/kubernetes#111793), while
+    topology spreading skips them (plugins/podtopologyspread/common.go).
+    https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity
+    """
+    # One pod per worker; a 30 s preStop keeps the deleted pod Terminating for 30 s.
+    pre_stop = {"lifecycle": {"preStop": {"sleep": {"seconds": 30}}}}
+    sim.apply(deployment(replicas=2, pod={"affinity": ANTI}, container=pre_stop))
+    sim.sleep(10)
+    victim = next(p for p in pods_of(sim) if p["status"] == "Running")
+    sim.delete("Pod", victim["name"])
+    sim.sleep(5)
+    pods = {p["name"]: p for p in pods_of(sim)}
+    assert pods[victim["name"]]["status"] == "Terminating"
+    (replacement,) = [p for n, p in pods.items() if n != victim["name"] and not p["node"]]
+    assert replacement["status"] == "Pending"
+    msg = [e["message"] for e in sim.event_rows() if e["reason"] == "FailedScheduling"][-1]
+    assert "2 node(s) didn't match pod anti-affinity rules" in msg
+    sim.sleep(40)  # the old pod is gone: the next retry places the replacement on its node
+    pods = {p["name"]: p for p in pods_of(sim)}
+    assert victim["name"] not in pods
+    assert pods[replacement["name"]]["node"] == victim["node"]
+    assert pods[replacement["name"]]["status"] == "Running"
+
+
+def test_topology_spread_skips_terminating_pods(sim):
+    spread = [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+               "labelSelector": {"matchLabels": {"app": "web"}}}]  # fmt: skip
+    pre_stop = {"lifecycle": {"preStop": {"sleep": {"seconds": 30}}}}
+    sim.apply(deployment(replicas=2, pod={"topologySpreadConstraints": spread}, container=pre_stop))
+    sim.sleep(10)
+    before = {p["name"] for p in pods_of(sim)}
+    victim = next(p for p in pods_of(sim) if p["status"] == "Running")
+    sim.delete("Pod", victim["name"])
+    sim.sleep(10)
+    pods = {p["name"]: p for p in pods_of(sim)}
+    assert pods[victim["name"]]["status"] == "Terminating"
+    (replacement,) = [p for n, p in pods.items() if n not in before]
+    # Not counting the Terminating pod, the victim's node holds 0 matching pods: the
+    # replacement runs there at once (counting it, maxSkew 1 would leave it Pending).
+    assert replacement["node"] == victim["node"] and replacement["status"] == "Running"
