@@ -118,15 +118,24 @@ def pod_startup(cluster, replicas: int = 8) -> dict[str, Any]:
     }
 
 
-def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
-    """Lab 03: the HPA (3-8 pods, 60 % CPU) under ``rps``: seconds until ``want`` replicas."""
+def hpa_scale_up(cluster, rps: int = 100, target_pct: int = 30, want: int = 5) -> dict[str, Any]:
+    """Lab 03's HPA (3-8 pods) under ``rps``: seconds until ``want`` replicas.
+
+    The load is one this 2-core host's generator sustains next to the kind nodes: 100 req/s
+    are all answered (p50 ~8 ms) at ~2 ms of CPU each, ~67 % of a pod's 100m request; at
+    800 req/s the generator itself saturates and only ~180 req/s reach the pods, so the
+    pods' CPU, and with it the HPA's decision, would measure the host instead. The target
+    (30 %) puts ``desired = ceil(3 x 67 / 30) = 7`` well past ``want`` on both backends, so
+    the figure is the autoscaler's reaction time (metrics window + sync period), not a
+    coin toss at the 4-or-5 boundary that 60 % gave.
+    """
     helpers.lab.reset(cluster)
     cluster.apply(MANIFESTS / "model-deployment.yaml")
     cluster.apply(MANIFESTS / "model-service.yaml")
     cluster.wait_rollout("model", timeout=300)
     hpa = helpers.lab.read_manifest("model-hpa.yaml")
     hpa["spec"].update(minReplicas=3, maxReplicas=8)
-    hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = 60
+    hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = target_pct
     cluster.apply(hpa)
     t0 = cluster.now()
     with cluster.traffic("model", rps=rps, duration=240) as run:
@@ -139,13 +148,24 @@ def hpa_scale_up(cluster, rps: int = 800, want: int = 5) -> dict[str, Any]:
         except LabTimeout as err:
             raise LabTimeout(f"{err.what} {hpa_state(cluster, run, t0)}") from None
         took = cluster.now() - t0
-    # The HPA's decisions with their times: where a backend's scale-up time comes from.
-    rescales = [
-        [round(e["time"] - t0, 1), e["message"]]
-        for e in cluster.event_rows()
-        if e["reason"] == "SuccessfulRescale" and e["time"] >= t0
-    ]
-    return {"rps": rps, "replicas": want, "scale_up_s": round(took, 1), "rescales": rescales}
+
+    # The HPA's decisions with their times: where a backend's scale-up time comes from. On
+    # kind the event has its own watch and may arrive after the Deployment's new replicas.
+    def rescales() -> list:
+        return [
+            [round(e["time"] - t0, 1), e["message"]]
+            for e in cluster.event_rows()
+            if e["reason"] == "SuccessfulRescale" and e["time"] >= t0 - 1
+        ]
+
+    cluster.wait(lambda c: bool(rescales()), timeout=30, what="the HPA's SuccessfulRescale event")
+    return {
+        "rps": rps,
+        "target_pct": target_pct,
+        "replicas": want,
+        "scale_up_s": round(took, 1),
+        "rescales": rescales(),
+    }
 
 
 def hpa_state(cluster, run, t0: float) -> str:
