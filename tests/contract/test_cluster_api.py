@@ -214,8 +214,14 @@ def test_a_probe_naming_an_undeclared_port_errors_and_the_pod_never_turns_ready(
             timeout=SETTLE_S,
             what="the kubelet's probe error",
         )
+        # The pod has its own watch, which may deliver the container's start after the event.
+        cluster.wait(
+            lambda c: [p["status"] for p in _pods(c, "probe-port").values()] == ["Running"],
+            timeout=SETTLE_S,
+            what="pod probe-port Running",
+        )
         (pod,) = _pods(cluster, "probe-port").values()
-        assert pod["status"] == "Running" and not pod["ready"] and pod["restarts"] == 0
+        assert not pod["ready"] and pod["restarts"] == 0
     finally:
         cluster.delete("deployment", "probe-port")
 
