@@ -34,8 +34,10 @@ FIGURES = {
     "best-practice rollout: failed requests": (("best", "failed"), 0),
     "naive rollout: failed requests": (("naive", "failed"), None),  # None: reported only
     # Latency of the answered requests during the best-practice rollout: the simulator's
-    # served-time and hop distributions (helpers/sim/routing.py) are fitted to these.
-    "rollout latency p50 (ms)": (("best", "latency_p50_ms"), 3.0),
+    # served-time and hop distributions (helpers/sim/routing.py) are fitted to these. Both
+    # are the host's, reported only: on the same 2-core machine, at the same 50 req/s, kind's
+    # p50 was 4.5 ms one day and 11.3 ms the next (CI runs of 2026-12-01 and 12-02).
+    "rollout latency p50 (ms)": (("best", "latency_p50_ms"), None),
     "rollout latency p99 (ms)": (("best", "latency_p99_ms"), None),  # the tail is the host's
     # A Service balances connections: 1/3 each for independent users, ~all on one pod for
     # a client that keeps its connection alive (lab 02).
