@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.core import labels
+from helpers.core.diffs import ManifestDiff, unified
 from helpers.core.drain import pods_to_evict
 from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
 from helpers.core.state import events_table, nodes_table, pods_table
@@ -49,6 +50,16 @@ class Cluster(abc.ABC):
     @abc.abstractmethod
     def apply(self, source, namespace: str = "default") -> list[str]:
         """Create or update the objects in ``source``; returns ``["deployment/model", ...]``."""
+
+    @abc.abstractmethod
+    def dry_run_apply(
+        self, source, namespace: str = "default"
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
+        """(live object or None, the object as ``apply(source)`` would leave it) per object,
+        computed by the API server's dry run (``?dryRun=All``): nothing is stored.
+
+        Raises what ``apply`` raises (ManifestError, NotFound) for a manifest it refuses.
+        """
 
     @abc.abstractmethod
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
@@ -167,6 +178,26 @@ class Cluster(abc.ABC):
         return events_table(self.event_rows(), since)
 
     # ---- verbs written once ------------------------------------------------------------
+    def diff(self, source, namespace: str = "default") -> ManifestDiff:
+        """What applying ``source`` would change, as `kubectl diff -f <source>` shows it.
+
+        The live objects against the API server's dry-run apply of each (nothing is
+        stored), in ``diff -u`` form with managedFields left out; empty (falsy) when the
+        apply would change nothing. (kubernetes.io/docs/reference/kubectl/generated/kubectl_diff/)
+
+        Raises:
+            ManifestError: the manifest is refused, as apply would refuse it.
+
+        Example:
+            >>> print(cluster.diff("work/model-deployment.yaml"))
+            --- LIVE/apps.v1.Deployment.default.model
+            +++ MERGED/apps.v1.Deployment.default.model
+            ...
+            -  replicas: 3
+            +  replicas: 5
+        """
+        return unified(self.dry_run_apply(source, namespace))
+
     def scale(self, deployment: str, replicas: int, namespace: str = "default") -> None:
         """Set a Deployment's replicas (kubectl scale deployment/<name> --replicas=N)."""
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:

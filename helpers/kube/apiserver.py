@@ -120,12 +120,18 @@ class ApiServer:
         """GET a collection (``items`` and ``metadata.resourceVersion``)."""
         return self.request("GET", path, req, {"labelSelector": selector or None})
 
-    def apply(self, path: str, obj: dict[str, Any], req: Request) -> dict[str, Any]:
+    def apply(
+        self, path: str, obj: dict[str, Any], req: Request, dry_run: bool = False
+    ) -> dict[str, Any]:
         """Server-side apply: idempotent create-or-update owned by our field manager.
+        ``dry_run``: the object the apply would leave, nothing stored (?dryRun=All).
 
-        (kubernetes.io/docs/reference/using-api/server-side-apply/)
+        (kubernetes.io/docs/reference/using-api/server-side-apply/,
+        kubernetes.io/docs/reference/using-api/api-concepts/#dry-run)
         """
         query = {"fieldManager": FIELD_MANAGER, "force": "true"}
+        if dry_run:
+            query["dryRun"] = "All"
         return self.request("PATCH", path, req, query, json.dumps(obj), APPLY)
 
     def merge_patch(self, path: str, patch: dict[str, Any], req: Request) -> dict[str, Any]:

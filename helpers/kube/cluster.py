@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from helpers.core import labels, manifests
 from helpers.core.api import Cluster
 from helpers.core.kinds import KINDS
-from helpers.errors import ClusterUnavailable, LabError, LabTimeout, ManifestError
+from helpers.errors import ClusterUnavailable, LabError, LabTimeout, ManifestError, NotFound
 from helpers.kube.apiserver import ApiServer, why_unreachable
 from helpers.kube.config import open_client
 from helpers.kube.informer import Informer
@@ -105,6 +105,22 @@ class KubeCluster(Cluster):
             self._apply_one(res.path(ns, meta["name"]), obj, req)
             refs.append(manifests.ref(obj))
         return refs
+
+    def dry_run_apply(self, source, namespace: str = "default") -> list[tuple[dict | None, dict]]:
+        """(live or None, as apply would leave it) per object: a dry-run server-side apply."""
+        out = []
+        for obj in manifests.load(source):
+            res = resource_for(obj["kind"], obj["apiVersion"])
+            meta = obj.setdefault("metadata", {})
+            ns = meta.setdefault("namespace", namespace) if res.namespaced else None
+            path = res.path(ns, meta["name"])
+            try:
+                live = self.api.request("GET", path, Request("get", res.kind, meta["name"], ns))
+            except NotFound:
+                live = None
+            req = Request("apply", res.kind, meta["name"], ns)
+            out.append((live, self.api.apply(path, obj, req, dry_run=True)))
+        return out
 
     def _apply_one(self, path: str, obj: dict, req: Request) -> None:
         """Apply; a nodePort just freed by a deleted Service is retried for a while.

@@ -14,6 +14,9 @@ kubernetes pkg/registry/core/service/portallocator)
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from helpers.errors import ManifestError
 
 # 30000-32767: the default --service-node-port-range.
@@ -72,6 +75,18 @@ class Addresses:
             else:
                 port["nodePort"] = self._allocate(used | mine)
             mine.add(port["nodePort"])
+
+    @contextlib.contextmanager
+    def provisional(self) -> Iterator[None]:
+        """Allocations made inside are handed back on leaving: a dry run keeps no cluster
+        IP or node port, and the random stream a later allocation draws from is unmoved."""
+        rng = self._rng("nodeports")
+        state, cluster_ips = rng.getstate(), self._cluster_ips
+        try:
+            yield
+        finally:
+            rng.setstate(state)
+            self._cluster_ips = cluster_ips
 
     @staticmethod
     def _no_node_ports(spec: dict, old_type, old_ports: dict) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 
 from helpers.core import labels, manifests, validation
 from helpers.core.kinds import KINDS, canonical_kind
-from helpers.errors import ManifestError, NotFound
-from helpers.sim import admission, podspec
+from helpers.errors import NotFound
+from helpers.sim import admission, dryrun, podspec
 from helpers.sim.addresses import Addresses
 from helpers.sim.budgets import budget, eviction_allowed
 from helpers.sim.clock import paused_gc
 from helpers.sim.lifecycle import ObjectLifecycle
-from helpers.sim.updates import apply_one, patch_node, update
+from helpers.sim.updates import apply_one, check_delete, patch_node, update
 
 # Objects the endpoint controllers keep: rendered from each Service when read.
 ENDPOINT_KINDS = ("Endpoints", "EndpointSlice")
@@ -141,6 +141,22 @@ class SimApiServer:
             out = [apply_one(self, doc, namespace) for doc in docs]
         return out
 
+    def dry_run_apply(self, source, namespace: str = "default") -> list[tuple[dict | None, dict]]:
+        """(live object or None, the object apply would store) per object in ``source``;
+        nothing is stored (helpers.sim.dryrun). Raises what apply raises."""
+        docs = manifests.load(source)
+        out = []
+        with self.lock:
+            for doc in docs:
+                merged = dryrun.apply(self, doc, namespace)
+                meta = merged["metadata"]
+                try:
+                    live = self.get(merged["kind"], meta["name"], meta.get("namespace"))
+                except NotFound:
+                    live = None
+                out.append((live, merged))
+        return out
+
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """The object as Kubernetes JSON, status included; NotFound if absent."""
         with self.lock:
@@ -176,21 +192,27 @@ class SimApiServer:
             if obj.kind == "Node":
                 patch_node(self, obj, patch)
             else:
-                # merge_patch builds new dicts along the patched paths; admission copies
-                # the spec, so the stored object is never shared with the result.
-                base = {
-                    "apiVersion": obj.body["apiVersion"],
-                    "kind": obj.kind,
-                    "metadata": obj.meta,
-                    "spec": obj.spec,
-                }
-                doc = manifests.merge_patch(base, patch)
-                validation.validate(doc, source=None)  # `kubectl patch` names no file
-                spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
-                if obj.kind == "Service":
-                    self.addresses.service(spec, obj, self.store)
+                doc, spec = self.patched(obj, patch)
                 update(self, obj, doc["metadata"], spec)
             return obj.to_json()
+
+    def patched(self, obj, patch: dict) -> tuple[dict, dict]:
+        """(document, admitted spec) of ``obj`` after a JSON merge ``patch``, validated;
+        a Service's addresses filled in. Nothing is stored (ManifestError if refused)."""
+        # merge_patch builds new dicts along the patched paths; admission copies the
+        # spec, so the stored object is never shared with the result.
+        base = {
+            "apiVersion": obj.body["apiVersion"],
+            "kind": obj.kind,
+            "metadata": obj.meta,
+            "spec": obj.spec,
+        }
+        doc = manifests.merge_patch(base, patch)
+        validation.validate(doc, source=None)  # `kubectl patch` names no file
+        spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
+        if obj.kind == "Service":
+            self.addresses.service(spec, obj, self.store)
+        return doc, spec
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> None:
         """Delete an object; pods terminate gracefully, owners cascade in the background."""
@@ -198,16 +220,9 @@ class SimApiServer:
             obj = self.find(kind, name, namespace)
             if obj.kind == "Pod":
                 self.objects.delete_pod(obj)
-            elif obj.kind == "Node":
-                raise ManifestError(
-                    "Deleting nodes is not simulated.",
-                    "Use cluster.stop_node(name) to take a worker away.",
-                )
-            elif obj.kind == "Namespace":
-                if obj.name in ("default", "kube-system", "kube-public", "kube-node-lease"):
-                    raise ManifestError(
-                        f'namespace "{obj.name}" is a system namespace and cannot be deleted.'
-                    )
+                return
+            check_delete(obj)
+            if obj.kind == "Namespace":
                 for kind_ in (
                     "Deployment",
                     "ReplicaSet",
@@ -228,15 +243,17 @@ class SimApiServer:
         else:
             self.objects.remove_object(obj)
 
-    def evict(self, pod: str, namespace: str = "default") -> bool:
-        """The Eviction API: False when a PodDisruptionBudget refuses (HTTP 429)."""
+    def evict(self, pod: str, namespace: str = "default", dry_run: bool = False) -> bool:
+        """The Eviction API: False when a PodDisruptionBudget refuses (HTTP 429).
+        ``dry_run``: the same answer, nothing evicted."""
         with self.lock:
             obj = self.find("Pod", pod, namespace)
             if obj.terminating:
                 return True
             if not eviction_allowed(self.store, obj):
                 return False
-            self.objects.delete_pod(obj)
+            if not dry_run:
+                self.objects.delete_pod(obj)
             return True
 
     def update_status(self, kind: str, name: str, namespace: str | None, status: dict) -> None:

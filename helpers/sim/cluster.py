@@ -128,6 +128,10 @@ class SimCluster(Cluster):
         """
         return self.api.apply(source, namespace)
 
+    def dry_run_apply(self, source, namespace: str = "default") -> list[tuple[dict | None, dict]]:
+        """(live or None, as apply would leave it) per object: the API server's dry run."""
+        return self.api.dry_run_apply(source, namespace)
+
     def get(self, kind: str, name: str, namespace: str = "default") -> dict[str, Any]:
         """The object as Kubernetes JSON, status included; NotFound if absent."""
         return self.api.get(kind, name, namespace)

@@ -13,17 +13,24 @@ from helpers.sim import admission
 from helpers.sim.topology import set_cordon
 
 SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def target_namespace(api, kind: str, meta: dict, namespace: str) -> str | None:
+    """The namespace a document goes to (None: cluster-scoped); NotFound if it is absent."""
+    ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
+    if ns is not None and api.store.find("Namespace", ns, None) is None:
+        raise NotFound(
+            f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
+        )
+    return ns
 
 
 def apply_one(api, doc: dict, namespace: str) -> str:
     """Create or update one document; returns "kind/name"."""
     kind = admission.check_kind(doc)
     meta = doc["metadata"]
-    ns = (meta.get("namespace") or namespace) if kind in admission.NAMESPACED else None
-    if ns is not None and api.store.find("Namespace", ns, None) is None:
-        raise NotFound(
-            f'namespaces "{ns}" not found.', f"Create it first: apply a Namespace named {ns}."
-        )
+    ns = target_namespace(api, kind, meta, namespace)
     spec = admission.admit(doc)
     existing = api.store.find(kind, meta["name"], ns)
     if kind == "Service":
@@ -52,9 +59,9 @@ def apply_one(api, doc: dict, namespace: str) -> str:
     return f"{kind.lower()}/{meta['name']}"
 
 
-def update(api, obj, meta: dict, spec: dict) -> None:
-    """Update a stored object from an admitted document (apply or patch): spec, labels,
-    annotations; generation moves with the spec. Immutable fields raise ManifestError."""
+def check_update(obj, spec: dict) -> None:
+    """Refuse what an update may not change (ManifestError): a pod's spec beyond its
+    tolerations, a Deployment's or ReplicaSet's selector."""
     if obj.kind == "Pod" and {
         k: v for k, v in spec.items() if k not in ("tolerations", "nodeName")
     } != {k: v for k, v in obj.spec.items() if k not in ("tolerations", "nodeName")}:
@@ -69,6 +76,24 @@ def update(api, obj, meta: dict, spec: dict) -> None:
             f"{obj.kind.lower()}/{obj.name}: spec.selector: Invalid value: field is immutable.",
             "Delete the object and apply it again to change its selector.",
         )
+
+
+def updated_annotations(obj, meta: dict) -> dict:
+    """The annotations after an update: the document's, plus those the system owns."""
+    ann = {k: v for k, v in (obj.meta.get("annotations") or {}).items() if k in SYSTEM_ANNOTATIONS}
+    ann.update(meta.get("annotations") or {})
+    return ann
+
+
+def spec_updates(obj) -> bool:
+    """Whether an update writes the spec (a pod's is fixed, a Namespace has none)."""
+    return obj.kind not in ("Pod", "Namespace")
+
+
+def update(api, obj, meta: dict, spec: dict) -> None:
+    """Update a stored object from an admitted document (apply or patch): spec, labels,
+    annotations; generation moves with the spec. Immutable fields raise ManifestError."""
+    check_update(obj, spec)
     changed = False
     labels_new = dict(meta.get("labels") or {})
     if labels_new != obj.labels:
@@ -76,12 +101,11 @@ def update(api, obj, meta: dict, spec: dict) -> None:
         changed = True
         if obj.kind == "Pod":
             api.replicasets.relabeled(obj)
-    ann = {k: v for k, v in (obj.meta.get("annotations") or {}).items() if k in SYSTEM_ANNOTATIONS}
-    ann.update(meta.get("annotations") or {})
+    ann = updated_annotations(obj, meta)
     if ann != (obj.meta.get("annotations") or {}):
         obj.meta["annotations"] = ann
         changed = True
-    if obj.kind != "Pod" and obj.kind != "Namespace" and spec != obj.spec:
+    if spec_updates(obj) and spec != obj.spec:
         obj.body["spec"] = obj.spec = spec
         obj.meta["generation"] = obj.meta.get("generation", 1) + 1
         changed = True
@@ -92,13 +116,19 @@ def update(api, obj, meta: dict, spec: dict) -> None:
             api.store.changed(obj)
 
 
-def patch_node(api, node, patch: dict) -> None:
-    """A node patch: cordon (spec.unschedulable) and labels, nothing else."""
+def check_node_patch(patch: dict) -> None:
+    """Refuse a node patch beyond cordoning and labels (ManifestError)."""
     spec = patch.get("spec") or {}
     if set(spec) - {"unschedulable"} or set(patch) - {"spec", "metadata"}:
         raise ManifestError(
             "Only spec.unschedulable (cordon) and labels of a node can change here."
         )
+
+
+def patch_node(api, node, patch: dict) -> None:
+    """A node patch: cordon (spec.unschedulable) and labels, nothing else."""
+    check_node_patch(patch)
+    spec = patch.get("spec") or {}
     if "metadata" in patch:
         api.store.set_labels(
             node, manifests.merge_patch(node.labels, (patch["metadata"] or {}).get("labels") or {})
@@ -107,3 +137,14 @@ def patch_node(api, node, patch: dict) -> None:
         set_cordon(node, bool(spec["unschedulable"]), api.clock.now)
     api.store.changed(node)
     api.objects.scheduler.node_changed(node)
+
+
+def check_delete(obj) -> None:
+    """Refuse a delete the simulator does not take (ManifestError): a node, a system namespace."""
+    if obj.kind == "Node":
+        raise ManifestError(
+            "Deleting nodes is not simulated.",
+            "Use cluster.stop_node(name) to take a worker away.",
+        )
+    if obj.kind == "Namespace" and obj.name in SYSTEM_NAMESPACES:
+        raise ManifestError(f'namespace "{obj.name}" is a system namespace and cannot be deleted.')

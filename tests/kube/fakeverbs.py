@@ -96,6 +96,8 @@ def dispatch(h, method: str, where: tuple, query: dict, body, ctype: str) -> Non
             return h._send(415, status(415, "UnsupportedMediaType", f"unsupported {ctype}"))
         if err := _invalid(kind, new):
             return h._send(422, err)
+        if query.get("dryRun") == "All":  # every stage but storing (api-concepts/#dry-run)
+            return h._send(200 if old else 201, new)
         return h._send(200 if old else 201, state.write(res, ns, new)[0])
     if method == "DELETE":
         obj = state.remove(res, ns, name)

@@ -177,3 +177,15 @@ def test_delete_is_background_and_not_found_after(cluster, fake):
     assert fake.obj("Deployment", "model") is None
     with pytest.raises(NotFound):
         cluster.delete("Deployment", "model")
+
+
+def test_diff_is_a_dry_run_apply_that_stores_nothing(cluster, fake):
+    cluster.apply(MANIFESTS)
+    history = len(fake.state.history)
+    assert not cluster.diff(MANIFESTS)  # as applied: `kubectl diff` exits 0
+    diff = cluster.diff(MANIFESTS.replace("replicas: 3", "replicas: 5"))
+    assert "--- LIVE/apps.v1.Deployment.default.model" in diff
+    assert "-  replicas: 3\n+  replicas: 5\n" in diff
+    assert "managedFields" not in diff
+    assert len(fake.state.history) == history  # nothing written
+    assert fake.obj("Deployment", "model")["spec"]["replicas"] == 3

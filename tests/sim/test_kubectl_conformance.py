@@ -79,6 +79,10 @@ ROWS = [
     (("apply", "-f", str(MANIFESTS)), 0, ("out", r"deployment\.apps/model (configured|unchanged)"), None),
     (("apply", "-f", str(MANIFESTS / "model-service.yaml")), 0, ("out", r"^service/model unchanged$"), None),
     (("apply", "-f", str(MANIFESTS / "model-service.yaml"), "--dry-run=client"), 0, ("out", r"service/model (unchanged|configured) \(dry run\)"), None),
+    # Server-side dry runs: every stage of the write but storing it (api-concepts/#dry-run).
+    (("diff", "-f", str(MANIFESTS / "model-service.yaml")), 0, ("out", r"\A\Z"), None),
+    (("apply", "-f", str(MANIFESTS / "model-service.yaml"), "--dry-run=server"), 0, ("out", r"^service/model unchanged \(server dry run\)$"), None),
+    (("scale", "deploy", "model", "--replicas=9", "--dry-run=server"), 0, ("out", r"^deployment\.apps/model scaled \(server dry run\)$"), None),
     (("delete", "hpa", "model"), 0, ("out", r'^horizontalpodautoscaler\.autoscaling "model" deleted'), None),
     (("label", "deploy", "model", "tier=web"), 0, ("out", r"^deployment\.apps/model labeled$"), None),
     (("label", "deploy", "model", "tier=db"), 1, ("err", r"'tier' already has a value \(web\)"), None),

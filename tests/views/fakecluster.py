@@ -236,6 +236,9 @@ class FakeCluster(Cluster):
     def apply(self, source, namespace: str = "default"):
         raise UnsupportedOnBackend("The fake cluster takes hand-made rows, not manifests.")
 
+    def dry_run_apply(self, source, namespace="default"):
+        raise NotImplementedError
+
     def list_objects(self, kind, namespace="default", selector=None):
         raise UnsupportedOnBackend("The fake cluster lists no Kubernetes objects.")
 

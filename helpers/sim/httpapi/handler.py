@@ -13,9 +13,31 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from helpers.core.kinds import by_path
+from helpers.sim import dryrun
 from helpers.sim.httpapi import discovery, metricsapi, statuses, subresources, tables
 from helpers.sim.httpapi.statuses import ApiError, unauthorized, unsupported_media
 from helpers.sim.httpapi.streams import stream_watch
+
+OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                "DELETE": "DeleteOptions"}  # fmt: skip
+
+
+def dry_run(method: str, values: list[str] | None) -> bool:
+    """Whether a write is a dry run (``?dryRun=All``); any other value is refused as the
+    real server refuses it: 422 ``CreateOptions.meta.k8s.io "" is invalid: dryRun: ...``.
+    (kubernetes.io/docs/reference/using-api/api-concepts/#dry-run)"""
+    if not values or method not in OPTIONS_KIND:
+        return False
+    bad = [v for v in values if v != dryrun.DRY_RUN_ALL]
+    if bad:
+        shown = ", ".join(f'"{v}"' for v in values)
+        raise ApiError(
+            422,
+            "Invalid",
+            f'{OPTIONS_KIND[method]}.meta.k8s.io "" is invalid: dryRun: Unsupported value: '
+            f'[]string{{{shown}}}: supported values: "{dryrun.DRY_RUN_ALL}"',
+        )
+    return True
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -74,7 +96,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json(self, body: bytes):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
-        if not ctype.endswith("json"):
+        # No Content-Type is read as JSON, the first media type the server supports (as
+        # NegotiateInputSerializerForMediaType does); the Python client sends none on POST.
+        if ctype and not ctype.endswith("json"):
             # 415 makes client-go resend as JSON: kubectl's typed clients (create
             # deployment, drain) try protobuf first, which this server does not speak.
             raise unsupported_media(ctype)
@@ -111,14 +135,15 @@ class Handler(BaseHTTPRequestHandler):
         kind = by_path(gv, plural)
         if kind is None or len(rest) > 3:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        dry = dry_run(method, query.get("dryRun") or self._delete_options(method, body, sub))
         if sub and sub != "scale":
-            return self._subresource(method, kind, name, namespace, sub, q)
+            return self._subresource(method, kind, name, namespace, sub, q, dry)
         if sub == "scale":
             patch = self._json(body) if method in ("PUT", "PATCH") else None
-            return self._send(200, verbs.scale(kind, name, namespace, patch))
+            return self._send(200, verbs.scale(kind, name, namespace, patch, dry))
         if name is None:
             if method == "POST":
-                return self._send(201, verbs.create(kind, namespace, self._json(body)))
+                return self._send(201, verbs.create(kind, namespace, self._json(body), dry))
             if method != "GET":
                 raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
             if q.get("watch") in ("true", "1"):
@@ -128,20 +153,33 @@ class Handler(BaseHTTPRequestHandler):
             obj = verbs.get(kind, name, namespace)
             return self._send(200, self._maybe_table(kind, [obj], obj) or obj)
         if method == "PUT":
-            return self._send(200, verbs.replace(kind, name, namespace, self._json(body)))
+            return self._send(200, verbs.replace(kind, name, namespace, self._json(body), dry))
         if method == "PATCH":
             ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
-            return self._send(200, verbs.patch(kind, name, namespace, self._json(body), ctype))
+            patch = self._json(body)
+            return self._send(200, verbs.patch(kind, name, namespace, patch, ctype, dry))
         if method == "DELETE":
-            return self._send(200, verbs.delete(kind, name, namespace))
+            return self._send(200, verbs.delete(kind, name, namespace, dry))
         raise ApiError(405, "MethodNotAllowed", method)
 
-    def _subresource(self, method, kind, name, namespace, sub, q) -> None:
+    def _delete_options(self, method: str, body: bytes, sub: str | None) -> list[str] | None:
+        """dryRun from the DeleteOptions kubectl sends in a body: a DELETE's, or an
+        Eviction's ``deleteOptions`` (POST .../eviction)."""
+        eviction = method == "POST" and sub == "eviction"
+        if not body or not (method == "DELETE" or eviction):
+            return None
+        options = self._json(body)
+        if eviction and isinstance(options, dict):
+            options = options.get("deleteOptions") or {}
+        dry = options.get("dryRun") if isinstance(options, dict) else None
+        return dry if isinstance(dry, list) else None
+
+    def _subresource(self, method, kind, name, namespace, sub, q, dry=False) -> None:
         api = self.server.verbs.api
         if kind.kind == "Pod" and sub == "log" and method == "GET":
             return self._send(200, subresources.pod_log(api, name, namespace, q), "text/plain")
         if kind.kind == "Pod" and sub == "eviction" and method == "POST":
-            return self._send(201, subresources.evict(api, name, namespace))
+            return self._send(201, subresources.evict(api, name, namespace, dry))
         if sub == "status" and method == "GET":
             return self._send(200, self.server.verbs.get(kind, name, namespace))
         raise statuses.not_modelled(f"{method} {kind.resource}/{sub}")

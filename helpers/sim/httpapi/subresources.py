@@ -71,10 +71,11 @@ def pod_log(api, name: str, namespace: str, q: dict) -> bytes:
     return "".join(f"{line}\n" for _, line in lines).encode()
 
 
-def evict(api, name: str, namespace: str) -> dict:
-    """POST ``.../pods/<name>/eviction``: 201 Success, or 429 when a budget refuses."""
+def evict(api, name: str, namespace: str, dry_run: bool = False) -> dict:
+    """POST ``.../pods/<name>/eviction``: 201 Success, or 429 when a budget refuses.
+    ``dry_run`` (the Eviction's deleteOptions.dryRun): the same answer, nothing evicted."""
     try:
-        allowed = api.evict(name, namespace)
+        allowed = api.evict(name, namespace, dry_run=dry_run)
     except NotFound:
         raise ApiError(404, "NotFound", f'pods "{name}" not found',
                        {"name": name, "kind": "pods"}) from None  # fmt: skip

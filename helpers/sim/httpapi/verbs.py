@@ -12,6 +12,7 @@ from helpers.core import labels
 from helpers.core.kinds import KINDS, Kind
 from helpers.core.manifests import merge_patch
 from helpers.errors import ManifestError, NotFound
+from helpers.sim import dryrun
 from helpers.sim.httpapi import jsonpatch, statuses, strategic
 from helpers.sim.httpapi.statuses import ApiError
 
@@ -104,8 +105,9 @@ class Verbs:
         except NotFound:
             raise statuses.not_found(kind, name) from None
 
-    def create(self, kind: Kind, namespace: str | None, doc: dict) -> dict:
-        """POST: a new object; 409 when the name is taken."""
+    def create(self, kind: Kind, namespace: str | None, doc: dict, dry_run: bool = False) -> dict:
+        """POST: a new object; 409 when the name is taken. ``dry_run``: what would be
+        created, nothing stored (?dryRun=All)."""
         self._writable(kind)
         meta = doc.get("metadata") or {}
         name = meta.get("name", "")
@@ -116,19 +118,29 @@ class Verbs:
         with self.api.lock:
             if self.api.store.find(kind.kind, name, ns) is not None:
                 raise statuses.already_exists(kind, name)
+            if dry_run:
+                return self._write(kind, name, lambda: dryrun.apply(self.api, doc, ns or "default"))
             self._write(kind, name, lambda: self.api.apply(doc, ns or "default"))
             return self.get(kind, name, ns)
 
-    def replace(self, kind: Kind, name: str, namespace: str | None, doc: dict) -> dict:
+    def replace(
+        self, kind: Kind, name: str, namespace: str | None, doc: dict, dry_run: bool = False
+    ) -> dict:
         """PUT: the object as sent (apply semantics); 404 when it does not exist."""
         self._writable(kind)
         with self.api.lock:
             self.get(kind, name, namespace)
-            self._write(kind, name, lambda: self.api.apply(doc, namespace or "default"))
+            ns = namespace or "default"
+            if dry_run:
+                return self._write(kind, name, lambda: dryrun.apply(self.api, doc, ns))
+            self._write(kind, name, lambda: self.api.apply(doc, ns))
             return self.get(kind, name, namespace)
 
-    def patch(self, kind: Kind, name: str, namespace: str | None, patch, ctype: str) -> dict:
-        """PATCH with a strategic merge, JSON merge or JSON patch; status is the controllers'."""
+    def patch(
+        self, kind: Kind, name: str, namespace: str | None, patch, ctype: str, dry_run: bool = False
+    ) -> dict:
+        """PATCH with a strategic merge, JSON merge or JSON patch; status is the controllers'.
+        ``dry_run``: the object as the patch would leave it, nothing stored."""
         self._writable(kind)
         if ctype not in (STRATEGIC, MERGE, JSON_PATCH):
             raise statuses.unsupported_media(ctype)
@@ -143,6 +155,9 @@ class Verbs:
             diff = strategic.merge_diff(base, target)
             if not diff:
                 return current
+            if dry_run:
+                obj = self.api.find(kind.kind, name, namespace)
+                return self._write(kind, name, lambda: dryrun.patch(self.api, obj, diff))
             self._write(kind, name, lambda: self.api.patch(kind.kind, name, diff, namespace))
             return self.get(kind, name, namespace)
 
@@ -157,12 +172,19 @@ class Verbs:
         except ValueError as err:
             raise statuses.invalid(kind, name, str(err)) from None
 
-    def delete(self, kind: Kind, name: str, namespace: str | None) -> dict:
-        """DELETE: a pod comes back terminating; other kinds answer a Success Status."""
+    def delete(self, kind: Kind, name: str, namespace: str | None, dry_run: bool = False) -> dict:
+        """DELETE: a pod comes back terminating; other kinds answer a Success Status.
+        ``dry_run``: the same answer, nothing deleted."""
         self._writable(kind)
         with self.api.lock:
             current = self.get(kind, name, namespace)
-            self._write(kind, name, lambda: self.api.delete(kind.kind, name, namespace))
+            if dry_run:
+                obj = self.api.find(kind.kind, name, namespace)
+                would = self._write(kind, name, lambda: dryrun.delete(self.api, obj))
+                if kind.kind == "Pod":
+                    return would
+            else:
+                self._write(kind, name, lambda: self.api.delete(kind.kind, name, namespace))
             if kind.kind == "Pod":
                 try:
                     return self.get(kind, name, namespace)
@@ -173,15 +195,26 @@ class Verbs:
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                 "details": details}  # fmt: skip
 
-    def scale(self, kind: Kind, name: str, namespace: str | None, patch: dict | None = None):
-        """The scale subresource (autoscaling/v1 Scale); ``patch`` sets spec.replicas."""
+    def scale(
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        patch: dict | None = None,
+        dry_run: bool = False,
+    ):
+        """The scale subresource (autoscaling/v1 Scale); ``patch`` sets spec.replicas
+        (``dry_run``: the Scale it would give, nothing stored)."""
         if kind.kind not in ("Deployment", "ReplicaSet"):
             raise statuses.not_found(kind, name)
         with self.api.lock:
             obj = self.get(kind, name, namespace)
             replicas = ((patch or {}).get("spec") or {}).get("replicas")
-            if replicas is not None:
-                change = {"spec": {"replicas": replicas}}
+            change = {"spec": {"replicas": replicas}}
+            if replicas is not None and dry_run:
+                stored = self.api.find(kind.kind, name, namespace)
+                obj = self._write(kind, name, lambda: dryrun.patch(self.api, stored, change))
+            elif replicas is not None:
                 self._write(kind, name, lambda: self.api.patch(kind.kind, name, change, namespace))
                 obj = self.get(kind, name, namespace)
         meta = obj["metadata"]
