@@ -6,10 +6,13 @@ the same on the simulator and on kind.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from helpers.checks.result import CheckResult, Verdict, converge, need
+from helpers.core import manifests
 from helpers.core.rollout import template_image
 from helpers.core.state import version_of
-from helpers.errors import NotFound
+from helpers.errors import ManifestError, NotFound
 
 # Pod statuses that a person must fix (they do not clear by waiting).
 # Values the model server reads as "off" (orchestra_model.faults).
@@ -51,22 +54,34 @@ def _counts(dep: dict) -> tuple[int, int, int, int]:
     )
 
 
-def replicas(cluster, deployment: str, n: int, declarative: bool = False) -> CheckResult:
+def replicas(
+    cluster, deployment: str, n: int, declarative: bool | str | Path = False
+) -> CheckResult:
     """deployment/<name> wants ``n`` replicas and has ``n`` ready.
 
     ``declarative=True`` words the hint for an exercise that edits and applies a manifest
-    (the imperative ``cluster.scale`` is then not the fix to suggest).
+    (the imperative ``cluster.scale`` is then not the fix to suggest). ``declarative=<a
+    YAML file>`` also reads that file: it must say ``n`` replicas and the cluster must be
+    what applying it gives (the API server's dry run of the file changes nothing), so a
+    cluster scaled by command while the file still says otherwise fails, as the next
+    `kubectl apply -f` of the file would undo it.
+    (kubernetes.io/docs/concepts/overview/working-with-objects/object-management/)
 
     Example:
         >>> helpers.checks.replicas(cluster, "model", 5)
         ✓ deployment/model runs 5 ready replicas
+        >>> helpers.checks.replicas(cluster, "model", 5, declarative="work/model-deployment.yaml")
     """
     need(isinstance(n, int) and n >= 0, f"n must be a whole number, not {n!r}.", "e.g. 5")
+    file = None if isinstance(declarative, bool) else Path(declarative)
+    declarative = bool(declarative)
 
     def look(c) -> Verdict:
         dep = find_deployment(c, deployment)
         if dep is None:
             return _missing(deployment)
+        if file is not None and (verdict := _file_verdict(c, file, dep, n)) is not None:
+            return verdict
         want, ready, _, _ = _counts(dep)
         seen = f"deployment/{deployment} wants {want} replicas, {ready} ready"
         if want != n and declarative:
@@ -97,6 +112,49 @@ def replicas(cluster, deployment: str, n: int, declarative: bool = False) -> Che
         )
 
     return converge(cluster, f"deployment/{deployment} runs {n} ready replicas", look)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the student wrote it: relative to the notebook's folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _file_verdict(cluster, path: Path, dep: dict, n: int) -> Verdict | None:
+    """Why the file or the cluster is not the declared state (None: both are right)."""
+    name, shown = dep["metadata"]["name"], _shown(path)
+    live_n = int(dep["spec"].get("replicas", 1))
+    apply = f'cluster.apply("{shown}") (kubectl apply -f {shown})'
+    try:
+        docs = manifests.load(path)
+    except ManifestError as err:
+        return Verdict(False, f"{shown} cannot be read: {err.what}",
+                       f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
+    mine = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
+    if not mine:
+        return Verdict(False, f"{shown} has no deployment/{name}",
+                       f"Edit the copy of the course's manifest in {shown}.")  # fmt: skip
+    want = (mine[0].get("spec") or {}).get("replicas")
+    seen = f"{shown} says replicas: {want}; deployment/{name} has {live_n}"
+    if want != n:
+        hint = f"Set spec.replicas to {n} in {shown}, save the file, then apply it: {apply}."
+        if live_n == n:
+            hint = (f"The cluster has {n} replicas, but {shown} still says {want}: the next "
+                    f"apply of the file would scale it back to {want}. {hint}")  # fmt: skip
+        return Verdict(False, seen, hint)
+    try:
+        pairs = cluster.dry_run_apply(mine[0])
+    except ManifestError as err:
+        return Verdict(False, f"the API server refuses {shown}: {err.what}",
+                       f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
+    live, merged = pairs[0]
+    if live is None or live.get("spec") != merged.get("spec"):
+        return Verdict(False, f"{seen}: the file is not applied",
+                       f"Apply the file: {apply}; cluster.diff(\"{shown}\") (kubectl diff -f "
+                       f"{shown}) shows what that changes.")  # fmt: skip
+    return None
 
 
 def _broken_hint(deployment: str, status: str) -> str:

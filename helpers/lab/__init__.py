@@ -32,6 +32,7 @@ from helpers.lab.ops import (
     set_requests,
     set_tolerations,
     wait_pods,
+    workdir,
 )
 from helpers.lab.sections import section
 from helpers.lab.server import LocalServer, local_server
@@ -90,4 +91,5 @@ __all__ = [
     "show_file",
     "start",
     "wait_pods",
+    "workdir",
 ]

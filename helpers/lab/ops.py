@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
 import yaml
 
@@ -32,6 +34,33 @@ def read_manifest(name: str) -> dict:
     if not path.is_file():
         raise NotFound(f"No manifest {name} in cluster/manifests/.", "See that folder's files.")
     return yaml.safe_load(path.read_text())
+
+
+def workdir(folder: str | Path = "work") -> Path:
+    """Your own copy of the course's manifests, to edit as YAML and apply: ``work/`` beside
+    the notebook. A file missing there is copied from cluster/manifests/; a file already
+    there is yours and is never overwritten (delete it to get the course's version back).
+
+    Returns the folder's absolute path. Raises LabError if it cannot be written.
+
+    Example:
+        >>> work = helpers.lab.workdir()
+        >>> cluster.diff(work / "model-deployment.yaml")   # kubectl diff -f work/model-deployment.yaml
+        >>> cluster.apply(work / "model-deployment.yaml")  # kubectl apply -f work/model-deployment.yaml
+    """
+    out = Path(folder).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for source in sorted(MANIFESTS.glob("*.yaml")):
+            target = out / source.name
+            if not target.exists():
+                shutil.copyfile(source, target)
+    except OSError as err:
+        raise LabError(
+            f"Cannot write the working folder {out}: {err.strerror}.",
+            "Run the notebook from a folder you can write to (make lab opens my-labs/).",
+        ) from None
+    return out
 
 
 def _containers(cluster, deployment: str) -> list[dict]:

@@ -1,5 +1,5 @@
 """Instructor solutions for labs/02_deploy.ipynb."""
-# ruff: noqa: F821 (names come from the notebook: cluster, deployment)
+# ruff: noqa: F821 (names come from the notebook: cluster, work)
 
 # %% 02-deploy-1
 my_selector = "app=model"
@@ -8,5 +8,8 @@ my_selector = "app=model"
 cluster.scale("model", 4)
 
 # %% 02-deploy-3
-deployment["spec"]["replicas"] = 5
-cluster.apply(deployment)
+# The edit a student makes in the editor, made by a program here:
+manifest = work / "model-deployment.yaml"
+manifest.write_text(manifest.read_text().replace("replicas: 3", "replicas: 5"))
+print(cluster.diff(manifest))
+cluster.apply(manifest)

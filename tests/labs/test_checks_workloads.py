@@ -38,6 +38,73 @@ def test_replicas_declarative_hint_edits_the_manifest(deployed):
     assert "cluster.scale" not in result.hint
 
 
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """A student's working folder (helpers.lab.workdir) in a notebook folder of its own."""
+    monkeypatch.chdir(tmp_path)
+    return helpers.lab.workdir()
+
+
+def edit_replicas(path, n: int) -> None:
+    text = path.read_text()
+    assert "replicas: 3" in text
+    path.write_text(text.replace("replicas: 3", f"replicas: {n}"))
+
+
+def test_declarative_with_the_file_passes_once_it_says_5_and_is_applied(deployed, work):
+    """Exercise 02-deploy-3, answered: the file says 5 and is applied (object management:
+    kubernetes.io/docs/concepts/overview/working-with-objects/object-management/)."""
+    manifest = work / "model-deployment.yaml"
+    edit_replicas(manifest, 5)
+    assert "+  replicas: 5" in deployed.diff(manifest)
+    deployed.apply(manifest)
+    assert not deployed.diff(manifest)
+    result = checks.replicas(deployed, "model", 5, declarative=manifest)
+    assert result.passed, result.hint
+
+
+def test_declarative_fails_on_the_imperative_scale_and_says_apply_would_undo_it(deployed, work):
+    """The mistake 02-deploy-3 targets: scaled by command, the file still says 3."""
+    manifest = work / "model-deployment.yaml"
+    deployed.scale("model", 5)
+    result = checks.replicas(deployed, "model", 5, declarative=manifest)
+    assert not result
+    assert "model-deployment.yaml says replicas: 3" in result.seen
+    assert "would scale it back to 3" in result.hint
+    assert "spec.replicas to 5 in model" not in result.hint  # the file named as the student sees it
+    assert "spec.replicas to 5 in work/model-deployment.yaml" in result.hint
+    assert "cluster.scale" not in result.hint
+
+
+def test_declarative_fails_on_an_edited_file_not_applied(deployed, work):
+    manifest = work / "model-deployment.yaml"
+    edit_replicas(manifest, 5)
+    result = checks.replicas(deployed, "model", 5, declarative=manifest)
+    assert not result
+    assert "the file is not applied" in result.seen
+    assert 'cluster.apply("work/model-deployment.yaml")' in result.hint
+    assert "kubectl diff -f work/model-deployment.yaml" in result.hint
+
+
+def test_declarative_names_a_broken_file(deployed, work):
+    manifest = work / "model-deployment.yaml"
+    manifest.write_text(manifest.read_text().replace("replicas: 3", "replicas: five"))
+    result = checks.replicas(deployed, "model", 5, declarative=manifest)
+    assert not result
+    assert "cannot be read" in result.seen and "replicas" in result.seen
+
+
+def test_workdir_copies_the_manifests_once_and_keeps_edits(work):
+    manifest = work / "model-deployment.yaml"
+    assert work.name == "work" and manifest.is_file()
+    edit_replicas(manifest, 5)
+    again = helpers.lab.workdir()
+    assert again == work and "replicas: 5" in manifest.read_text()  # the edit is kept
+    manifest.unlink()
+    helpers.lab.workdir()
+    assert "replicas: 3" in manifest.read_text()  # deleted: the course's version is back
+
+
 def test_replicas_names_a_crash_loop_instead_of_waiting(deployed):
     """A container that exits at start ends in CrashLoopBackOff (pod-lifecycle docs)."""
     helpers.lab.set_env(deployed, "model", MODEL_FAULT_CRASH_AT_START="1")
