@@ -16,7 +16,7 @@ from typing import Any
 from helpers.core import labels
 from helpers.core.kinds import KINDS
 from helpers.errors import ManifestError
-from helpers.sim import podspec, rolling, serviceports
+from helpers.sim import configdata, podspec, rolling, serviceports
 from helpers.sim.addresses import NODE_PORTS
 
 # The kinds the simulator serves; their apiVersion and scope come from the one kinds table.
@@ -28,6 +28,8 @@ SIM_KINDS = (
     "ReplicaSet",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
+    "ConfigMap",
+    "Secret",
 )
 API_VERSIONS = {kind: (KINDS[kind].group_version,) for kind in SIM_KINDS}
 NAMESPACED = {kind for kind, row in KINDS.items() if row.namespaced}
@@ -152,7 +154,8 @@ def _pdb(obj: dict) -> dict:
 
 
 def admit(obj: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``obj`` and return its defaulted spec (or {} for kinds without one)."""
+    """Validate ``obj`` and return its defaulted spec (or {} for kinds without one; a
+    ConfigMap's or Secret's top-level content, helpers.sim.configdata)."""
     kind = check_kind(obj)
     if kind in ("Deployment", "ReplicaSet"):
         return _workload(obj, kind)
@@ -163,6 +166,8 @@ def admit(obj: dict[str, Any]) -> dict[str, Any]:
         return _service(obj)
     if kind == "PodDisruptionBudget":
         return _pdb(obj)
+    if kind in configdata.DATA_KINDS:
+        return configdata.admit(obj)
     if kind == "HorizontalPodAutoscaler":
         try:
             from helpers.sim.hpa.validate import validate

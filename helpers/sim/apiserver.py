@@ -22,6 +22,7 @@ from helpers.sim import admission, dryrun, podspec
 from helpers.sim.addresses import Addresses
 from helpers.sim.budgets import budget, eviction_allowed
 from helpers.sim.clock import paused_gc
+from helpers.sim.configdata import DATA_KINDS
 from helpers.sim.lifecycle import ObjectLifecycle
 from helpers.sim.updates import apply_one, check_delete, patch_node, update
 
@@ -201,12 +202,11 @@ class SimApiServer:
         a Service's addresses filled in. Nothing is stored (ManifestError if refused)."""
         # merge_patch builds new dicts along the patched paths; admission copies the
         # spec, so the stored object is never shared with the result.
-        base = {
-            "apiVersion": obj.body["apiVersion"],
-            "kind": obj.kind,
-            "metadata": obj.meta,
-            "spec": obj.spec,
-        }
+        base = {"apiVersion": obj.body["apiVersion"], "kind": obj.kind, "metadata": obj.meta}
+        if obj.kind in DATA_KINDS:
+            base.update(obj.spec)  # a ConfigMap's or Secret's content is at the top level
+        else:
+            base["spec"] = obj.spec
         doc = manifests.merge_patch(base, patch)
         validation.validate(doc, source=None)  # `kubectl patch` names no file
         spec = admission.admit(doc) if obj.kind != "Pod" else podspec.default(doc["spec"])
@@ -230,6 +230,7 @@ class SimApiServer:
                     "HorizontalPodAutoscaler",
                     "PodDisruptionBudget",
                     "Pod",
+                    *DATA_KINDS,
                 ):
                     for child in self.store.of_kind(kind_, obj.name):
                         self._delete_obj(child)

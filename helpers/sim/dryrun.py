@@ -22,6 +22,7 @@ from helpers.core import manifests
 from helpers.sim import admission
 from helpers.sim.admission import add_default_tolerations
 from helpers.sim.clock import iso
+from helpers.sim.configdata import CONTENT, DATA_KINDS
 from helpers.sim.store import json_copy
 from helpers.sim.updates import (
     check_delete,
@@ -69,6 +70,9 @@ def _created(api, doc: dict, kind: str, ns: str | None, spec: dict) -> dict[str,
         if meta.get(key):
             out_meta[key] = json_copy(meta[key])
     out = {"apiVersion": doc["apiVersion"], "kind": kind, "metadata": out_meta}
+    if kind in DATA_KINDS:
+        del out_meta["generation"]
+        return {**out, **json_copy(spec)}
     if kind == "Namespace":
         out["spec"] = {"finalizers": ["kubernetes"]}
         out["status"] = {"phase": "Active"}
@@ -96,7 +100,11 @@ def updated(api, obj, meta: dict[str, Any], spec: dict[str, Any]) -> dict[str, A
             out_meta[key] = json_copy(value)
         else:
             out_meta.pop(key, None)
-    if spec_updates(obj) and spec != obj.spec:
+    if obj.kind in DATA_KINDS:
+        for key in CONTENT[obj.kind]:
+            out.pop(key, None)
+        out.update(json_copy(spec))
+    elif spec_updates(obj) and spec != obj.spec:
         out["spec"] = json_copy(spec)
         out_meta["generation"] = obj.meta.get("generation", 1) + 1
     return out

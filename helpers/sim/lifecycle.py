@@ -10,6 +10,7 @@ from __future__ import annotations
 from helpers.sim import podspec
 from helpers.sim.admission import add_default_tolerations
 from helpers.sim.clock import iso
+from helpers.sim.configdata import DATA_KINDS
 from helpers.sim.pods import Pod
 from helpers.sim.store import Obj, owner_ref
 
@@ -44,6 +45,8 @@ class ObjectLifecycle:
     def create_object(self, body: dict) -> Obj:
         """Store a new non-pod object (body already admitted) and return it."""
         body = {**body, "metadata": self._meta(body["metadata"], body["metadata"].get("namespace"))}
+        if body["kind"] in DATA_KINDS:
+            del body["metadata"]["generation"]  # ConfigMaps and Secrets have no generation
         obj = Obj(body)
         self.store.add(obj)
         return obj

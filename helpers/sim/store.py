@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.core import labels
+from helpers.sim.configdata import DATA_KINDS, content_of
 from helpers.sim.indexes import Indexes
 
 # Kinds whose changes reach helpers.core.state subscribers as rows.
@@ -33,7 +34,10 @@ class Obj:
         self.meta: dict[str, Any] = body["metadata"]
         self.name: str = self.meta["name"]
         self.namespace: str | None = self.meta.get("namespace")
-        self.spec: dict[str, Any] = body.get("spec") or {}
+        # A ConfigMap's or Secret's content is at the top level; it is kept as its spec.
+        self.spec: dict[str, Any] = (
+            body.get("spec") or {} if self.kind not in DATA_KINDS else content_of(body)
+        )
         self.status: dict[str, Any] = {}
         self.uid: str = self.meta.get("uid", "")
         self.deleted = False
@@ -58,7 +62,8 @@ class Obj:
         """A deep copy of the object as Kubernetes JSON, status included."""
         out = json_copy(self.body)
         out["metadata"]["resourceVersion"] = str(self.rv)
-        out["status"] = json_copy(self.render_status())
+        if self.kind not in DATA_KINDS:  # ConfigMaps and Secrets have no status
+            out["status"] = json_copy(self.render_status())
         return out
 
 

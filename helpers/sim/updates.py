@@ -9,11 +9,26 @@ from __future__ import annotations
 
 from helpers.core import manifests
 from helpers.errors import ManifestError, NotFound
-from helpers.sim import admission
+from helpers.sim import admission, configdata
 from helpers.sim.topology import set_cordon
 
 SYSTEM_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def new_body(doc: dict, kind: str, ns: str | None, spec: dict) -> dict:
+    """The body a create stores: apiVersion, kind, metadata and the admitted spec (a
+    ConfigMap's or Secret's content at the top level instead)."""
+    body = {
+        "apiVersion": doc["apiVersion"],
+        "kind": kind,
+        "metadata": {**doc["metadata"], "namespace": ns},
+    }
+    if kind in configdata.DATA_KINDS:
+        body.update(spec)
+    else:
+        body["spec"] = spec
+    return body
 
 
 def target_namespace(api, kind: str, meta: dict, namespace: str) -> str | None:
@@ -36,12 +51,7 @@ def apply_one(api, doc: dict, namespace: str) -> str:
     if kind == "Service":
         api.addresses.service(spec, existing, api.store)
     if existing is None:
-        body = {
-            "apiVersion": doc["apiVersion"],
-            "kind": kind,
-            "metadata": {**meta, "namespace": ns},
-            "spec": spec,
-        }
+        body = new_body(doc, kind, ns, spec)
         if kind == "Pod":
             api.objects.create_pod(body, spec)
         else:
@@ -61,7 +71,9 @@ def apply_one(api, doc: dict, namespace: str) -> str:
 
 def check_update(obj, spec: dict) -> None:
     """Refuse what an update may not change (ManifestError): a pod's spec beyond its
-    tolerations, a Deployment's or ReplicaSet's selector."""
+    tolerations, a Deployment's or ReplicaSet's selector, an immutable ConfigMap's data."""
+    if obj.kind in configdata.DATA_KINDS:
+        configdata.check_update(obj.kind, obj.spec, spec)
     if obj.kind == "Pod" and {
         k: v for k, v in spec.items() if k not in ("tolerations", "nodeName")
     } != {k: v for k, v in obj.spec.items() if k not in ("tolerations", "nodeName")}:
@@ -87,7 +99,7 @@ def updated_annotations(obj, meta: dict) -> dict:
 
 def spec_updates(obj) -> bool:
     """Whether an update writes the spec (a pod's is fixed, a Namespace has none)."""
-    return obj.kind not in ("Pod", "Namespace")
+    return obj.kind not in ("Pod", "Namespace", *configdata.DATA_KINDS)
 
 
 def update(api, obj, meta: dict, spec: dict) -> None:
@@ -105,7 +117,13 @@ def update(api, obj, meta: dict, spec: dict) -> None:
     if ann != (obj.meta.get("annotations") or {}):
         obj.meta["annotations"] = ann
         changed = True
-    if spec_updates(obj) and spec != obj.spec:
+    if obj.kind in configdata.DATA_KINDS and spec != obj.spec:
+        for key in configdata.CONTENT[obj.kind]:
+            obj.body.pop(key, None)
+        obj.body.update(spec)
+        obj.spec = spec
+        changed = True
+    elif spec_updates(obj) and spec != obj.spec:
         obj.body["spec"] = obj.spec = spec
         obj.meta["generation"] = obj.meta.get("generation", 1) + 1
         changed = True

@@ -11,6 +11,7 @@ from tests.tiers import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = ROOT / "bin" / "kubectl"
+HELM = ROOT / "bin" / "helm"
 MANIFESTS = ROOT / "cluster" / "manifests"
 
 
@@ -24,6 +25,14 @@ def kubectl_binary() -> Path:
 
 # Tests that run the real binary: `pytestmark = needs_kubectl`, with kubectl_binary imported.
 needs_kubectl = pytest.mark.usefixtures("kubectl_binary")
+
+
+@pytest.fixture
+def helm_binary() -> Path:
+    """The real helm; skips (or fails, when CI requires kubectl) if it was not built."""
+    if not HELM.exists():
+        unavailable("kubectl", f"{HELM} is absent: build it with `make offline-tools`")
+    return HELM
 
 
 class Kubectl:

@@ -84,3 +84,25 @@ def test_table_views_read_as_the_copied_objects(apps, kind):
         fast = tables.table(k.kind, verbs.views(k, "default", None, None), cluster.now(), "1")
         slow = tables.table(k.kind, verbs.list(k, "default", None, None), cluster.now(), "1")
     assert fast == slow
+
+
+def test_lists_come_in_chunks_with_a_continue_token(apps):
+    """limit/continue (api-concepts/#retrieving-large-results-sets-in-chunks)."""
+    cluster, api_client = apps
+    core = client.CoreV1Api(api_client)
+    cluster.scale("model", 5)
+    cluster.wait_rollout("model")
+    everything = sorted(p.metadata.name for p in core.list_namespaced_pod("default").items)
+    assert len(everything) == 5
+    first = core.list_namespaced_pod("default", limit=2)
+    assert len(first.items) == 2 and first.metadata.remaining_item_count == 3
+    names = [p.metadata.name for p in first.items]
+    token = first.metadata._continue
+    while token:
+        page = core.list_namespaced_pod("default", limit=2, _continue=token)
+        names += [p.metadata.name for p in page.items]
+        token = page.metadata._continue
+    assert names == everything
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", limit=2, _continue="not-a-token")
+    assert err.value.status == 400 and "continue key is not valid" in err.value.body

@@ -114,3 +114,30 @@ def test_get_watch_streams_changes_as_the_clock_moves(served):
     assert lines[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert lines[1].split()[:2] == ["model", "0/3"]
     assert lines[-1].split()[:2] == ["model", "3/3"]
+
+
+def test_protobuf_bodies_of_the_kinds_read_decode_to_their_json():
+    """The wire form client-go writes: magic, then runtime.Unknown{typeMeta, raw}
+    (kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding)."""
+    from helpers.sim.httpapi import protobuf
+
+    def field(number: int, payload: bytes) -> bytes:  # a length-delimited field
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    def entry(key: bytes, value: bytes) -> bytes:
+        return field(1, key) + field(2, value)
+
+    meta = field(1, b"creds") + field(3, b"") + field(11, entry(b"app", b"model"))
+    secret = field(1, meta) + field(2, entry(b"password", b"s3cret")) + field(3, b"Opaque")
+    type_meta = field(1, b"v1") + field(2, b"Secret")
+    body = protobuf.MAGIC + field(1, type_meta) + field(2, secret)
+    assert protobuf.decode(body) == {
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "creds", "labels": {"app": "model"}},  # the empty namespace left out
+        "data": {"password": "czNjcmV0"},
+    }  # fmt: skip
+    other = protobuf.MAGIC + field(1, field(1, b"apps/v1") + field(2, b"Deployment"))
+    with pytest.raises(protobuf.ProtobufError, match="not Deployment"):
+        protobuf.decode(other)
+    with pytest.raises(protobuf.ProtobufError, match="magic"):
+        protobuf.decode(b"{}")

@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from helpers.core.kinds import by_path
 from helpers.sim import dryrun
-from helpers.sim.httpapi import discovery, metricsapi, statuses, subresources, tables
+from helpers.sim.httpapi import (
+    discovery,
+    metricsapi,
+    paging,
+    protobuf,
+    statuses,
+    subresources,
+    tables,
+)
 from helpers.sim.httpapi.statuses import ApiError, unauthorized, unsupported_media
 from helpers.sim.httpapi.streams import stream_watch
 
@@ -98,9 +106,13 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
         # No Content-Type is read as JSON, the first media type the server supports (as
         # NegotiateInputSerializerForMediaType does); the Python client sends none on POST.
+        if ctype == protobuf.MEDIA_TYPE:
+            # Typed clients (kubectl create secret, helm's release records) write protobuf.
+            try:
+                return protobuf.decode(body)
+            except protobuf.ProtobufError as err:
+                raise unsupported_media(ctype, str(err)) from None
         if ctype and not ctype.endswith("json"):
-            # 415 makes client-go resend as JSON: kubectl's typed clients (create
-            # deployment, drain) try protobuf first, which this server does not speak.
             raise unsupported_media(ctype)
         try:
             return json.loads(body or b"{}")
@@ -191,16 +203,19 @@ class Handler(BaseHTTPRequestHandler):
             with api.lock:  # views share the store's dicts: build and encode under the lock
                 rv = str(self.server.hub.last_rv)
                 objs = verbs.views(kind, namespace, selector, fields)
+                objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
                 table = tables.table(
                     kind.kind, objs, api.clock.now, rv, q.get("includeObject", "Metadata")
                 )
+                table["metadata"].update(more)
                 data = json.dumps(table, separators=(",", ":")).encode()
             return self._send(200, data)  # sent outside the lock: a slow reader stalls nobody
         with api.lock:
             objs = verbs.list(kind, namespace, selector, fields)
             rv = str(self.server.hub.last_rv)
+        objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
         self._send(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
-                         "metadata": {"resourceVersion": rv}, "items": objs})  # fmt: skip
+                         "metadata": {"resourceVersion": rv, **more}, "items": objs})  # fmt: skip
 
     def _maybe_table(self, kind, objs, one, rv=None, include="Metadata"):
         if not tables.wants_table(self.headers.get("Accept", "")):

@@ -43,6 +43,9 @@ COLUMNS: dict[str, list[tuple[str, str, int]]] = {
                             ("Max Unavailable", "string", 0),
                             ("Allowed Disruptions", "integer", 0), ("Age", "string", 0)],
     "Namespace": [("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
+    "ConfigMap": [("Name", "string", 0), ("Data", "string", 0), ("Age", "string", 0)],
+    "Secret": [("Name", "string", 0), ("Type", "string", 0), ("Data", "string", 0),
+               ("Age", "string", 0)],
 }  # fmt: skip
 GENERIC = [("Name", "string", 0), ("Age", "string", 0)]
 
@@ -208,10 +211,30 @@ def _generic(o: dict, age: Callable) -> list:
     return [o["metadata"]["name"], age(o["metadata"].get("creationTimestamp"))]
 
 
+def _data_count(o: dict) -> int:
+    return len(o.get("data") or {}) + len(o.get("binaryData") or {})
+
+
+def _configmap(o: dict, age: Callable) -> list:
+    meta = o["metadata"]
+    return [meta["name"], _data_count(o), age(meta.get("creationTimestamp"))]
+
+
+def _secret(o: dict, age: Callable) -> list:
+    meta = o["metadata"]
+    return [
+        meta["name"],
+        o.get("type", "Opaque"),
+        _data_count(o),
+        age(meta.get("creationTimestamp")),
+    ]
+
+
 CELLS: dict[str, Callable[[dict, Callable], list]] = {
     "Pod": _pod, "Deployment": _deployment, "ReplicaSet": _replicaset, "Service": _service,
     "Node": _node, "Event": _event, "Endpoints": _endpoints, "HorizontalPodAutoscaler": _hpa,
-    "PodDisruptionBudget": _pdb, "Namespace": _namespace,
+    "PodDisruptionBudget": _pdb, "Namespace": _namespace, "ConfigMap": _configmap,
+    "Secret": _secret,
 }  # fmt: skip
 
 

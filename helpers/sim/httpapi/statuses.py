@@ -77,9 +77,18 @@ def not_modelled(what: str) -> ApiError:
     return ApiError(404, "NotFound", msg)
 
 
-def unsupported_media(content_type: str) -> ApiError:
-    """415 for a body the server does not read (protobuf, apply-patch+yaml)."""
-    msg = f"the body of the request was in an unknown format - accepted media types include: application/json, application/strategic-merge-patch+json, application/merge-patch+json, application/json-patch+json (not {content_type}: the simulator speaks JSON only)"
+def unsupported_media(content_type: str, what: str = "") -> ApiError:
+    """415 for a body the server does not read (apply-patch+yaml; protobuf beyond the
+    kinds helpers.sim.httpapi.protobuf reads, ``what`` naming the one sent)."""
+    not_read = (
+        what or "the simulator reads JSON, and protobuf for Secret, ConfigMap and Namespace only"
+    )
+    msg = (
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json, application/strategic-merge-patch+json, "
+        "application/merge-patch+json, application/json-patch+json "
+        f"(not {content_type}: {not_read})"
+    )
     return ApiError(415, "UnsupportedMediaType", msg)
 
 
