@@ -19,7 +19,7 @@ from helpers.errors import ManifestError, NotFound
 OFF = ("", "0", "false", "no", "off")
 # Error and OOMKilled are left out: the kubelet restarts such a container, and a repeat
 # shows as CrashLoopBackOff, which is in the list.
-BROKEN = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull")
+BROKEN = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError")
 
 
 def find_deployment(cluster, name: str) -> dict | None:
@@ -158,6 +158,13 @@ def _file_verdict(cluster, path: Path, dep: dict, n: int) -> Verdict | None:
 
 
 def _broken_hint(deployment: str, status: str) -> str:
+    if status == "CreateContainerConfigError":
+        return (
+            f"A pod of deployment/{deployment} is in {status}: a ConfigMap or Secret (or a "
+            "key in it) that its env names does not exist. cluster.events() names it (reason "
+            "Failed); create it, e.g. cluster.apply(<its manifest>) (kubectl create configmap "
+            "<name> --from-literal=<key>=<value>), and the kubelet starts the container."
+        )
     return (
         f"A pod of deployment/{deployment} is in {status}: waiting will not fix it. Read "
         f"cluster.events() for its reason, fix the spec (image or env), or roll back with "

@@ -8,9 +8,13 @@ resets after 10 minutes of running without trouble.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from helpers.core.durations import go_duration
+from helpers.errors import ManifestError
+from helpers.sim import podspec
+from helpers.sim.envsources import ConfigError, resolve, uses_sources
 from helpers.sim.images import SYNC_S, ImagePuller, next_backoff
 from helpers.sim.prober import Prober
 from helpers.sim.server import ServerProcess
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 SANDBOX_S = 0.5
 # 600 s: a container that ran this long without trouble has its back-off reset.
 BACKOFF_RESET_S = 600.0
+# 10 s: the pod worker's retry after a failed sync (a missing ConfigMap or Secret).
+CONFIG_RETRY_S = 10.0
 # Exit codes and reasons the kubelet reports.
 OOM_EXIT, CRASH_EXIT = 137, 1
 
@@ -87,7 +93,24 @@ class Kubelet:
         self.later(SANDBOX_S, self.images.pull, pod)
 
     def create(self, pod) -> None:
-        """The image is there: create and start the container (a new server process)."""
+        """The image is there: create and start the container (a new server process).
+
+        The environment's ConfigMap and Secret references are read now, at each start
+        (helpers.sim.envsources); a missing one keeps the container waiting in
+        CreateContainerConfigError, retried on the kubelet's next sync of the pod."""
+        bad_config = None
+        container = pod.spec["containers"][0]
+        if uses_sources(container):
+            try:
+                env = resolve(self.store, container, pod.namespace)
+            except ConfigError as err:
+                self._config_error(pod, str(err))
+                return
+            try:
+                settings = podspec.env_settings(env, "spec.containers[0]")
+            except ManifestError as err:
+                settings, bad_config = {}, err.what  # the server refuses it at start: exit 1
+            pod.plan = dataclasses.replace(pod.plan, **settings)
         plan = pod.plan
         self.event(pod, "Normal", "Created", f"Created container: {plan.container}")
         self.event(pod, "Normal", "Started", f"Started container {plan.container}")
@@ -109,7 +132,9 @@ class Kubelet:
             pod.ready_since = now
         self.store.changed(pod)
         server = pod.server
-        if server.crash_at is not None:
+        if bad_config is not None:
+            self.later(0.0, self._exited, pod, CRASH_EXIT, "Error")
+        elif server.crash_at is not None:
             self.later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
         elif server.oom_at is not None:
             self.later(server.oom_at - now, self._exited, pod, OOM_EXIT, "OOMKilled")
@@ -118,6 +143,11 @@ class Kubelet:
             at, code = server.script_exit
             self.later(at - now, self._exited, pod, code, "Completed" if code == 0 else "Error")
         self.prober.start(pod)
+
+    def _config_error(self, pod, message: str) -> None:
+        self.event(pod, "Warning", "Failed", f"Error: {message}")
+        self.waiting(pod, "CreateContainerConfigError", message)
+        self.later(CONFIG_RETRY_S, self.create, pod)
 
     def waiting(self, pod, reason: str, message: str) -> None:
         """The container waits (ErrImagePull, ImagePullBackOff, ...)."""

@@ -32,7 +32,7 @@ POD_KEYS = {
     "subdomain", "volumes", "priority",
 }  # fmt: skip
 CONTAINER_KEYS = {
-    "name", "image", "imagePullPolicy", "ports", "env", "resources", "readinessProbe",
+    "name", "image", "imagePullPolicy", "ports", "env", "envFrom", "resources", "readinessProbe",
     "livenessProbe", "startupProbe", "lifecycle", "command", "args",
     # inert here
     "securityContext", "volumeMounts", "terminationMessagePath", "terminationMessagePolicy",
@@ -134,9 +134,17 @@ def _container(c: dict, field: str) -> None:
         raise ManifestError(f"{field}.imagePullPolicy: use Always, IfNotPresent or Never.")
     for i, env in enumerate(c.get("env") or []):
         source = env.get("valueFrom") or {}
-        if set(source) - {"fieldRef", "resourceFieldRef"}:
+        if set(source) - {"fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef"}:
             raise ManifestError(
-                f"{field}.env[{i}].valueFrom: only fieldRef and resourceFieldRef are simulated."
+                f"{field}.env[{i}].valueFrom: only fieldRef, resourceFieldRef, configMapKeyRef "
+                "and secretKeyRef are simulated."
+            )
+    for i, source in enumerate(c.get("envFrom") or []):
+        refs = [key for key in ("configMapRef", "secretRef") if key in source]
+        if len(refs) != 1:
+            raise ManifestError(
+                f"{field}.envFrom[{i}]: Invalid value: must specify one of: `configMapRef` or `secretRef`",
+                "e.g. envFrom: [{configMapRef: {name: model-config}}]",
             )
     pre = (c.get("lifecycle") or {}).keys() - {"preStop"}
     if pre:
@@ -165,26 +173,41 @@ def _resources(c: dict, field: str) -> tuple[dict, dict]:
     return requests, out["limits"]
 
 
+def env_settings(env: dict[str, str], field: str) -> dict[str, Any]:
+    """The model server's settings read from its environment: faults (MODEL_FAULT_*),
+    lame_duck (SHUTDOWN_DRAIN_SECONDS) and listen_port (PORT); ManifestError naming
+    ``field`` for a value the server would refuse."""
+    try:
+        faults = Faults.from_env(env)
+    except FaultConfigError as err:
+        raise ManifestError(f"{field}.env: {err}.") from None
+    try:
+        lame_duck = float(env.get("SHUTDOWN_DRAIN_SECONDS", LAME_DUCK_S))
+    except ValueError:
+        lame_duck = -1.0
+    if not lame_duck >= 0:
+        raise ManifestError(
+            f"{field}.env: SHUTDOWN_DRAIN_SECONDS must be a number of seconds >= 0."
+        )
+    listen = env.get("PORT", str(SERVER_PORT))
+    if not listen.isdigit() or not 1 <= int(listen) <= 65535:
+        raise ManifestError(f"{field}.env: PORT must be a port number (the server listens on it).")
+    return {"faults": faults, "lame_duck": lame_duck, "listen_port": int(listen)}
+
+
 def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
     """Parse a (defaulted or raw) pod spec into a PodPlan; ManifestError naming the field."""
     c = spec["containers"][0]
     cf = f"{field}.containers[0]"
     _container(c, cf)
     requests, limits = _resources(c, cf)
-    env = {e["name"]: str(e.get("value", "")) for e in c.get("env") or [] if "name" in e}
-    try:
-        faults = Faults.from_env(env)
-    except FaultConfigError as err:
-        raise ManifestError(f"{cf}.env: {err}.") from None
-    try:
-        lame_duck = float(env.get("SHUTDOWN_DRAIN_SECONDS", LAME_DUCK_S))
-    except ValueError:
-        lame_duck = -1.0
-    if not lame_duck >= 0:
-        raise ManifestError(f"{cf}.env: SHUTDOWN_DRAIN_SECONDS must be a number of seconds >= 0.")
-    listen = env.get("PORT", str(SERVER_PORT))
-    if not listen.isdigit() or not 1 <= int(listen) <= 65535:
-        raise ManifestError(f"{cf}.env: PORT must be a port number (the server listens on it).")
+    # Literal values only: references are read by the kubelet at start (envsources).
+    env = {
+        e["name"]: str(e.get("value", ""))
+        for e in c.get("env") or []
+        if "name" in e and "valueFrom" not in e
+    }
+    settings = env_settings(env, cf)
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
     terms = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
@@ -203,14 +226,12 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         pre_stop=parse_hook((c.get("lifecycle") or {}).get("preStop"), ports, f"{cf}.lifecycle"),
         grace=float(spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)),
         restart_policy=spec.get("restartPolicy", "Always"),
-        faults=faults,
         node_selector=tuple(sorted((spec.get("nodeSelector") or {}).items())),
         affinity_terms=tuple(_terms(terms.get("nodeSelectorTerms") or [])),
         tolerations=tuple(_toleration(t) for t in spec.get("tolerations") or []),
         interpod=interpod.parse(spec, field),
-        lame_duck=lame_duck,
         program=program.parse(c.get("command"), c.get("args"), cf),
-        listen_port=int(listen),
+        **settings,
     )
 
 
