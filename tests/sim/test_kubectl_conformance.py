@@ -81,6 +81,7 @@ ROWS = [
     (("apply", "-f", str(MANIFESTS)), 0, ("out", r"deployment\.apps/model (configured|unchanged)"), None),
     (("apply", "-f", str(MANIFESTS / "model-service.yaml")), 0, ("out", r"^service/model unchanged$"), None),
     (("apply", "-f", str(MANIFESTS / "model-service.yaml"), "--dry-run=client"), 0, ("out", r"service/model (unchanged|configured) \(dry run\)"), None),
+    (("apply", "--server-side", "-f", str(MANIFESTS / "model-service.yaml")), 0, ("out", r"^service/model serverside-applied$"), None),
     # Server-side dry runs: every stage of the write but storing it (api-concepts/#dry-run).
     (("diff", "-f", str(MANIFESTS / "model-service.yaml")), 0, ("out", r"\A\Z"), None),
     (("apply", "-f", str(MANIFESTS / "model-service.yaml"), "--dry-run=server"), 0, ("out", r"^service/model unchanged \(server dry run\)$"), None),

@@ -12,6 +12,8 @@ import json
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import yaml
+
 from helpers.core.kinds import by_path
 from helpers.sim import dryrun
 from helpers.sim.httpapi import (
@@ -25,6 +27,7 @@ from helpers.sim.httpapi import (
 )
 from helpers.sim.httpapi.statuses import ApiError, unauthorized, unsupported_media
 from helpers.sim.httpapi.streams import stream_watch
+from helpers.sim.httpapi.verbs import APPLY_PATCH
 
 OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
                 "DELETE": "DeleteOptions"}  # fmt: skip
@@ -148,14 +151,17 @@ class Handler(BaseHTTPRequestHandler):
         if kind is None or len(rest) > 3:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         dry = dry_run(method, query.get("dryRun") or self._delete_options(method, body, sub))
+        manager = q.get("fieldManager") or self._user_agent_name()
         if sub and sub != "scale":
             return self._subresource(method, kind, name, namespace, sub, q, dry)
         if sub == "scale":
             patch = self._json(body) if method in ("PUT", "PATCH") else None
-            return self._send(200, verbs.scale(kind, name, namespace, patch, dry))
+            return self._send(200, verbs.scale(kind, name, namespace, patch, dry, manager))
         if name is None:
             if method == "POST":
-                return self._send(201, verbs.create(kind, namespace, self._json(body), dry))
+                return self._send(
+                    201, verbs.create(kind, namespace, self._json(body), dry, manager)
+                )
             if method != "GET":
                 raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
             if q.get("watch") in ("true", "1"):
@@ -165,14 +171,36 @@ class Handler(BaseHTTPRequestHandler):
             obj = verbs.get(kind, name, namespace)
             return self._send(200, self._maybe_table(kind, [obj], obj) or obj)
         if method == "PUT":
-            return self._send(200, verbs.replace(kind, name, namespace, self._json(body), dry))
+            doc = self._json(body)
+            return self._send(200, verbs.replace(kind, name, namespace, doc, dry, manager))
         if method == "PATCH":
             ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+            if ctype == APPLY_PATCH:  # server-side apply: the manager must be named
+                config = self._yaml(body)
+                force = q.get("force") in ("true", "1")
+                obj, created = verbs.server_side_apply(
+                    kind, name, namespace, config, q.get("fieldManager", ""), force, dry
+                )
+                return self._send(201 if created else 200, obj)
             patch = self._json(body)
-            return self._send(200, verbs.patch(kind, name, namespace, patch, ctype, dry))
+            return self._send(200, verbs.patch(kind, name, namespace, patch, ctype, dry, manager))
         if method == "DELETE":
             return self._send(200, verbs.delete(kind, name, namespace, dry))
         raise ApiError(405, "MethodNotAllowed", method)
+
+    def _user_agent_name(self) -> str:
+        """The default field manager: the User-Agent up to its first "/" (``kubectl``)."""
+        return self.headers.get("User-Agent", "").split("/")[0].strip()
+
+    def _yaml(self, body: bytes) -> dict:
+        """An apply configuration (YAML or JSON); 400 if it is not one object."""
+        try:
+            doc = yaml.safe_load(body or b"{}")
+        except yaml.YAMLError as err:
+            raise ApiError(400, "BadRequest", f"error decoding YAML: {err}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(400, "BadRequest", "the apply configuration is not an object")
+        return doc
 
     def _delete_options(self, method: str, body: bytes, sub: str | None) -> list[str] | None:
         """dryRun from the DeleteOptions kubectl sends in a body: a DELETE's, or an

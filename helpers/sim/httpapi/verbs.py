@@ -13,12 +13,13 @@ from helpers.core.kinds import KINDS, Kind
 from helpers.core.manifests import merge_patch
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import dryrun
-from helpers.sim.httpapi import jsonpatch, statuses, strategic
+from helpers.sim.httpapi import fieldmanager, jsonpatch, statuses, strategic
 from helpers.sim.httpapi.statuses import ApiError
 
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
 NAMESPACED_KINDS = {k.kind for k in KINDS.values() if k.namespaced}
 READ_ONLY = ("Event", "Endpoints", "EndpointSlice")
 # Kinds whose JSON the API server assembles on read (no stored body to view).
@@ -105,7 +106,9 @@ class Verbs:
         except NotFound:
             raise statuses.not_found(kind, name) from None
 
-    def create(self, kind: Kind, namespace: str | None, doc: dict, dry_run: bool = False) -> dict:
+    def create(
+        self, kind: Kind, namespace: str | None, doc: dict, dry_run: bool = False, manager: str = ""
+    ) -> dict:
         """POST: a new object; 409 when the name is taken. ``dry_run``: what would be
         created, nothing stored (?dryRun=All)."""
         self._writable(kind)
@@ -121,23 +124,90 @@ class Verbs:
             if dry_run:
                 return self._write(kind, name, lambda: dryrun.apply(self.api, doc, ns or "default"))
             self._write(kind, name, lambda: self.api.apply(doc, ns or "default"))
+            self._record(kind, name, ns, None, manager)
             return self.get(kind, name, ns)
 
     def replace(
-        self, kind: Kind, name: str, namespace: str | None, doc: dict, dry_run: bool = False
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        doc: dict,
+        dry_run: bool = False,
+        manager: str = "",
     ) -> dict:
         """PUT: the object as sent (apply semantics); 404 when it does not exist."""
         self._writable(kind)
         with self.api.lock:
-            self.get(kind, name, namespace)
+            before = self.get(kind, name, namespace)
             ns = namespace or "default"
             if dry_run:
                 return self._write(kind, name, lambda: dryrun.apply(self.api, doc, ns))
             self._write(kind, name, lambda: self.api.apply(doc, ns))
+            self._record(kind, name, namespace, before, manager)
             return self.get(kind, name, namespace)
 
+    def server_side_apply(
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        config: dict,
+        manager: str,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> tuple[dict, bool]:
+        """PATCH application/apply-patch+yaml: merge ``config`` as ``manager`` owns it;
+        409 on fields other managers own with other values (unless ``force``). Returns
+        (the object, whether the apply created it)."""
+        self._writable(kind)
+        if not manager:
+            raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: '
+                           "Required value: is required for apply patch")  # fmt: skip
+        meta = config.setdefault("metadata", {})
+        if meta.get("name") not in (None, name):
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name "
+                           "on the URL")  # fmt: skip
+        meta["name"] = name
+        ns = self._ns(kind, namespace)
+        with self.api.lock:
+            try:
+                live = self.get(kind, name, ns)
+            except ApiError:
+                live = None
+            merged, fields = fieldmanager.apply(live, config, manager, force, self.api.clock.now)
+            if dry_run:
+                out = self._write(
+                    kind, name, lambda: dryrun.apply(self.api, merged, ns or "default")
+                )
+                out["metadata"]["managedFields"] = fields
+                return out, live is None
+            self._write(kind, name, lambda: self.api.apply(merged, ns or "default"))
+            self.api.find(kind.kind, name, ns).meta["managedFields"] = fields
+            return self.get(kind, name, ns), live is None
+
+    def _record(self, kind: Kind, name: str, namespace, before, manager: str, sub=None) -> None:
+        """Note ``manager``'s Update in the object's managedFields (helpers.sim.httpapi.fieldmanager)."""
+        if not manager:
+            return
+        try:
+            obj = self.api.find(kind.kind, name, self._ns(kind, namespace))
+        except NotFound:
+            return  # gone already (a pod deleted at once)
+        now = self.api.clock.now
+        obj.meta["managedFields"] = fieldmanager.after_update(
+            before, obj.to_json(), manager, now, sub
+        )
+
     def patch(
-        self, kind: Kind, name: str, namespace: str | None, patch, ctype: str, dry_run: bool = False
+        self,
+        kind: Kind,
+        name: str,
+        namespace: str | None,
+        patch,
+        ctype: str,
+        dry_run: bool = False,
+        manager: str = "",
     ) -> dict:
         """PATCH with a strategic merge, JSON merge or JSON patch; status is the controllers'.
         ``dry_run``: the object as the patch would leave it, nothing stored."""
@@ -159,6 +229,7 @@ class Verbs:
                 obj = self.api.find(kind.kind, name, namespace)
                 return self._write(kind, name, lambda: dryrun.patch(self.api, obj, diff))
             self._write(kind, name, lambda: self.api.patch(kind.kind, name, diff, namespace))
+            self._record(kind, name, namespace, current, manager)
             return self.get(kind, name, namespace)
 
     @staticmethod
@@ -202,6 +273,7 @@ class Verbs:
         namespace: str | None,
         patch: dict | None = None,
         dry_run: bool = False,
+        manager: str = "",
     ):
         """The scale subresource (autoscaling/v1 Scale); ``patch`` sets spec.replicas
         (``dry_run``: the Scale it would give, nothing stored)."""
@@ -215,7 +287,9 @@ class Verbs:
                 stored = self.api.find(kind.kind, name, namespace)
                 obj = self._write(kind, name, lambda: dryrun.patch(self.api, stored, change))
             elif replicas is not None:
+                before = obj
                 self._write(kind, name, lambda: self.api.patch(kind.kind, name, change, namespace))
+                self._record(kind, name, namespace, before, manager, "scale")
                 obj = self.get(kind, name, namespace)
         meta = obj["metadata"]
         sel = obj["spec"]["selector"].get("matchLabels") or {}
