@@ -5,7 +5,9 @@ scheduling failures, drains, PodDisruptionBudgets and autoscalers.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from helpers.checks import files
 from helpers.checks.result import CheckResult, Verdict, converge, need
 from helpers.checks.workloads import find_deployment
 from helpers.core import labels
@@ -293,20 +295,50 @@ def pdb(cluster, name: str, min_available: int) -> CheckResult:
     return CheckResult(goal, have == min_available, seen, hint)
 
 
-def hpa(cluster, name: str, min_replicas: int, max_replicas: int, cpu_percent: int):
+def hpa(
+    cluster,
+    name: str,
+    min_replicas: int,
+    max_replicas: int,
+    cpu_percent: int,
+    declarative: str | Path | None = None,
+):
     """A HorizontalPodAutoscaler ``name`` with these bounds and CPU utilization target.
+
+    ``declarative=<a YAML file>``: the file must say so too, and be applied (the API
+    server's dry run of it changes nothing), as in helpers.checks.files.
 
     Example:
         >>> helpers.checks.hpa(cluster, "model", 2, 8, 60)
         ✓ horizontalpodautoscaler/model scales 2..8 at 60% CPU
     """
     goal = f"horizontalpodautoscaler/{name} scales {min_replicas}..{max_replicas} at {cpu_percent}% CPU"
+    want = (min_replicas, max_replicas, cpu_percent)
+    if declarative is not None:
+        path = Path(declarative)
+        doc, why = files.declared(path, "HorizontalPodAutoscaler", name)
+        if doc is None:
+            return CheckResult(goal, False, why.seen, why.hint)
+        seen, wrong = _hpa_fields(doc.get("spec") or {}, want)
+        if wrong:
+            hint = (f"Set {', '.join(wrong)} in {files.shown(path)}, save the file, then apply "
+                    f"it: {files.apply_hint(path)}.")  # fmt: skip
+            return CheckResult(goal, False, f"{files.shown(path)} says {seen}", hint)
+        if why := files.applied(cluster, path, doc, f"{files.shown(path)} says {seen}"):
+            return CheckResult(goal, False, why.seen, why.hint)
     try:
         spec = cluster.get("HorizontalPodAutoscaler", name)["spec"]
     except NotFound:
         return CheckResult(
             goal, False, f"no hpa/{name}", "Apply your autoscaler manifest (kubectl apply -f)."
         )
+    seen, wrong = _hpa_fields(spec, want)
+    hint = f"Fix {', '.join(wrong)} in the manifest and apply it again." if wrong else ""
+    return CheckResult(goal, not wrong, seen, hint)
+
+
+def _hpa_fields(spec: dict, want: tuple) -> tuple[str, list[str]]:
+    """(what the HPA spec says, the fields that differ from ``want``)."""
     targets = [
         m["resource"]["target"].get("averageUtilization")
         for m in spec.get("metrics", [])
@@ -314,18 +346,9 @@ def hpa(cluster, name: str, min_replicas: int, max_replicas: int, cpu_percent: i
     ]
     have = (spec.get("minReplicas", 1), spec.get("maxReplicas"), targets[0] if targets else None)
     seen = f"min={have[0]}, max={have[1]}, cpu target={have[2]}%"
-    wrong = [
-        field
-        for field, got, want in zip(
-            ("minReplicas", "maxReplicas", "averageUtilization"),
-            have,
-            (min_replicas, max_replicas, cpu_percent),
-            strict=True,
-        )
-        if got != want
-    ]
-    hint = f"Fix {', '.join(wrong)} in the manifest and apply it again." if wrong else ""
-    return CheckResult(goal, not wrong, seen, hint)
+    fields = ("minReplicas", "maxReplicas", "averageUtilization")
+    wrong = [f for f, got, w in zip(fields, have, want, strict=True) if got != w]
+    return seen, wrong
 
 
 def _template(cluster, deployment: str) -> dict:

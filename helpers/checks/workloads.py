@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.checks import files
 from helpers.checks.result import CheckResult, Verdict, converge, need
-from helpers.core import manifests
 from helpers.core.rollout import template_image
 from helpers.core.state import version_of
-from helpers.errors import ManifestError, NotFound
+from helpers.errors import NotFound
 
 # Pod statuses that a person must fix (they do not clear by waiting).
 # Values the model server reads as "off" (orchestra_model.faults).
@@ -114,47 +114,23 @@ def replicas(
     return converge(cluster, f"deployment/{deployment} runs {n} ready replicas", look)
 
 
-def _shown(path: Path) -> str:
-    """``path`` as the student wrote it: relative to the notebook's folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _file_verdict(cluster, path: Path, dep: dict, n: int) -> Verdict | None:
     """Why the file or the cluster is not the declared state (None: both are right)."""
-    name, shown = dep["metadata"]["name"], _shown(path)
+    name, where = dep["metadata"]["name"], files.shown(path)
     live_n = int(dep["spec"].get("replicas", 1))
-    apply = f'cluster.apply("{shown}") (kubectl apply -f {shown})'
-    try:
-        docs = manifests.load(path)
-    except ManifestError as err:
-        return Verdict(False, f"{shown} cannot be read: {err.what}",
-                       f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
-    mine = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name]
-    if not mine:
-        return Verdict(False, f"{shown} has no deployment/{name}",
-                       f"Edit the copy of the course's manifest in {shown}.")  # fmt: skip
-    want = (mine[0].get("spec") or {}).get("replicas")
-    seen = f"{shown} says replicas: {want}; deployment/{name} has {live_n}"
+    doc, why = files.declared(path, "Deployment", name)
+    if doc is None:
+        return why
+    want = (doc.get("spec") or {}).get("replicas")
+    seen = f"{where} says replicas: {want}; deployment/{name} has {live_n}"
     if want != n:
-        hint = f"Set spec.replicas to {n} in {shown}, save the file, then apply it: {apply}."
+        hint = (f"Set spec.replicas to {n} in {where}, save the file, then apply it: "
+                f"{files.apply_hint(path)}.")  # fmt: skip
         if live_n == n:
-            hint = (f"The cluster has {n} replicas, but {shown} still says {want}: the next "
+            hint = (f"The cluster has {n} replicas, but {where} still says {want}: the next "
                     f"apply of the file would scale it back to {want}. {hint}")  # fmt: skip
         return Verdict(False, seen, hint)
-    try:
-        pairs = cluster.dry_run_apply(mine[0])
-    except ManifestError as err:
-        return Verdict(False, f"the API server refuses {shown}: {err.what}",
-                       f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
-    live, merged = pairs[0]
-    if live is None or live.get("spec") != merged.get("spec"):
-        return Verdict(False, f"{seen}: the file is not applied",
-                       f"Apply the file: {apply}; cluster.diff(\"{shown}\") (kubectl diff -f "
-                       f"{shown}) shows what that changes.")  # fmt: skip
-    return None
+    return files.applied(cluster, path, doc, seen)
 
 
 def _broken_hint(deployment: str, status: str) -> str:

@@ -177,11 +177,13 @@ def manifest(name: str) -> Path:
     return path
 
 
-def show_file(path: str, start: int | None = None, stop: int | None = None, grep: str = ""):
+def show_file(path, start: int | None = None, stop: int | None = None, grep: str = ""):
     """Show a repository file (or lines ``start``..``stop``, 1-based) as highlighted code.
 
     Args:
-        path: relative to the repository root, e.g. "cluster/model/Dockerfile".
+        path: relative to the repository root, e.g. "cluster/model/Dockerfile"; or a Path
+            such as ``helpers.lab.workdir() / "model-hpa.yaml"`` (shown relative to the
+            notebook's folder, so no machine's path appears in the output).
         grep: keep only the lines from the first one containing this text.
 
     Example:
@@ -199,4 +201,8 @@ def show_file(path: str, start: int | None = None, stop: int | None = None, grep
         start = start or 1
     chunk = lines[(start or 1) - 1 : stop]
     language = {".py": "python", ".yaml": "yaml", ".yml": "yaml"}.get(full.suffix, "dockerfile")
-    return Markdown(f"`{path}`\n\n```{language}\n" + "\n".join(chunk) + "\n```")
+    try:
+        label = full.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        label = path
+    return Markdown(f"`{label}`\n\n```{language}\n" + "\n".join(chunk) + "\n```")

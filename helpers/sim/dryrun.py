@@ -15,7 +15,6 @@ Each function is called with the cluster lock held and raises what the real writ
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from helpers.core import manifests
@@ -64,8 +63,8 @@ def _created(api, doc: dict, kind: str, ns: str | None, spec: dict) -> dict[str,
     out_meta: dict[str, Any] = {"name": meta["name"]}
     if ns is not None:
         out_meta["namespace"] = ns
-    # A uid as the real server generates one; the store's own sequence is left untouched.
-    out_meta.update(uid=str(uuid.uuid4()), generation=1, creationTimestamp=iso(api.clock.now))
+    # The uid the object would get (the simulator's are deterministic); none is taken.
+    out_meta.update(uid=api.store.next_uid(), generation=1, creationTimestamp=iso(api.clock.now))
     for key in ("labels", "annotations", "ownerReferences", "generateName"):
         if meta.get(key):
             out_meta[key] = json_copy(meta[key])

@@ -8,6 +8,7 @@ under the cluster lock); people and views get ``subscribe`` change records (help
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
@@ -65,6 +66,10 @@ class Obj:
         if self.kind not in DATA_KINDS:  # ConfigMaps and Secrets have no status
             out["status"] = json_copy(self.render_status())
         return out
+
+
+def _uid_text(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012x}"
 
 
 def json_copy(value: Any) -> Any:
@@ -133,8 +138,11 @@ class Store:
     # ---- writing -----------------------------------------------------------------------
     def new_uid(self) -> str:
         """A fresh, deterministic uid in the UUID shape."""
-        n = next(self._uid)
-        return f"00000000-0000-4000-8000-{n:012x}"
+        return _uid_text(next(self._uid))
+
+    def next_uid(self) -> str:
+        """The uid ``new_uid`` would give next, without taking it (for dry runs)."""
+        return _uid_text(next(copy.copy(self._uid)))
 
     def add(self, obj: Obj) -> None:
         """Store a new object and announce it (ADDED)."""

@@ -1,5 +1,5 @@
 """Instructor solutions for labs/03_scale.ipynb."""
-# ruff: noqa: F821 (names come from the notebook: cluster, helpers, hpa, re)
+# ruff: noqa: F821 (names come from the notebook: cluster, helpers, re, work)
 
 # %% 03-scale-1
 cluster.scale("model", 6)
@@ -12,7 +12,12 @@ answer = re.search(r"Insufficient \w+", message).group(0)
 helpers.lab.set_requests(cluster, "model", cpu="50m")
 
 # %% 03-scale-4
-hpa["spec"]["minReplicas"] = 3
-hpa["spec"]["maxReplicas"] = 8
-hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = 60
-cluster.apply(hpa)
+# The edit a student makes in the editor, made by a program here:
+manifest = work / "model-hpa.yaml"
+text = manifest.read_text()
+for old, new in (("minReplicas: 2", "minReplicas: 3"), ("maxReplicas: 10", "maxReplicas: 8"),
+                 ("averageUtilization: 70", "averageUtilization: 60")):  # fmt: skip
+    text = text.replace(old, new)
+manifest.write_text(text)
+print(cluster.diff(manifest))
+cluster.apply(manifest)

@@ -133,6 +133,30 @@ def test_hpa_missing_wrong_and_right(deployed):
     )
 
 
+def test_hpa_declarative_reads_the_file_then_the_cluster(deployed, tmp_path, monkeypatch):
+    """Exercise 03-scale-4 the declarative way: the file must say 3..8 at 60 % and be applied."""
+    monkeypatch.chdir(tmp_path)
+    manifest = helpers.lab.workdir() / "model-hpa.yaml"
+    # The mistake: the cluster's HPA changed by command, the file left as the course's.
+    deployed.apply(MANIFESTS / "model-hpa.yaml")
+    patch = {"spec": {"minReplicas": 3, "maxReplicas": 8}}
+    deployed.patch("HorizontalPodAutoscaler", "model", patch)
+    result = checks.hpa(deployed, "model", 3, 8, 60, declarative=manifest)
+    assert not result
+    assert result.seen == "work/model-hpa.yaml says min=2, max=10, cpu target=70%"
+    assert "Set minReplicas, maxReplicas, averageUtilization in work/model-hpa.yaml" in result.hint
+    text = manifest.read_text()
+    for old, new in (("minReplicas: 2", "minReplicas: 3"), ("maxReplicas: 10", "maxReplicas: 8"),
+                     ("averageUtilization: 70", "averageUtilization: 60")):  # fmt: skip
+        text = text.replace(old, new)
+    manifest.write_text(text)
+    result = checks.hpa(deployed, "model", 3, 8, 60, declarative=manifest)
+    assert not result and "the file is not applied" in result.seen
+    assert 'cluster.apply("work/model-hpa.yaml")' in result.hint
+    deployed.apply(manifest)
+    assert checks.hpa(deployed, "model", 3, 8, 60, declarative=manifest)
+
+
 def test_placed_follows_a_node_selector(deployed):
     """nodeSelector filters nodes by label (assign-pod-node docs:
     https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/)."""
