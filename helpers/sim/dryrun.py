@@ -18,17 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.core import manifests
-from helpers.sim import admission
 from helpers.sim.admission import add_default_tolerations
 from helpers.sim.clock import iso
 from helpers.sim.configdata import CONTENT, DATA_KINDS
 from helpers.sim.store import json_copy
 from helpers.sim.updates import (
+    admitted,
     check_delete,
     check_node_patch,
     check_update,
     spec_updates,
-    target_namespace,
     updated_annotations,
 )
 
@@ -43,19 +42,10 @@ def apply(api, doc: dict[str, Any], namespace: str) -> dict[str, Any]:
         ManifestError: the document is refused, as the real write would refuse it.
         NotFound: its namespace does not exist.
     """
-    kind = admission.check_kind(doc)
-    meta = doc["metadata"]
-    ns = target_namespace(api, kind, meta, namespace)
-    spec = admission.admit(doc)
-    existing = api.store.find(kind, meta["name"], ns)
-    if kind == "Service":
-        with api.addresses.provisional():
-            api.addresses.service(spec, existing, api.store)
+    kind, ns, spec, existing = admitted(api, doc, namespace, dry_run=True)
     if existing is None:
         return _created(api, doc, kind, ns, spec)
-    if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
-        spec["replicas"] = existing.spec.get("replicas", 1)
-    return updated(api, existing, meta, spec)
+    return updated(api, existing, doc["metadata"], spec)
 
 
 def _created(api, doc: dict, kind: str, ns: str | None, spec: dict) -> dict[str, Any]:

@@ -7,6 +7,8 @@ selector are immutable. A node takes only cordoning and labels here.
 
 from __future__ import annotations
 
+import contextlib
+
 from helpers.core import manifests
 from helpers.errors import ManifestError, NotFound
 from helpers.sim import admission, configdata
@@ -41,15 +43,27 @@ def target_namespace(api, kind: str, meta: dict, namespace: str) -> str | None:
     return ns
 
 
-def apply_one(api, doc: dict, namespace: str) -> str:
-    """Create or update one document; returns "kind/name"."""
+def admitted(api, doc: dict, namespace: str, dry_run: bool = False):
+    """(kind, namespace, admitted spec, the stored object or None) for a create or update
+    of ``doc``: checked, defaulted, a Service's addresses filled in (handed back again on
+    a dry run); an update of a Deployment without spec.replicas keeps the current count."""
     kind = admission.check_kind(doc)
     meta = doc["metadata"]
     ns = target_namespace(api, kind, meta, namespace)
     spec = admission.admit(doc)
     existing = api.store.find(kind, meta["name"], ns)
     if kind == "Service":
-        api.addresses.service(spec, existing, api.store)
+        with api.addresses.provisional() if dry_run else contextlib.nullcontext():
+            api.addresses.service(spec, existing, api.store)
+    if existing is not None and kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
+        spec["replicas"] = existing.spec.get("replicas", 1)
+    return kind, ns, spec, existing
+
+
+def apply_one(api, doc: dict, namespace: str) -> str:
+    """Create or update one document; returns "kind/name"."""
+    kind, ns, spec, existing = admitted(api, doc, namespace)
+    meta = doc["metadata"]
     if existing is None:
         body = new_body(doc, kind, ns, spec)
         if kind == "Pod":
@@ -63,8 +77,6 @@ def apply_one(api, doc: dict, namespace: str) -> str:
             if kind == "Namespace":
                 obj.status = {"phase": "Active"}
     else:
-        if kind == "Deployment" and "replicas" not in (doc.get("spec") or {}):
-            spec["replicas"] = existing.spec.get("replicas", 1)
         update(api, existing, meta, spec)
     return f"{kind.lower()}/{meta['name']}"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,21 @@ class Kubectl:
         return subprocess.Popen(
             [*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, deployed: bool = False) -> Iterator[tuple]:
+    """(a simulated cluster serving its API, a Kubectl for it); ``deployed``: with the
+    course's manifests applied and rolled out first."""
+    from helpers.sim import SimCluster
+
+    cluster = SimCluster(seed=0)
+    if deployed:
+        cluster.apply(MANIFESTS)
+        cluster.wait_rollout("model")
+    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
+    try:
+        yield cluster, Kubectl(tmp_path / "kubeconfig", tmp_path / "cache")
+    finally:
+        handle.close()
+        cluster.close()

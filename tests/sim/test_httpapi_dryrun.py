@@ -19,20 +19,15 @@ from kubernetes.client.rest import ApiException
 from helpers.core import manifests
 from helpers.errors import ManifestError
 from helpers.sim import SimCluster
-from tests.sim.httpapi_kit import MANIFESTS, Kubectl, kubectl_binary, needs_kubectl  # noqa: F401
+from tests.sim.httpapi_kit import MANIFESTS, kubectl_binary, needs_kubectl, serving  # noqa: F401
 
 
 @pytest.fixture
 def served(tmp_path):
-    cluster = SimCluster(seed=0)
-    cluster.apply(MANIFESTS)
-    cluster.wait_rollout("model")
-    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
-    yield cluster, api_client, Kubectl(tmp_path / "kubeconfig", tmp_path / "cache")
-    api_client.close()
-    handle.close()
-    cluster.close()
+    with serving(tmp_path, deployed=True) as (cluster, kubectl):
+        api_client = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
+        yield cluster, api_client, kubectl
+        api_client.close()
 
 
 def snapshot(cluster) -> list:

@@ -12,20 +12,16 @@ import json
 
 import pytest
 
-from helpers.sim import SimCluster
 from helpers.sim.httpapi import fieldmanager
-from tests.sim.httpapi_kit import MANIFESTS, Kubectl, kubectl_binary, needs_kubectl  # noqa: F401
+from tests.sim.httpapi_kit import MANIFESTS, kubectl_binary, needs_kubectl, serving  # noqa: F401
 
 DEPLOYMENT = str(MANIFESTS / "model-deployment.yaml")
 
 
 @pytest.fixture
 def served(tmp_path):
-    cluster = SimCluster(seed=0)
-    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
-    yield cluster, Kubectl(tmp_path / "kubeconfig", tmp_path / "cache")
-    handle.close()
-    cluster.close()
+    with serving(tmp_path) as both:
+        yield both
 
 
 def managers(cluster) -> list[tuple[str, str, str | None]]:
