@@ -71,12 +71,13 @@ def bench_get(kubeconfig: Path, cache: Path) -> None:
                      headers={**headers, "Accept": TABLE})  # fmt: skip
         body = conn.getresponse().read()
         server.append((time.perf_counter() - start) * 1000)
-    rows = len(json.loads(body)["rows"])
+    page = len(json.loads(body)["rows"])
     med = statistics.median(walls)
     verdict = "OK" if med < GET_BUDGET_MS else "OVER"
-    print(f"kubectl get pods ({rows} pods): median {med:.0f} ms, min {min(walls):.0f} ms "
-          f"[{verdict}, target < {GET_BUDGET_MS:.0f} ms]; server's Table list "
-          f"{statistics.median(server):.0f} ms")  # fmt: skip
+    # kubectl lists in chunks of 500 (--chunk-size): the server's figure is one page.
+    print(f"kubectl get pods ({len(out.splitlines()) - 1} pods): median {med:.0f} ms, "
+          f"min {min(walls):.0f} ms [{verdict}, target < {GET_BUDGET_MS:.0f} ms]; server's "
+          f"Table list of one {page}-pod page {statistics.median(server):.0f} ms")  # fmt: skip
 
 
 def bench_watch(cluster: SimCluster, kubeconfig: Path) -> None:

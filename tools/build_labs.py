@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -96,6 +97,9 @@ def execute(nb, timeout: int = CELL_TIMEOUT_S):
         resources={"metadata": {"path": str(LABS)}},
         record_timing=False,  # timestamps would change every cell on every rebuild
     )
+    # labs/work/ holds the YAML copies an earlier (solved) run edited; the committed
+    # outputs must show what a student's first run shows: the course's own files.
+    shutil.rmtree(LABS / "work", ignore_errors=True)
     # The kernel's environment (ours is left alone): the simulator in virtual time, the
     # instructors' answers, and one set and dict order on every run.
     client.execute(env={**os.environ, **KERNEL_ENV})

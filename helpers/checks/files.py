@@ -13,15 +13,8 @@ from pathlib import Path
 
 from helpers.checks.result import Verdict
 from helpers.core import manifests
+from helpers.core.paths import shown
 from helpers.errors import ManifestError
-
-
-def shown(path: Path) -> str:
-    """``path`` as the student wrote it: relative to the notebook's folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def apply_hint(path: Path) -> str:
@@ -34,7 +27,8 @@ def declared(path: Path, kind: str, name: str) -> tuple[dict | None, Verdict | N
     try:
         docs = manifests.load(path)
     except ManifestError as err:
-        return None, Verdict(False, f"{shown(path)} cannot be read: {err.what}",
+        # Unreadable YAML or a refused object: either way, applying the file fails.
+        return None, Verdict(False, f"{shown(path)} does not apply: {err.what}",
                              f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
     mine = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
     if not mine:
@@ -50,8 +44,15 @@ def applied(cluster, path: Path, doc: dict, seen: str) -> Verdict | None:
     except ManifestError as err:
         return Verdict(False, f"the API server refuses {shown(path)}: {err.what}",
                        f"Fix the file and save it. {err.hint}".strip())  # fmt: skip
+    # Never applied, or applied and then changed by command: either way the next apply
+    # of the file would change the cluster.
     if live is None or live.get("spec") != merged.get("spec"):
-        return Verdict(False, f"{seen}: the file is not applied",
+        differs = (
+            "its object is not in the cluster"
+            if live is None
+            else "the cluster differs from the file"
+        )
+        return Verdict(False, f"{seen}, but {differs}",
                        f"Apply the file: {apply_hint(path)}; cluster.diff(\"{shown(path)}\") "
                        f"(kubectl diff -f {shown(path)}) shows what that changes.")  # fmt: skip
     return None

@@ -13,3 +13,13 @@ MANIFESTS = REPO / "cluster" / "manifests"
 SOLUTIONS = REPO / "labs" / "solutions"
 LAB_SOURCES = REPO / "labs" / "src"  # the labs as Markdown; the notebooks are built from them
 BIN_DIR = REPO / "bin"
+
+
+def shown(path: Path, fallback: str | Path | None = None) -> str:
+    """``path`` as a student reads it: relative to the working folder (the notebook's)
+    when inside it, else ``fallback`` (default: ``path`` itself), so outputs carry no
+    machine's absolute path when a relative name exists."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path if fallback is None else fallback)

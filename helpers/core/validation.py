@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -197,8 +198,16 @@ def _type_hint(obj, path: list, value, schema: dict, target: str, in_map: bool) 
     if schema.get("$ref", "").endswith("intstr.IntOrString"):
         return f'{where} is a whole number or a string such as "25%" or a port name.'
     if target.startswith(("int", "float")):
+        whole = target.startswith("int")
         if isinstance(value, str):
-            return f"{where} is a number: remove the quotes, {key}: {value}."
+            digits = re.fullmatch(r"\s*-?\d+\s*" if whole else r"\s*-?[\d.]+\s*", value)
+            if digits:  # a quoted number: "5"
+                return f"{where} is a number: remove the quotes, {key}: {value.strip()}."
+            # a word or a unit: "five", "60%", "3 pods"; keep the digits, if any
+            kept = re.sub(r"[^\d.]" if not whole else r"\D", "", value)
+            example = f"{key}: {kept}" if kept else f"{key}: 3"
+            kind = "a whole number" if whole else "a number"
+            return f"{where} is {kind}, digits only (no words, units or %): e.g. {example}."
         return (
             f"{where} is a whole number." if target.startswith("int") else f"{where} is a number."
         )

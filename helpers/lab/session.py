@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from helpers.core.paths import MANIFESTS, REPO
+from helpers.core.paths import MANIFESTS, REPO, shown
 from helpers.errors import LabError, NotFound
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node
 from helpers.lab.server import RUNNING
@@ -201,8 +201,6 @@ def show_file(path, start: int | None = None, stop: int | None = None, grep: str
         start = start or 1
     chunk = lines[(start or 1) - 1 : stop]
     language = {".py": "python", ".yaml": "yaml", ".yml": "yaml"}.get(full.suffix, "dockerfile")
-    try:
-        label = full.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        label = path
-    return Markdown(f"`{label}`\n\n```{language}\n" + "\n".join(chunk) + "\n```")
+    return Markdown(
+        f"`{shown(full, fallback=path)}`\n\n```{language}\n" + "\n".join(chunk) + "\n```"
+    )

@@ -95,6 +95,20 @@ def refusal(doc) -> ManifestError:
             ".spec.replicas of type int32",
             "remove the quotes, replicas: 3",
         ),
+        (  # a word is not a quoted number: no "remove the quotes" advice
+            "spec.replicas",
+            "five",
+            "json: cannot unmarshal string into Go struct field DeploymentSpec"
+            ".spec.replicas of type int32",
+            "spec.replicas is a whole number, digits only (no words, units or %): e.g. replicas: 3",
+        ),
+        (  # a unit: keep the digits
+            "spec.revisionHistoryLimit",
+            "10 revisions",
+            "json: cannot unmarshal string into Go struct field DeploymentSpec"
+            ".spec.revisionHistoryLimit of type int32",
+            "e.g. revisionHistoryLimit: 10",
+        ),
     ],
 )
 def test_a_wrong_type_is_a_decoding_error_naming_the_field(path, value, expected, hint):

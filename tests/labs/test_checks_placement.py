@@ -151,7 +151,7 @@ def test_hpa_declarative_reads_the_file_then_the_cluster(deployed, tmp_path, mon
         text = text.replace(old, new)
     manifest.write_text(text)
     result = checks.hpa(deployed, "model", 3, 8, 60, declarative=manifest)
-    assert not result and "the file is not applied" in result.seen
+    assert not result and "but the cluster differs from the file" in result.seen
     assert 'cluster.apply("work/model-hpa.yaml")' in result.hint
     deployed.apply(manifest)
     assert checks.hpa(deployed, "model", 3, 8, 60, declarative=manifest)

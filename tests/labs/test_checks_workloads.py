@@ -81,7 +81,7 @@ def test_declarative_fails_on_an_edited_file_not_applied(deployed, work):
     edit_replicas(manifest, 5)
     result = checks.replicas(deployed, "model", 5, declarative=manifest)
     assert not result
-    assert "the file is not applied" in result.seen
+    assert "but the cluster differs from the file" in result.seen
     assert 'cluster.apply("work/model-deployment.yaml")' in result.hint
     assert "kubectl diff -f work/model-deployment.yaml" in result.hint
 
@@ -91,7 +91,7 @@ def test_declarative_names_a_broken_file(deployed, work):
     manifest.write_text(manifest.read_text().replace("replicas: 3", "replicas: five"))
     result = checks.replicas(deployed, "model", 5, declarative=manifest)
     assert not result
-    assert "cannot be read" in result.seen and "replicas" in result.seen
+    assert "model-deployment.yaml does not apply" in result.seen and "replicas" in result.seen
 
 
 def test_workdir_copies_the_manifests_once_and_keeps_edits(work):

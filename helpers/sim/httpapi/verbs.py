@@ -173,8 +173,10 @@ class Verbs:
         with self.api.lock:
             try:
                 live = self.get(kind, name, ns)
-            except ApiError:
-                live = None
+            except ApiError as err:
+                if err.code != 404:
+                    raise
+                live = None  # apply creates it
             merged, fields = fieldmanager.apply(live, config, manager, force, self.api.clock.now)
             if dry_run:
                 out = self._write(
