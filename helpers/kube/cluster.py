@@ -58,6 +58,7 @@ class KubeCluster(Cluster):
 
     def __init__(self, context: str, kubeconfig=None, timeout: float = 30.0):
         self.name = context
+        self.kubeconfig = kubeconfig  # None: $KUBECONFIG or ~/.kube/config (kubectl's own)
         self.t0 = time.time()
         self._client = open_client(context, kubeconfig)
         self.api = ApiServer(self._client, context, timeout=timeout)

@@ -1,9 +1,12 @@
-"""``helpers.lab.kubectl("...")``: type a kubectl command, run it through the cluster API.
+"""``helpers.lab.kubectl("...")``: a kubectl command in a notebook, on either backend.
 
-The labs teach kubectl, but a notebook must run unchanged on the simulator, where no
-kubectl exists. This translates the handful of commands the labs use into the helper call
-that does the same, and returns what that call returns (a table, a list, a revision).
-Anything else raises a LabError naming the commands it knows.
+With a kubectl binary installed (``make tools`` puts the pinned one in ./bin) the command
+runs the real kubectl against the lab's cluster, the simulator's included (it serves the
+Kubernetes API): see helpers.lab.kubectl_runner. Without one (a bare Binder), or with
+``LAB_KUBECTL=builtin``, this module translates the commands the labs use into the helper
+call that does the same and returns what that call returns (a table, a list, a revision).
+It is strict rather than silently wrong: a flag it does not honour, an output form it
+cannot print or a verb it does not know raises a LabError that says so.
 (kubernetes.io/docs/reference/kubectl/)
 """
 
@@ -17,6 +20,7 @@ import pandas as pd
 from helpers.core.durations import parse_go_duration
 from helpers.core.kinds import KINDS, canonical_kind
 from helpers.errors import LabError
+from helpers.lab import kubectl_runner
 from helpers.lab.session import current
 
 # What `kubectl get <kind>` shows for kinds the cluster API has no table for.
@@ -28,6 +32,7 @@ _TABLES = {
 
 # kubectl's boolean flags: `--force orchestra-worker` leaves the node name a word.
 _BOOLEAN_FLAGS = {"force", "ignore-daemonsets", "delete-emptydir-data"}
+_SWITCHES = _BOOLEAN_FLAGS | {"A", "all-namespaces"}
 
 
 def _split(command: str) -> tuple[list[str], dict[str, str]]:
@@ -38,7 +43,7 @@ def _split(command: str) -> tuple[list[str], dict[str, str]]:
         tok = tokens[i]
         if tok.startswith("-"):
             key, eq, value = tok.lstrip("-").partition("=")
-            takes_value = key not in _BOOLEAN_FLAGS
+            takes_value = key not in _SWITCHES
             if takes_value and not eq and i + 1 < len(tokens) and not tokens[i + 1].startswith("-"):
                 value, i = tokens[i + 1], i + 1
             flags[key] = value or "true"
@@ -48,21 +53,79 @@ def _split(command: str) -> tuple[list[str], dict[str, str]]:
     return words, flags
 
 
+# The flags each verb honours here (short and long forms); any other flag is refused.
+_NAMESPACE_FLAGS = {"n", "namespace"}
+_ALLOWED = {
+    "get": {"l", "selector", "A", "all-namespaces", "o", "output"} | _NAMESPACE_FLAGS,
+    "rollout": {"timeout", "to-revision"} | _NAMESPACE_FLAGS,
+    "set": _NAMESPACE_FLAGS,
+    "delete": _NAMESPACE_FLAGS,
+    "apply": {"f", "filename"},
+    "scale": {"replicas"} | _NAMESPACE_FLAGS,
+    "cordon": set(),
+    "uncordon": set(),
+    "drain": set(_BOOLEAN_FLAGS),
+}
+
+
+def _check_flags(verb: str, flags: dict[str, str]) -> None:
+    output = flags.get("o") or flags.get("output")
+    if output not in (None, "wide"):  # the tables here are wide already
+        raise LabError(
+            f"kubectl {verb} -o {output}: this notebook's kubectl (no kubectl binary is "
+            "installed) prints tables only.",
+            "Install the real kubectl (make tools) and run the cell again, or use "
+            'cluster.get(kind, name) for the whole object, e.g. cluster.get("pod", name).',
+        )
+    unknown = sorted(set(flags) - _ALLOWED[verb])
+    if unknown:
+        dash = "-" if len(unknown[0]) == 1 else "--"
+        raise LabError(
+            f"kubectl {verb} {dash}{unknown[0]}: this notebook's kubectl (no kubectl binary is "
+            "installed) does not honour that flag.",
+            "Install the real kubectl (make tools) and run the cell again, or drop the flag.",
+        )
+
+
+def _namespace(flags: dict[str, str]) -> str | None:
+    """-n/--namespace, or None for -A/--all-namespaces; default "default"."""
+    if _flag(flags, "A") or _flag(flags, "all-namespaces"):
+        return None
+    return flags.get("n") or flags.get("namespace") or "default"
+
+
 def _flag(flags: dict[str, str], name: str) -> bool:
     """A boolean kubectl flag: --name or --name=true."""
     return flags.get(name, "false").lower() == "true"
 
 
-def _target(ref: str, default_kind: str) -> tuple[str, str]:
-    kind, slash, name = ref.partition("/")
-    return (kind, name) if slash else (default_kind, ref)
+def _target(args: list[str], default_kind: str) -> tuple[tuple[str, str], list[str]]:
+    """((kind, name), the words after) from kubectl's two forms: ``deployment/model`` and
+    ``deployment model``; a bare name takes ``default_kind``."""
+    kind, slash, name = args[0].partition("/")
+    if slash:
+        return (kind, name), args[1:]
+    if len(args) > 1 and _is_kind(args[0]):
+        return (args[0], args[1]), args[2:]
+    return (default_kind, args[0]), args[1:]
+
+
+def _is_kind(word: str) -> bool:
+    return canonical_kind(word) in KINDS
 
 
 def _get(cluster, args: list[str], flags: dict[str, str]):
     what = canonical_kind(args[0]) if args else ""
     selector = flags.get("l") or flags.get("selector")
+    namespace = _namespace(flags)
     if what == "Pod" and len(args) == 1:
-        return cluster.pods(selector)
+        return cluster.pods(selector, namespace=namespace)
+    if namespace != "default" and what not in ("Node", "Event"):
+        raise LabError(
+            f"kubectl get {args[0]} -n/-A: this notebook's kubectl lists other namespaces "
+            "for pods only.",
+            "Install the real kubectl (make tools), or use cluster.list_objects(kind, namespace).",
+        )
     if what == "Node" and len(args) == 1:
         return cluster.nodes()
     if what == "Event":
@@ -76,7 +139,7 @@ def _get(cluster, args: list[str], flags: dict[str, str]):
         columns = _TABLES[what]
         return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)
     if len(args) >= 2:
-        return cluster.get(args[0], args[1])
+        return cluster.get(args[0], args[1], namespace)
     raise LabError(f"kubectl get {what}: not supported here.", "Try get pods, nodes, events.")
 
 
@@ -112,7 +175,7 @@ def _timeout(flags: dict[str, str]) -> float:
 
 
 def _rollout(cluster, args: list[str], flags: dict[str, str]):
-    verb, (_, name) = args[0], _target(args[1], "deployment")
+    verb, ((_, name), _) = args[0], _target(args[1:], "deployment")
     if verb == "status":
         return cluster.wait_rollout(name, timeout=_timeout(flags))
     if verb == "undo":
@@ -134,16 +197,18 @@ def _rollout(cluster, args: list[str], flags: dict[str, str]):
 def _set(cluster, args: list[str], flags: dict[str, str]):
     if args[0] != "image":
         raise LabError(f"kubectl set {args[0]}: not supported here.", "Use kubectl set image.")
-    _, name = _target(args[1], "deployment")
-    for pair in args[2:]:
+    (_, name), pairs = _target(args[1:], "deployment")
+    for pair in pairs:
         container, _, image = pair.partition("=")
         cluster.set_image(name, image, container=None if container == "*" else container)
     return None
 
 
 def _delete(cluster, args: list[str], flags: dict[str, str]):
-    kind, name = _target(args[0], "") if "/" in args[0] else (args[0], args[1])
-    cluster.delete(kind, name)
+    (kind, name), _ = _target(args, "")
+    if not kind:
+        raise ValueError("kubectl delete needs a kind: delete pod <name>")
+    cluster.delete(kind, name, _namespace(flags) or "default")
 
 
 _VERBS: dict[str, Callable] = {
@@ -151,8 +216,10 @@ _VERBS: dict[str, Callable] = {
     "rollout": _rollout,
     "set": _set,
     "delete": _delete,
-    "apply": lambda c, a, f: c.apply(f["f"]),
-    "scale": lambda c, a, f: c.scale(_target(a[0], "deployment")[1], int(f["replicas"])),
+    "apply": lambda c, a, f: c.apply(f.get("f") or f["filename"]),
+    "scale": lambda c, a, f: c.scale(
+        _target(a, "deployment")[0][1], int(f["replicas"]), _namespace(f) or "default"
+    ),
     "cordon": lambda c, a, f: c.cordon(a[0]),
     "uncordon": lambda c, a, f: c.uncordon(a[0]),
     "drain": lambda c, a, f: c.drain(
@@ -165,10 +232,19 @@ _VERBS: dict[str, Callable] = {
 
 
 def kubectl(command: str, cluster=None):
-    """Run a kubectl command through the helpers; returns what the helper returns.
+    """Run a kubectl command on the lab's cluster (the session's, or ``cluster``).
 
-    Knows: get (pods, nodes, events, deployments, services, or kind name), apply -f,
-    scale, set image, rollout status|undo|history, delete, cordon, uncordon, drain.
+    With a kubectl binary (./bin or PATH): the real kubectl, on either backend; returns a
+    ``KubectlOutput`` (what it printed, shown as text). See helpers.lab.kubectl_runner.
+
+    Without one, or with ``LAB_KUBECTL=builtin``: the command's helper call, returning
+    what it returns (a DataFrame for get). Knows: get (pods, nodes, events, replicasets,
+    deployments, services, or kind and name; -l, -n/-A for pods, -o wide), apply -f, scale,
+    set image, rollout status|undo|history, delete, cordon, uncordon, drain.
+
+    Raises:
+        CommandFailed: the real kubectl exited non-zero (its own error text).
+        LabError: a command or flag that cannot run here, said so (never ignored).
 
     Example:
         >>> helpers.lab.kubectl("scale deployment/model --replicas=5")
@@ -176,12 +252,16 @@ def kubectl(command: str, cluster=None):
     """
     if cluster is None:
         cluster = current()
+    real = kubectl_runner.binary()
+    if real is not None:
+        return kubectl_runner.run(real, command, cluster)
     words, flags = _split(command)
     if not words or words[0] not in _VERBS:
         raise LabError(
             f"kubectl {command!r}: this notebook kubectl knows {', '.join(sorted(_VERBS))}.",
             "On a real cluster, run any command in a terminal: kubectl " + command,
         )
+    _check_flags(words[0], flags)
     try:
         return _VERBS[words[0]](cluster, words[1:], flags)
     except (IndexError, KeyError, ValueError):

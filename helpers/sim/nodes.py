@@ -109,7 +109,7 @@ class Node(Obj):
                 {"type": "Hostname", "address": self.name},
             ],
             "nodeInfo": {
-                "kubeletVersion": "v1.33.1",
+                "kubeletVersion": "v1.36.1",  # the course cluster's (cluster/tools.lock)
                 "osImage": "simulated",
                 "architecture": "amd64",
             },

@@ -59,3 +59,9 @@ def deployed():
     cluster = helpers.lab.start("03_scale", backend="sim")
     yield cluster
     cluster.close()
+
+
+@pytest.fixture
+def builtin_kubectl(monkeypatch):
+    """helpers.lab.kubectl's own translation, even where a kubectl binary is installed."""
+    monkeypatch.setenv("LAB_KUBECTL", "builtin")

@@ -22,7 +22,7 @@ def test_start_deploys_prerequisites_and_reset_removes_them(deployed):
         helpers.lab.current()
 
 
-def test_kubectl_translates_the_commands_the_labs_use(deployed):
+def test_kubectl_translates_the_commands_the_labs_use(deployed, builtin_kubectl):
     kubectl = helpers.lab.kubectl
     kubectl("kubectl scale deployment/model --replicas=4")
     assert deployed.get("deployment", "model")["spec"]["replicas"] == 4
@@ -38,7 +38,7 @@ def test_kubectl_translates_the_commands_the_labs_use(deployed):
     assert not kubectl("get nodes").set_index("name").loc["orchestra-worker", "schedulable"]
 
 
-def test_kubectl_drain_takes_kubectls_flags(deployed):
+def test_kubectl_drain_takes_kubectls_flags(deployed, builtin_kubectl):
     """The model pods have an emptyDir: kubectl drain needs --delete-emptydir-data
     (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/)."""
     kubectl = helpers.lab.kubectl
@@ -48,11 +48,28 @@ def test_kubectl_drain_takes_kubectls_flags(deployed):
     assert evicted and all(name.startswith("model-") for name in evicted)
 
 
-def test_kubectl_refuses_what_it_does_not_know(deployed):
+def test_kubectl_refuses_what_it_does_not_know(deployed, builtin_kubectl):
     with pytest.raises(LabError, match="knows"):
         helpers.lab.kubectl("port-forward svc/model 8080")
     with pytest.raises(LabError, match="malformed"):
         helpers.lab.kubectl("scale deployment/model")
+
+
+def test_kubectl_translation_is_strict_not_silently_wrong(deployed, builtin_kubectl):
+    """kubectl's forms (kubernetes.io/docs/reference/kubectl/): `-n` lists another
+    namespace, `scale deployment model` names by kind and name; what the translation
+    cannot do (here `-o jsonpath`) is refused, never ignored."""
+    kubectl = helpers.lab.kubectl
+    assert kubectl("get pods -n kube-system").empty  # the model's pods are in default
+    assert len(kubectl("get pods -A -l app=model")) == 3
+    kubectl("scale deployment model --replicas 4")
+    assert deployed.get("deployment", "model")["spec"]["replicas"] == 4
+    with pytest.raises(LabError, match=r"get -o jsonpath=.*prints tables only"):
+        kubectl("get pod x -o jsonpath={.status.phase}")
+    with pytest.raises(LabError, match="lists other namespaces for pods only"):
+        kubectl("get deployments -n kube-system")
+    assert kubectl("rollout status deployment model --timeout=2m")
+    assert list(kubectl("get replicasets -o wide")["image"]) == ["orchestra/model:v1"]
 
 
 def test_exercise_is_silent_for_students_and_solves_in_ci(monkeypatch, capsys):

@@ -45,7 +45,7 @@ def test_pending_reason_reads_kube_events(cluster, fake):  # noqa: F811 (fixture
     assert not checks.pending_reason(cluster, "Insufficient memory")
 
 
-def test_kubectl_translator_on_kube(cluster, fake):  # noqa: F811 (fixtures)
+def test_kubectl_translator_on_kube(cluster, fake, builtin_kubectl):  # noqa: F811 (fixtures)
     _deploy(fake)
     _seen(cluster, 3)
     assert helpers.lab.kubectl("get nodes", cluster)["name"].iloc[0] == "orchestra-control-plane"

@@ -68,6 +68,11 @@ class ApiHandle:
         """The TCP port on 127.0.0.1."""
         return self._server.server_address[1]
 
+    @property
+    def token(self) -> str:
+        """The bearer token, for blanking it from outputs: never print it."""
+        return self._server.token
+
     def close(self) -> None:
         """End open watches, stop listening (safe to call twice)."""
         if self._server.closing:

@@ -1,0 +1,229 @@
+"""``helpers.lab.kubectl("...")`` with the real kubectl: the lab's cluster, any command.
+
+When a kubectl binary is installed (``./bin`` from ``make tools``, or on PATH), a notebook's
+kubectl commands run the real thing, so a student reads exactly what a terminal prints:
+
+- on kind (or any kubeconfig context), against the lab cluster's context;
+- on the simulator, against its Kubernetes API server (helpers.sim.httpapi), which the
+  cluster starts on 127.0.0.1 the first time it is needed, with a kubeconfig and token in
+  a private temporary folder (mode 0700) that no output shows.
+
+The simulator's API server prints tables itself (kubectl asks for the server's Table), so
+an AGE column counts in cluster time, and a virtual-time run prints the same every time.
+In virtual time nothing moves while kubectl waits, so ``rollout status`` first lets the
+cluster run until the rollout ends (as ``cluster.wait_rollout`` does) and then asks
+kubectl, and ``wait`` is refused with the helper to use instead. Commands that stream
+until stopped (``--watch``, ``logs -f``) and interactive ones (``edit``, ``exec``,
+``port-forward``, ``proxy``) belong in a terminal and are refused on both backends.
+
+A failure is raised as ``CommandFailed`` with kubectl's own error text; the bearer token is
+blanked from every output, whatever the command (``config view --raw``).
+(kubernetes.io/docs/reference/kubectl/)
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import weakref
+from pathlib import Path
+
+from helpers.core.durations import parse_go_duration
+from helpers.errors import CommandFailed, LabError
+from helpers.kind.tools import find_tool
+
+# Set LAB_KUBECTL=builtin to use the notebook's own translation even with kubectl installed.
+KUBECTL_ENV = "LAB_KUBECTL"
+BUILTIN = "builtin"
+# The kit's bound on one command (a rollout status waits at most 300 s by default).
+TIMEOUT_S = 330.0
+# Flags that would point kubectl at another cluster or identity than the lab's.
+_TARGET_FLAGS = ("--kubeconfig", "--context", "--cluster", "--user", "--server", "-s", "--token")
+_TERMINAL_ONLY = {"edit", "exec", "attach", "port-forward", "proxy", "debug", "cp"}
+_STREAMING_FLAGS = ("-w", "--watch", "--watch-only")  # and logs' -f, --follow
+
+# The simulated cluster whose API server kubectl talks to (a weak reference) and its
+# server; a kernel has one lab cluster at a time, so serving another closes this one.
+_served: list = [None, None, None]  # [weakref to the cluster, ApiHandle, its folder]
+
+
+class KubectlOutput:
+    """What kubectl printed: ``text`` (stdout, then stderr), ``command``; shown as text.
+
+    ``lines()`` gives the lines, ``str(out)`` the text.
+    """
+
+    def __init__(self, command: str, text: str):
+        self.command, self.text = command, text
+
+    def lines(self) -> list[str]:
+        """The output's lines, without the trailing newline."""
+        return self.text.splitlines()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text.rstrip("\n") or "(no output)"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
+def binary() -> str | None:
+    """The kubectl to run, or None: none installed, or ``LAB_KUBECTL=builtin``."""
+    if os.environ.get(KUBECTL_ENV, "").strip().lower() == BUILTIN:
+        return None
+    return find_tool("kubectl")
+
+
+def run(kubectl: str, command: str, cluster) -> KubectlOutput:
+    """Run ``command`` (kubectl's arguments, with or without the leading ``kubectl``).
+
+    Args:
+        kubectl: the binary's path.
+        command: e.g. "get pods -o wide", "scale deployment/model --replicas=5".
+        cluster: the lab's cluster (SimCluster or KubeCluster).
+
+    Returns:
+        KubectlOutput with what kubectl printed (stdout, then stderr).
+
+    Raises:
+        CommandFailed: kubectl exited non-zero; ``what`` is its error text.
+        LabError: a flag that points at another cluster, a command that needs a terminal,
+            one that streams until stopped, or (virtual time) ``wait``.
+    """
+    try:
+        args = shlex.split(command.strip())
+    except ValueError as err:
+        raise LabError(f"kubectl {command}: {err}.", "Close the quote and run it again.") from None
+    if args[:1] == ["kubectl"]:
+        args = args[1:]
+    _refuse(args, cluster)
+    with tempfile.TemporaryDirectory(prefix="orchestra-kubectl-") as cache:
+        target, secret = _target(cluster)
+        if cluster.backend == "sim" and not cluster.realtime and args[:2] == ["rollout", "status"]:
+            _run_rollout(cluster, args)
+        try:
+            done = subprocess.run(
+                # The lab's flags after the verb: before it kubectl would read a mistyped
+                # verb as a plugin's name; before any "--" they stay kubectl's own.
+                [kubectl, args[0], *target, "--cache-dir", cache, *args[1:]],
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_S,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CommandFailed(
+                f"kubectl {command}: no answer within {TIMEOUT_S:.0f} s.",
+                hint="Give it a --timeout, or run it in a terminal.",
+            ) from None
+    out, err = (_blank(t, secret) for t in (done.stdout, done.stderr))
+    if done.returncode != 0:
+        text = err.strip() or out.strip() or f"exit status {done.returncode}"
+        raise CommandFailed(
+            text, output=out, hint="That is kubectl's own error: fix the command and run it again."
+        )
+    # As a terminal shows it: "No resources found in kube-system namespace." and warnings
+    # go to stderr; they follow the output here.
+    return KubectlOutput(command, out + err)
+
+
+def _refuse(args: list[str], cluster) -> None:
+    if not args:
+        raise LabError("kubectl needs a command.", 'e.g. helpers.lab.kubectl("get pods")')
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if flag in _TARGET_FLAGS:
+            raise LabError(
+                f"kubectl {flag}: the notebook's kubectl always talks to the lab's cluster.",
+                "Drop the flag; for another cluster, run kubectl in a terminal.",
+            )
+    if args[0] in _TERMINAL_ONLY:
+        raise LabError(
+            f"kubectl {args[0]} is interactive: it needs a terminal, not a notebook cell.",
+            f"Open a terminal (File > New > Terminal) and run kubectl {args[0]} there.",
+        )
+    streaming = _STREAMING_FLAGS + (("-f", "--follow") if args[0] == "logs" else ())
+    streams = [a for a in args if a.split("=", 1)[0] in streaming]
+    if streams:
+        raise LabError(
+            f"kubectl {args[0]} {streams[0]} streams until it is stopped: a notebook cell "
+            "running it would never end.",
+            "Watch with a ClusterView in the notebook (helpers.views), or run the command in a "
+            "terminal (File > New > Terminal).",
+        )
+    if args[0] == "wait" and cluster.backend == "sim" and not cluster.realtime:
+        raise LabError(
+            "kubectl wait: the simulated cluster runs in virtual time here, and its clock "
+            "does not move while kubectl waits.",
+            "Use cluster.wait(...) or cluster.wait_rollout(name), which move the clock, or run "
+            "the lab in realtime (helpers.lab.start(..., speed=10) or LAB_SPEED=10).",
+        )
+
+
+def _run_rollout(cluster, args: list[str]) -> None:
+    """Virtual time: let the cluster run until the rollout ends, as kubectl would wait."""
+    names = [a for a in args[2:] if not a.startswith("-")]
+    timeout = "300s"
+    for i, arg in enumerate(args):
+        if arg.startswith("--timeout="):
+            timeout = arg.split("=", 1)[1]
+        elif arg == "--timeout" and i + 1 < len(args):
+            timeout = args[i + 1]
+    names = [a for a in names if a != timeout]
+    ref = "/".join(names)
+    kind, _, name = ref.rpartition("/")
+    try:
+        seconds = parse_go_duration(timeout) or 86400.0
+    except ValueError:
+        return  # kubectl names the malformed flag itself
+    if kind.lower() in ("deployment", "deployments", "deploy", "deployment.apps") and name:
+        # Not found, stuck or timed out: kubectl then says which, in its own words.
+        with contextlib.suppress(LabError):
+            cluster.wait_rollout(name, timeout=seconds)
+
+
+def _target(cluster) -> tuple[list[str], str | None]:
+    """kubectl's flags for the lab's cluster, and the token to blank from outputs."""
+    if cluster.backend == "kube":
+        flags = ["--context", cluster.name]
+        kubeconfig = getattr(cluster, "kubeconfig", None)
+        return (["--kubeconfig", str(kubeconfig), *flags] if kubeconfig else flags), None
+    handle = served(cluster)
+    return ["--kubeconfig", str(handle.kubeconfig)], handle.token
+
+
+def served(cluster):
+    """The ApiHandle serving ``cluster`` (a SimCluster), started on first use."""
+    ref, handle, folder = _served
+    if ref is not None and ref() is cluster:
+        return handle
+    close()
+    folder = Path(tempfile.mkdtemp(prefix="orchestra-sim-api-"))  # mode 0700
+    handle = cluster.serve_api(kubeconfig=folder / "kubeconfig")
+    _served[:] = [weakref.ref(cluster), handle, folder]
+    return handle
+
+
+def close() -> None:
+    """Stop the simulator's API server started for kubectl, and delete its kubeconfig."""
+    _, handle, folder = _served
+    if handle is not None:
+        handle.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    _served[:] = [None, None, None]
+
+
+atexit.register(close)
+
+
+def _blank(text: str, secret: str | None) -> str:
+    return text.replace(secret, "REDACTED") if secret else text
