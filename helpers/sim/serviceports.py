@@ -43,6 +43,28 @@ def check_port_name(value: str, field: str) -> None:
             raise ManifestError(f'{field}: Invalid value: "{value}": {why}')
 
 
+# A Service port's name is a DNS-1123 label (validateServicePort calls ValidateDNS1123Label,
+# pkg/apis/core/validation v1.36), not an IANA_SVC_NAME like a container port's or a
+# targetPort's: `kubectl create service nodeport web --tcp=80:8080` names its port "80-8080".
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+
+
+def check_service_port_name(value: str, field: str) -> None:
+    """ManifestError in the API server's words unless ``value`` is a DNS-1123 label."""
+    if len(value) > 63:
+        raise ManifestError(
+            f'{field}: Invalid value: "{value}": must be no more than 63 characters'
+        )
+    if not _DNS_LABEL.match(value):
+        why = "must not contain dots" if "." in value else _DNS_LABEL_MSG
+        raise ManifestError(f'{field}: Invalid value: "{value}": {why}')
+
+
 def admit(ports: list[dict[str, Any]]) -> None:
     """Default and check a Service's ports in place; ManifestError in the API server's words."""
     if not ports:
@@ -71,7 +93,7 @@ def admit(ports: list[dict[str, Any]]) -> None:
                 f"{field}.name: Required value", "A Service with several ports names each one."
             )
         if name:
-            check_port_name(name, f"{field}.name")
+            check_service_port_name(name, f"{field}.name")
             if name in names:
                 raise ManifestError(f'{field}.name: Duplicate value: "{name}"')
             names.add(name)

@@ -10,6 +10,8 @@ import pytest
 from helpers.sim import SimCluster
 from tests.sim.httpapi_kit import MANIFESTS, Kubectl, kubectl_binary, needs_kubectl  # noqa: F401
 
+ROOT = MANIFESTS.parents[1]
+
 pytestmark = needs_kubectl
 
 
@@ -116,6 +118,50 @@ def test_get_watch_streams_changes_as_the_clock_moves(served):
     assert lines[-1].split()[:2] == ["model", "3/3"]
 
 
+def test_protobuf_keeps_what_gos_json_would_keep():
+    """A Deployment as kubectl create deployment --replicas=0 writes it: Go's JSON keeps a
+    set pointer's zero (spec.replicas: 0), keeps a struct even when empty (resources: {}),
+    and leaves out an omitempty scalar's zero (minReadySeconds: 0) and a zero Time
+    (apps/v1 types.go tags; tools/gen_protobuf_schema.py)."""
+    from helpers.sim.httpapi import protobuf
+
+    def field(number: int, payload: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    def varint(number: int, value: int) -> bytes:
+        return bytes([number << 3, value])
+
+    container = field(1, b"model") + field(2, b"orchestra/model:v1") + field(8, b"")
+    template = field(1, field(11, field(1, b"app") + field(2, b"web")) + field(8, b""))
+    template += field(2, field(2, container))
+    spec = varint(1, 0) + field(3, template) + varint(5, 0)
+    deployment = field(1, field(1, b"web")) + field(2, spec)
+    body = protobuf.MAGIC + field(1, field(1, b"apps/v1") + field(2, b"Deployment"))
+    obj = protobuf.decode(body + field(2, deployment))
+    assert obj["spec"] == {
+        "replicas": 0,
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "model", "image": "orchestra/model:v1",
+                                     "resources": {}}]},
+        },
+    }  # fmt: skip
+
+
+def test_the_protobuf_table_is_generated_from_the_kits_kubernetes():
+    """helpers/sim/httpapi/protobuf_schema.py is what the generator makes from the Go
+    module cache (filled by make offline-tools); skipped where that cache is absent."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "tools" / "gen_protobuf_schema.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    mod = gen.default_mod()
+    if mod is None or not (mod / "k8s.io" / f"api@{gen.API_VERSION}").is_dir():
+        pytest.skip("no Go module cache with k8s.io/api: make offline-tools fills it")
+    assert gen.generate(mod) == gen.OUT.read_text(), "run python tools/gen_protobuf_schema.py"
+
+
 def test_protobuf_bodies_of_the_kinds_read_decode_to_their_json():
     """The wire form client-go writes: magic, then runtime.Unknown{typeMeta, raw}
     (kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding)."""
@@ -136,8 +182,8 @@ def test_protobuf_bodies_of_the_kinds_read_decode_to_their_json():
         "metadata": {"name": "creds", "labels": {"app": "model"}},  # the empty namespace left out
         "data": {"password": "czNjcmV0"},
     }  # fmt: skip
-    other = protobuf.MAGIC + field(1, field(1, b"apps/v1") + field(2, b"Deployment"))
-    with pytest.raises(protobuf.ProtobufError, match="not Deployment"):
+    other = protobuf.MAGIC + field(1, field(1, b"apps/v1") + field(2, b"StatefulSet"))
+    with pytest.raises(protobuf.ProtobufError, match="not StatefulSet"):
         protobuf.decode(other)
     with pytest.raises(protobuf.ProtobufError, match="magic"):
         protobuf.decode(b"{}")

@@ -139,6 +139,8 @@ def test_a_server_on_another_port_is_reached_through_it(sim):
         ({"targetPort": "8080"}, 'spec.ports[0].targetPort: Invalid value: "8080": must contain at least one letter (a-z)'),
         ({"targetPort": 70000}, "spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive"),
         ({"protocol": "HTTP"}, 'spec.ports[0].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"'),
+        # A Service port's own name is a DNS-1123 label (validateServicePort), not a port name.
+        ({"name": "Web_1"}, 'spec.ports[0].name: Invalid value: "Web_1": a lowercase RFC 1123 label must consist of'),
     ],
 )  # fmt: skip
 def test_ports_are_checked_in_the_api_servers_words(sim, change, message):
@@ -146,6 +148,15 @@ def test_ports_are_checked_in_the_api_servers_words(sim, change, message):
     manifest["spec"]["ports"][0].update(change)
     with pytest.raises(ManifestError, match=re.escape(message)):
         sim.apply(manifest)
+
+
+def test_a_service_port_may_be_named_by_numbers(sim):
+    """`kubectl create service nodeport web --tcp=80:8080` names the port "80-8080": a
+    valid DNS-1123 label (pkg/apis/core/validation v1.36, validateServicePort)."""
+    manifest = svc(target=8080)
+    manifest["spec"]["ports"][0]["name"] = "80-8080"
+    sim.apply(manifest)
+    assert sim.get("Service", manifest["metadata"]["name"])["spec"]["ports"][0]["name"] == "80-8080"
 
 
 def test_several_ports_need_names(sim):

@@ -1,59 +1,52 @@
 """Reading the Kubernetes protobuf encoding of the request bodies typed clients send.
 
-client-go's typed clients (kubectl create configmap/secret/namespace, helm's release
+client-go's typed clients (kubectl create deployment/service/configmap/secret/namespace, autoscale, helm's release
 storage) send ``application/vnd.kubernetes.protobuf`` bodies and do not fall back to JSON
 when refused. The encoding is a 4-byte magic ``k8s\\x00`` and a ``runtime.Unknown``
 (typeMeta, raw, contentEncoding, contentType) whose ``raw`` is the object's own message
 (kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding). Answers stay
 JSON: those clients accept it (their Accept header ends in ``*/*``).
 
-Only the messages below are read, field numbers from k8s.io/api core/v1 and
-k8s.io/apimachinery meta/v1 generated.proto (v0.36). We read the wire format ourselves
-because no maintained Python package carries Kubernetes' protobuf schema, and these few
-messages are all the simulator's typed writers need; any other kind is refused with a 415
-that names it.
+Every message is read by the table tools/gen_protobuf_schema.py generates from the API's Go
+types (helpers.sim.httpapi.protobuf_schema): field numbers, JSON names, and what Go's JSON
+encoder would keep (a pointer's zero value stays; an omitempty scalar's zero goes; a struct
+stays even when empty, as `resources: {}`). A few apimachinery types have their own JSON
+form and are read natively (Time, Duration, IntOrString, Quantity, FieldsV1, RawExtension).
+We read the wire format ourselves because no maintained Python package carries Kubernetes'
+protobuf schema; a kind outside the table is refused with a 415 that names it.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import struct
 from typing import Any
+
+from helpers.core.durations import format_ns
+from helpers.sim.httpapi.protobuf_schema import SCHEMA
 
 MAGIC = b"k8s\x00"
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 
-# message -> {field number: (JSON name, type)}. Types: string, bytes, int64, bool, time,
-# msg:<message>, map:<string|bytes> (map<string, ...>), rep:<type> (repeated).
-SCHEMA: dict[str, dict[int, tuple[str, str]]] = {
-    "Unknown": {1: ("typeMeta", "msg:TypeMeta"), 2: ("raw", "raw"),
-                3: ("contentEncoding", "string"), 4: ("contentType", "string")},
-    "TypeMeta": {1: ("apiVersion", "string"), 2: ("kind", "string")},
-    "ObjectMeta": {1: ("name", "string"), 2: ("generateName", "string"),
-                   3: ("namespace", "string"), 5: ("uid", "string"),
-                   6: ("resourceVersion", "string"), 7: ("generation", "int64"),
-                   8: ("creationTimestamp", "time"), 9: ("deletionTimestamp", "time"),
-                   10: ("deletionGracePeriodSeconds", "int64"), 11: ("labels", "map:string"),
-                   12: ("annotations", "map:string"),
-                   13: ("ownerReferences", "rep:msg:OwnerReference"),
-                   14: ("finalizers", "rep:string")},
-    "OwnerReference": {1: ("kind", "string"), 3: ("name", "string"), 4: ("uid", "string"),
-                       5: ("apiVersion", "string"), 6: ("controller", "bool"),
-                       7: ("blockOwnerDeletion", "bool")},
-    "Time": {1: ("seconds", "int64"), 2: ("nanos", "int64")},
-    "Secret": {1: ("metadata", "msg:ObjectMeta"), 2: ("data", "map:bytes"),
-               3: ("type", "string"), 4: ("stringData", "map:string"), 5: ("immutable", "bool")},
-    "ConfigMap": {1: ("metadata", "msg:ObjectMeta"), 2: ("data", "map:string"),
-                  3: ("binaryData", "map:bytes"), 4: ("immutable", "bool")},
-    "Namespace": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:NamespaceSpec")},
-    "NamespaceSpec": {1: ("finalizers", "rep:string")},
-    "DeleteOptions": {1: ("gracePeriodSeconds", "int64"), 3: ("orphanDependents", "bool"),
-                      4: ("propagationPolicy", "string"), 5: ("dryRun", "rep:string")},
+# The envelope, runtime.Unknown (apimachinery runtime generated.proto): typeMeta, raw,
+# contentEncoding, contentType; and TypeMeta in it.
+ENVELOPE = {
+    "Unknown": {1: ("typeMeta", "msg:TypeMeta", ""), 2: ("raw", "raw", ""),
+                3: ("contentEncoding", "string", "o"), 4: ("contentType", "string", "o")},
+    "TypeMeta": {1: ("apiVersion", "string", "o"), 2: ("kind", "string", "o")},
 }  # fmt: skip
 # Go's zero time.Time in Unix seconds (0001-01-01T00:00:00Z): how an unset Time is written.
 ZERO_TIME = -62135596800
-# The kinds read here, by the runtime.Unknown's typeMeta.kind.
-KINDS = ("Secret", "ConfigMap", "Namespace", "DeleteOptions")
+# The kinds read here (the envelope's typeMeta.kind) -> their message in SCHEMA.
+KINDS = {
+    message.split(".", 1)[1]: message
+    for message in SCHEMA
+    if message.split(".", 1)[1] in {"Pod", "Service", "Secret", "ConfigMap", "Namespace",
+                                    "Deployment", "ReplicaSet", "HorizontalPodAutoscaler",
+                                    "PodDisruptionBudget", "Eviction", "DeleteOptions"}
+}  # fmt: skip
 
 
 class ProtobufError(ValueError):
@@ -95,46 +88,88 @@ def _fields(data: bytes):
         yield number, wire, value
 
 
-def _scalar(kind: str, value) -> Any:
+def _int(value) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _native(kind: str, data: bytes) -> Any:
+    fields = {n: v for n, _, v in _fields(bytes(data))}
+    if kind == "time":  # metav1.Time: seconds, nanos
+        # Go's zero time is written as an empty message (Time.Marshal), or as its seconds.
+        seconds = _int(fields.get(1, ZERO_TIME))
+        if seconds <= ZERO_TIME:
+            return None  # the field is unset
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if kind == "duration":  # metav1.Duration: nanoseconds, as Go prints them ("1m30s")
+        return format_ns(_int(fields.get(1, 0)))
+    if kind == "intorstring":  # type 0: intVal, 1: strVal
+        return (
+            bytes(fields.get(3, b"")).decode() if fields.get(1, 0) == 1 else _int(fields.get(2, 0))
+        )
+    if kind == "quantity":
+        return bytes(fields.get(1, b"")).decode()
+    # fieldsv1, rawextension: JSON bytes
+    raw = bytes(fields.get(1, b""))
+    return json.loads(raw) if raw else {}
+
+
+def _value(kind: str, wire: int, value) -> Any:
     if kind == "string":
         return bytes(value).decode()
     if kind == "bytes":
         return base64.b64encode(bytes(value)).decode()  # as JSON carries bytes
-    if kind == "int64":
-        return value - (1 << 64) if value >= 1 << 63 else value
-    if kind == "bool":
-        return bool(value)
-    if kind == "time":
-        seconds = decode_message("Time", value).get("seconds", 0)
-        if seconds <= ZERO_TIME:
-            return None  # Go's zero time: the field is unset
-        stamp = dt.datetime.fromtimestamp(seconds, dt.UTC)
-        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "raw":
         return bytes(value)
+    if kind == "int":
+        return _int(value)
+    if kind == "bool":
+        return bool(value)
+    if kind == "double":
+        return struct.unpack("<d", value)[0]
     if kind.startswith("msg:"):
         return decode_message(kind[4:], value)
-    raise ProtobufError(f"type {kind} is not read here")
+    return _native(kind, value)
+
+
+def _zero(value) -> bool:
+    return value in ("", 0, False, None) or value == [] or value == {}
 
 
 def decode_message(name: str, data: bytes) -> dict[str, Any]:
-    """One message of ``SCHEMA[name]`` as its JSON form (unknown fields are skipped)."""
-    schema, out = SCHEMA[name], {}
-    for number, _wire, value in _fields(bytes(data)):
+    """One message (``SCHEMA[name]`` or the envelope's) as the JSON Go would write for it;
+    unknown fields are skipped."""
+    schema = SCHEMA.get(name) or ENVELOPE[name]
+    out: dict[str, Any] = {}
+    for number, wire, value in _fields(bytes(data)):
         if number not in schema:
             continue
-        field, kind = schema[number]
+        field, kind, _ = schema[number]
         if kind.startswith("map:"):
             entry = {n: v for n, _, v in _fields(value)}
             key = bytes(entry.get(1, b"")).decode()
-            out.setdefault(field, {})[key] = _scalar(kind[4:], entry.get(2, b""))
+            out.setdefault(field, {})[key] = _value(kind[4:], 2, entry.get(2, b""))
         elif kind.startswith("rep:"):
-            out.setdefault(field, []).append(_scalar(kind[4:], value))
+            item = kind[4:]
+            if wire == 2 and item in ("int", "bool"):  # a packed run of varints
+                i, items = 0, out.setdefault(field, [])
+                while i < len(value):
+                    raw, i = _varint(value, i)
+                    items.append(_value(item, 0, raw))
+            else:
+                out.setdefault(field, []).append(_value(item, wire, value))
         else:
-            value = _scalar(kind, value)
-            # Go writes every non-pointer field, empty or not; JSON leaves the empty out.
-            if value is not None and value != "":
-                out[field] = value
+            out[field] = _value(kind, wire, value)
+    # What Go's JSON encoder keeps: a set pointer (replicas: 0), a struct (resources: {}),
+    # a field without omitempty; an omitempty field's zero goes, and so does a zero Time.
+    for field, kind, flags in schema.values():
+        if field not in out:
+            continue
+        value = out[field]
+        struct_kind = kind.startswith("msg:")
+        if value is None or (
+            "o" in flags and "p" not in flags and not struct_kind and _zero(value)
+        ):
+            del out[field]
     return out
 
 
@@ -151,8 +186,8 @@ def decode(body: bytes) -> dict[str, Any]:
     kind = type_meta.get("kind", "")
     if kind not in KINDS:
         raise ProtobufError(
-            f"the simulator reads protobuf for {', '.join(KINDS[:3])} only, not "
+            f"the simulator reads protobuf for {', '.join(sorted(KINDS))} only, not "
             f"{kind or 'this kind'}: write it as YAML and kubectl apply -f it"
         )
-    obj = decode_message(kind, unknown.get("raw", b""))
+    obj = decode_message(KINDS[kind], unknown.get("raw", b""))
     return {"apiVersion": type_meta.get("apiVersion", "v1"), "kind": kind, **obj}
