@@ -68,7 +68,9 @@ lab: $(LAB_STAMP)
 	@# Students work in their own copies (my-labs/, outputs cleared, untracked): labs/ keeps
 	@# the solved run that nbval checks. Existing copies are never overwritten.
 	$(BIN)/python tools/student_labs.py
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) \
+	@# A terminal's kubectl reads the simulated cluster the last started lab serves.
+	@echo "kubectl in a JupyterLab terminal, on the simulated cluster: export KUBECONFIG=$(CURDIR)/.sim/kubeconfig"
+	LAB_SIM_KUBECONFIG=$(CURDIR)/.sim/kubeconfig $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) $(ROOT_ARGS) $(LAB_ARGS) \
 		$$(ls my-labs/00_*.ipynb 2>/dev/null | head -n 1)
 
 # Start a lab over from a fresh copy; the old copy is kept in my-labs/.previous/.

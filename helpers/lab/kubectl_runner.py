@@ -16,6 +16,13 @@ kubectl, and ``wait`` is refused with the helper to use instead. Commands that s
 until stopped (``--watch``, ``logs -f``) and interactive ones (``edit``, ``exec``,
 ``port-forward``, ``proxy``) belong in a terminal and are refused on both backends.
 
+A terminal shares the notebook's cluster: with ``LAB_SIM_KUBECONFIG`` set (``make lab``
+sets it to ``.sim/kubeconfig`` in the repository), ``helpers.lab.start`` serves the
+simulated cluster's API at once and writes its kubeconfig there, so after ``export
+KUBECONFIG=.sim/kubeconfig`` a terminal's ``kubectl get pods --watch`` shows the pods the
+notebook's ClusterView shows, moving with the lab's realtime clock (in virtual time, it
+sees time jump when a cell moves the clock). The last lab started owns the file.
+
 A failure is raised as ``CommandFailed`` with kubectl's own error text; the bearer token is
 blanked from every output, whatever the command (``config view --raw``).
 (kubernetes.io/docs/reference/kubectl/)
@@ -37,6 +44,8 @@ from helpers.core.durations import parse_go_duration
 from helpers.errors import CommandFailed, LabError
 from helpers.kind.tools import find_tool
 
+# Where the simulator's kubeconfig goes for a terminal to read (make lab sets it).
+SHARED_ENV = "LAB_SIM_KUBECONFIG"
 # Set LAB_KUBECTL=builtin to use the notebook's own translation even with kubectl installed.
 KUBECTL_ENV = "LAB_KUBECTL"
 BUILTIN = "builtin"
@@ -202,15 +211,35 @@ def _target(cluster) -> tuple[list[str], str | None]:
 
 
 def served(cluster):
-    """The ApiHandle serving ``cluster`` (a SimCluster), started on first use."""
+    """The ApiHandle serving ``cluster`` (a SimCluster), started on first use.
+
+    Its kubeconfig goes to ``$LAB_SIM_KUBECONFIG`` when set (``make lab`` sets it, so a
+    terminal's kubectl can read the notebook's cluster), else to a private temporary folder.
+    """
     ref, handle, folder = _served
     if ref is not None and ref() is cluster:
         return handle
     close()
-    folder = Path(tempfile.mkdtemp(prefix="orchestra-sim-api-"))  # mode 0700
-    handle = cluster.serve_api(kubeconfig=folder / "kubeconfig")
+    shared = os.environ.get(SHARED_ENV, "").strip()
+    if shared:
+        path = Path(shared).expanduser().resolve()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = None  # a file others read: removed on close only while it is still ours
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="orchestra-sim-api-"))  # mode 0700
+        path = folder / "kubeconfig"
+    handle = cluster.serve_api(kubeconfig=path)
     _served[:] = [weakref.ref(cluster), handle, folder]
     return handle
+
+
+def shared_kubeconfig(cluster) -> Path | None:
+    """With ``$LAB_SIM_KUBECONFIG`` set and ``cluster`` simulated: serve its API now and
+    return the kubeconfig a terminal's kubectl reads (``export KUBECONFIG=<it>``); else
+    None. The last lab started in any kernel owns the file."""
+    if cluster.backend != "sim" or not os.environ.get(SHARED_ENV, "").strip():
+        return None
+    return Path(served(cluster).kubeconfig)
 
 
 def close() -> None:
@@ -218,7 +247,13 @@ def close() -> None:
     _, handle, folder = _served
     if handle is not None:
         handle.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:  # the shared file, unless a newer kernel's server wrote it since
+            path = Path(handle.kubeconfig)
+            with contextlib.suppress(OSError):
+                if handle.url in path.read_text():
+                    path.unlink()
     _served[:] = [None, None, None]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from helpers.core.paths import MANIFESTS, REPO, shown
 from helpers.errors import LabError, NotFound
+from helpers.lab import kubectl_runner
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node
 from helpers.lab.server import RUNNING
 from helpers.lab.speed import resolve
@@ -86,6 +87,9 @@ def start(lab: str, backend: str | None = None, speed: float | str | None = None
         previous.close()  # a re-run lab: its old simulator's clock thread stops
     cluster = helpers.connect(backend, realtime=factor is not None, speed=factor or 1.0)
     _current["cluster"], _current["lab"] = cluster, lab
+    shared = kubectl_runner.shared_kubeconfig(cluster)  # make lab: a terminal's kubectl too
+    if shared is not None:
+        print(f"kubectl in a terminal sees this cluster after: export KUBECONFIG={shared}")
     reset(cluster)
     files = PREREQUISITES.get(lab, [])
     for name in files:

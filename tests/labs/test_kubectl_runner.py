@@ -9,6 +9,7 @@ columns (kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resource
 from __future__ import annotations
 
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,54 @@ def test_one_api_server_at_a_time(real_kubectl):
     kubectl_runner.close()
     first.close()
     second.close()
+
+
+def test_a_terminal_shares_the_notebooks_cluster(tmp_path, monkeypatch, kubectl_binary):  # noqa: F811
+    """make lab sets LAB_SIM_KUBECONFIG: start() serves the simulated cluster's API and
+    writes the kubeconfig there (mode 0600), so a terminal's kubectl reads the notebook's
+    cluster; a newer lab takes the file over, and closing removes it only while it is ours."""
+    shared = tmp_path / ".sim" / "kubeconfig"
+    monkeypatch.setenv(kubectl_runner.SHARED_ENV, str(shared))
+    first = helpers.lab.start("03_scale", backend="sim", speed="virtual")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+    first.scale("model", 5)
+    terminal = [str(kubectl_binary), "--kubeconfig", str(shared), "--cache-dir", str(tmp_path)]
+    out = subprocess.run([*terminal, "get", "deployment", "model", "-o", "jsonpath={.spec.replicas}"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert out == "5"
+    second = helpers.lab.start("00_setup", backend="sim", speed="virtual")
+    assert kubectl_runner.served(second).url in shared.read_text()
+    kubectl_runner.close()
+    assert not shared.exists()
+    first.close()
+    second.close()
+
+
+def test_a_terminal_watch_sees_a_realtime_lab_move(tmp_path, monkeypatch, kubectl_binary):  # noqa: F811
+    """In realtime (a person's run) `kubectl get pods --watch` in a terminal shows the
+    pods a notebook's scale starts while the cell runs (kubectl_get: --watch)."""
+    shared = tmp_path / "kubeconfig"
+    monkeypatch.setenv(kubectl_runner.SHARED_ENV, str(shared))
+    cluster = helpers.lab.start("03_scale", backend="sim", speed=20)
+    watch = subprocess.Popen(
+        [str(kubectl_binary), "--kubeconfig", str(shared), "--cache-dir", str(tmp_path), "get",
+         "pods", "--watch", "--output-watch-events", "--request-timeout=60s"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines = [watch.stdout.readline() for _ in range(4)]  # the header and 3 pods
+        assert lines[0].split()[:2] == ["EVENT", "NAME"]
+        cluster.scale("model", 5)
+        added = []
+        while len(added) < 2:  # two new pods, ADDED as they are made; bounded by the timeout
+            line = watch.stdout.readline()
+            assert line, "the watch ended before the new pods appeared"
+            if line.startswith("ADDED"):
+                added.append(line.split()[1])
+        assert all(name.startswith("model-") for name in added)
+        cluster.wait_rollout("model", timeout=120)
+    finally:
+        watch.kill()
+        watch.wait()
+        kubectl_runner.close()
+        cluster.close()
