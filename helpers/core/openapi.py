@@ -35,6 +35,11 @@ def _definitions() -> dict:
 
 
 @functools.cache
+def definitions() -> dict:
+    """Every definition of the v1.36 schema, by its OpenAPI name (io.k8s.api.apps.v1.Deployment)."""
+    return _definitions()["$defs"]
+
+
 def validator(kind: str) -> Draft202012Validator:
     """The schema validator of one kind of kinds.KINDS, built once.
 

@@ -36,6 +36,11 @@ ROWS = [
     (("version",), 0, ("out", r"Client Version: v1\.\d+"), READ),
     (("api-resources",), 0, ("cols", ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]), READ),
     (("api-versions",), 0, ("out", r"(?m)^apps/v1$"), READ),
+    # explain reads the OpenAPI v3 schemas (kubernetes.io/docs/reference/kubectl/generated/kubectl_explain/).
+    (("explain", "deployment.spec.replicas"), 0, ("out", r"(?m)^FIELD: replicas <integer>$"), READ),
+    (("explain", "pods.spec.containers.ports"), 0, ("out", r"(?m)^FIELD: ports <\[\]ContainerPort>$"), READ),
+    (("explain", "service.spec.ports.targetPort"), 0, ("out", r"(?m)^FIELD: targetPort <string>$"), READ),
+    (("explain", "deployment.spec.nosuchfield"), 1, ("err", r'field "nosuchfield" does not exist'), READ),
     (("get", "nodes"), 0, ("cols", NODE_COLS), READ),
     (("get", "nodes", "-o", "wide"), 0, ("cols", [*NODE_COLS, "INTERNAL-IP", "EXTERNAL-IP"]), READ),
     (("get", "no", "-o", "name"), 0, ("out", r"^node/"), READ),

@@ -11,7 +11,7 @@ response's Content-Type is plain ``application/json`` (k8s.io/client-go/discover
 from __future__ import annotations
 
 from helpers.core.kinds import KINDS, Kind
-from helpers.sim.httpapi import metricsapi
+from helpers.sim.httpapi import metricsapi, openapischemas
 
 VERSION = {
     "major": "1",
@@ -133,12 +133,13 @@ def document(path: str, address: str) -> dict | None:
 
 
 def openapi_v3(path: str) -> dict | None:
-    """A minimal OpenAPI v3: per group-version, each kind's PATCH with its parameters.
+    """The OpenAPI v3 of a group-version: each kind's PATCH with its parameters, and the
+    kinds' schemas (helpers.sim.httpapi.openapischemas).
 
-    kubectl reads it to learn that the server validates fields itself (the
-    ``fieldValidation`` parameter): then ``apply`` leaves strict validation to the server
-    instead of failing to download schemas. Strategic-merge-patch metadata is not
-    advertised, so kubectl computes its patches from its compiled-in Go types.
+    kubectl reads the parameters to learn that the server validates fields itself
+    (``fieldValidation``: ``apply`` then leaves strict validation to the server), the
+    schemas for ``kubectl explain`` and for the strategic-merge-patch metadata its patches
+    follow (``x-kubernetes-patch-merge-key`` and ``-strategy``, as the apiserver serves them).
     """
     if path == "/openapi/v3":
         paths = {}
@@ -164,10 +165,11 @@ def openapi_v3(path: str) -> dict | None:
         root = f"/apis/{gv}" if kind.group else "/api/v1"
         scope = "/namespaces/{namespace}" if kind.namespaced else ""
         paths[f"{root}{scope}/{kind.plural}/{{name}}"] = {"patch": patch}
+    group, _, version = gv.rpartition("/")
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.36.1"},
         "paths": paths,
-        # No schemas: `kubectl explain` then says it has no documentation for the kind.
-        "components": {"schemas": {}},
+        # The kinds' schemas, for `kubectl explain` (and kubectl's patch metadata).
+        "components": {"schemas": openapischemas.schemas_for(group, version)},
     }
