@@ -30,11 +30,13 @@ class EventLog:
 
     def __init__(self):
         self._items: deque[tuple] = deque(maxlen=MAX_EVENTS)
+        self._seq = 0  # each event's number, for Event names that stay as older ones expire
 
     def add(self, t: float, type_: str, obj: str, reason: str, message: str, namespace: str):
         """Record one event."""
         items = self._items
-        items.append((t, type_, obj, reason, message, namespace))
+        self._seq += 1
+        items.append((t, type_, obj, reason, message, namespace, self._seq))
         if items[0][0] < t - EVENT_TTL_S:
             while items and items[0][0] < t - EVENT_TTL_S:
                 items.popleft()
@@ -43,7 +45,7 @@ class EventLog:
         """Every event held, oldest first, as helpers.core.state EventRow dicts."""
         return [
             {"time": t, "type": ty, "object": o, "reason": r, "message": m}
-            for t, ty, o, r, m, _ in self._items
+            for t, ty, o, r, m, *_ in self._items
         ]
 
     def recent(self, n: int) -> list[dict[str, Any]]:
@@ -51,7 +53,7 @@ class EventLog:
         items = list(self._items)[-n:] if n else []
         return [
             {"time": t, "type": ty, "object": o, "reason": r, "message": m}
-            for t, ty, o, r, m, _ in items
+            for t, ty, o, r, m, *_ in items
         ]
 
     def objects(self, namespace: str | None) -> list[dict[str, Any]]:
@@ -59,9 +61,11 @@ class EventLog:
 
         Repeats of one event (same object, reason and message) are one object with a
         count and first/last timestamps, as the API server's event deduplication keeps them.
+        An Event is named by its object and its first occurrence's number, so its name,
+        uid and creationTimestamp stay while it lasts (a watch can follow it).
         """
         merged: dict[tuple, dict[str, Any]] = {}
-        for t, ty, o, r, m, ns in self._items:
+        for t, ty, o, r, m, ns, seq in self._items:
             if namespace is not None and ns != namespace:
                 continue
             key = (ns, o, ty, r, m)
@@ -73,7 +77,12 @@ class EventLog:
             merged[key] = {
                 "apiVersion": "v1",
                 "kind": "Event",
-                "metadata": {"name": f"{name}.{len(merged):016x}", "namespace": ns or "default"},
+                "metadata": {
+                    "name": f"{name}.{seq:016x}",
+                    "namespace": ns or "default",
+                    "uid": f"00000000-0000-4000-9000-{seq:012x}",
+                    "creationTimestamp": iso(t),
+                },
                 "involvedObject": {"kind": canonical_kind(kind), "name": name, "namespace": ns},
                 "type": ty,
                 "reason": r,

@@ -94,9 +94,11 @@ class ObjectLifecycle:
 
     def _add_pod(self, body: dict, plan) -> Pod:
         pod = Pod(body, plan, self.clock.now)
+        # Stored unbound even when spec.nodeName names a node: watchers see the pod before
+        # its binding (a bound pod's status carries the binding's time).
+        wanted, pod.node = pod.node, None
         self.store.add(pod)
-        node = None if pod.node is None else self.store.find("Node", pod.node, None)
-        pod.node = None
+        node = None if wanted is None else self.store.find("Node", wanted, None)
         if node is None:
             self.scheduler.add(pod)
         else:

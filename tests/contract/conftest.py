@@ -31,6 +31,21 @@ def _kube_fake(tmp_path):
         cluster.close()
 
 
+def _kube_on_sim(tmp_path):
+    """The kube backend (the official client, informers) on the simulator's own API server,
+    the simulator in realtime so its controllers run while the client waits."""
+    from helpers.kube import KubeCluster
+    from helpers.sim import SimCluster
+
+    sim = SimCluster(seed=0, realtime=True, speed=40.0)
+    handle = sim.serve_api(kubeconfig=tmp_path / "sim.kubeconfig")
+    cluster = KubeCluster("orchestra-sim", kubeconfig=handle.kubeconfig, timeout=10.0)
+    yield Backend("kube-on-sim", cluster, controllers=True)
+    cluster.close()
+    handle.close()
+    sim.close()
+
+
 def _kind():
     from helpers.connect import KIND_CONTEXT
     from helpers.kube import KubeCluster
@@ -48,7 +63,8 @@ def _kind():
     cluster.close()
 
 
-@pytest.fixture(params=["sim", "kube-fake", "kind"])
+@pytest.fixture(params=["sim", "kube-fake", "kube-on-sim", "kind"])
 def backend(request, tmp_path):
-    make = {"sim": _sim, "kube-fake": lambda: _kube_fake(tmp_path), "kind": _kind}
+    make = {"sim": _sim, "kube-fake": lambda: _kube_fake(tmp_path),
+            "kube-on-sim": lambda: _kube_on_sim(tmp_path), "kind": _kind}  # fmt: skip
     yield from make[request.param]()

@@ -108,6 +108,14 @@ def test_cordon_and_uncordon(backend):
     cluster.wait(schedulable, timeout=SETTLE_S, what="the node uncordoned")
 
 
+def _needs_cluster_time(backend) -> None:
+    """The kube backend dates events on the wall clock since it connected; the simulator
+    behind its API dates them in cluster time from 2026-01-01, and runs faster than the
+    wall clock: comparing an event's time with cluster.now() needs one clock for both."""
+    if backend.name == "kube-on-sim":
+        pytest.xfail("the kube backend on the simulator's API has no shared clock with it")
+
+
 def test_drain_refuses_a_bare_pod_and_evicts_nothing(backend):
     """kubectl drain without --force refuses a pod that declares no controller, before any
     eviction; the node stays cordoned and the pod keeps running.
@@ -193,6 +201,7 @@ def test_a_probe_naming_an_undeclared_port_errors_and_the_pod_never_turns_ready(
     pkg/probe/util.go ResolveContainerPort, pkg/kubelet/prober/prober.go (v1.36)
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/
     """
+    _needs_cluster_time(backend)
     _needs_controllers(backend)
     cluster = backend.cluster
     probe = {"httpGet": {"path": "/readyz", "port": "htp"}, "periodSeconds": 2}
@@ -232,6 +241,7 @@ def test_required_anti_affinity_waits_for_a_terminating_pod_to_be_gone(backend):
     kubernetes v1.36 pkg/scheduler/framework/plugins/interpodaffinity
     https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#inter-pod-affinity-and-anti-affinity
     """
+    _needs_cluster_time(backend)
     _needs_controllers(backend)
     cluster = backend.cluster
     term = {

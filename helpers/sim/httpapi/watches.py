@@ -10,6 +10,7 @@ object) lets a client resume from the version its list returned; an older versio
 
 from __future__ import annotations
 
+import json
 import queue
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +19,10 @@ from helpers.core import labels
 from helpers.core.kinds import KINDS
 
 HISTORY = 10_000  # changes kept for resuming; the real server keeps its watch cache's window
-WATCHED = [k for k in KINDS if k not in ("Event", "Endpoints", "EndpointSlice")]
+# Views the simulator computes from other state (its event log, Services and Pods) rather
+# than stores: their watches diff the view after each change (see WatchHub._derived).
+DERIVED = ("Event", "Endpoints", "EndpointSlice")
+WATCHED = [k for k in KINDS if k not in DERIVED]
 
 
 class Watch:
@@ -28,6 +32,8 @@ class Watch:
         self.kind, self.namespace, self.name = kind, namespace, name
         self.reqs = labels.parse(selector)
         self.events: queue.Queue = queue.Queue()
+        self.current: Callable[[], list[dict]] | None = None  # a derived kind's view
+        self.seen: dict[tuple, str] = {}  # a derived kind's objects as last sent
 
     def matches(self, obj) -> bool:
         """Whether ``obj`` (a store object) passes the watch's namespace, name and labels."""
@@ -47,6 +53,8 @@ class WatchHub:
     """
 
     def __init__(self, store):
+        self.store = store
+        self.derived: list[Watch] = []
         self.watches: dict[str, list[Watch]] = {k: [] for k in WATCHED}
         self.history: deque = deque(maxlen=HISTORY)
         # The newest version before the hub existed: history starts after it.
@@ -75,6 +83,9 @@ class WatchHub:
         Raises:
             LookupError: ``since`` is older than the history kept (the caller sends 410).
         """
+        if watch.kind in DERIVED:
+            self._start_derived(watch, since, current)
+            return
         if since is None:
             for body in current():
                 watch.events.put(("ADDED", body))
@@ -95,11 +106,66 @@ class WatchHub:
         """Forget ``watch`` (call under the cluster lock)."""
         if watch in self.watches.get(watch.kind, ()):
             self.watches[watch.kind].remove(watch)
+        if watch in self.derived:
+            self.derived.remove(watch)
+            if not self.derived and self._derived in self.store.subscribers:
+                self.store.subscribers.remove(self._derived)
+
+    # ---- derived kinds: Events, Endpoints, EndpointSlices --------------------------------
+    def _start_derived(self, watch: Watch, since: int | None, current) -> None:
+        """A derived kind has no history: a watch from a list's version starts from the
+        view as it is (what the list showed), one without a version with ADDED for each."""
+        watch.current = current
+        for body in current():
+            key = _key(body)
+            watch.seen[key] = _canonical(body)
+            if since is None:
+                watch.events.put(("ADDED", self._versioned(body)))
+        self.derived.append(watch)
+        if self._derived not in self.store.subscribers:
+            self.store.subscribers.append(self._derived)
+
+    def _derived(self, change: dict) -> None:
+        """A store change or a new event (a subscriber, under the lock): diff each derived
+        watch's view against what it sent, and send what differs."""
+        if not self.open:
+            return
+        for watch in self.derived:
+            now = {_key(body): body for body in watch.current()}
+            for key, body in now.items():
+                text = _canonical(body)
+                before = watch.seen.get(key)
+                if before != text:
+                    watch.seen[key] = text
+                    watch.events.put(("ADDED" if before is None else "MODIFIED",
+                                      self._versioned(body)))  # fmt: skip
+            for key in [k for k in watch.seen if k not in now]:
+                gone = json.loads(watch.seen.pop(key))
+                watch.events.put(("DELETED", self._versioned(gone)))
+
+    def _versioned(self, body: dict) -> dict:
+        meta = body.setdefault("metadata", {})
+        meta["resourceVersion"] = str(self.last_rv)
+        return body
 
     def close(self) -> None:
         """Stop fanning out: the store's watchers remain registered but do nothing."""
         self.open = False
+        if self._derived in self.store.subscribers:
+            self.store.subscribers.remove(self._derived)
+        self.derived.clear()
         for watches in self.watches.values():
             for w in watches:
                 w.events.put(None)
             watches.clear()
+
+
+def _key(body: dict) -> tuple:
+    meta = body.get("metadata") or {}
+    return meta.get("namespace"), meta.get("name")
+
+
+def _canonical(body: dict) -> str:
+    """The object without its resourceVersion, as text: what a change is compared by."""
+    meta = {k: v for k, v in (body.get("metadata") or {}).items() if k != "resourceVersion"}
+    return json.dumps({**body, "metadata": meta}, sort_keys=True)
