@@ -39,7 +39,7 @@ ROWS = [
     # explain reads the OpenAPI v3 schemas (kubernetes.io/docs/reference/kubectl/generated/kubectl_explain/).
     (("explain", "deployment.spec.replicas"), 0, ("out", r"(?m)^FIELD: replicas <integer>$"), READ),
     (("explain", "pods.spec.containers.ports"), 0, ("out", r"(?m)^FIELD: ports <\[\]ContainerPort>$"), READ),
-    (("explain", "service.spec.ports.targetPort"), 0, ("out", r"(?m)^FIELD: targetPort <string>$"), READ),
+    (("explain", "service.spec.ports.targetPort"), 0, ("out", r"(?m)^FIELD: targetPort <IntOrString>$"), READ),
     (("explain", "deployment.spec.nosuchfield"), 1, ("err", r'field "nosuchfield" does not exist'), READ),
     (("get", "nodes"), 0, ("cols", NODE_COLS), READ),
     (("get", "nodes", "-o", "wide"), 0, ("cols", [*NODE_COLS, "INTERNAL-IP", "EXTERNAL-IP"]), READ),

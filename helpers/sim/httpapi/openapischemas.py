@@ -6,8 +6,8 @@ it finds the kind by ``x-kubernetes-group-version-kind``, walks the field path t
 the same Kubernetes v1.36 definitions the simulator validates with (kubernetes-validate's
 JSON Schema, helpers.core.openapi), turned back into the OpenAPI v3 form the apiserver
 serves: ``$ref`` into ``#/components/schemas/``, a described reference as ``allOf``, one
-type per field (JSON Schema's ``["string", "null"]`` is OpenAPI's ``string``), int-or-string
-and quantity as strings with their formats, and no ``additionalProperties: false`` (the
+type per field (JSON Schema's ``["string", "null"]`` is OpenAPI's ``string``), IntOrString
+and Quantity as the apiserver writes them, and no ``additionalProperties: false`` (the
 strict variant's addition). (kubernetes.io/docs/concepts/overview/kubernetes-api/#openapi-v3)
 """
 
@@ -20,12 +20,15 @@ from helpers.core import openapi
 
 _REF = "#/$defs/"
 _COMPONENTS = "#/components/schemas/"
-# What the apiserver's OpenAPI v3 says of the two apimachinery scalars kubernetes-validate
-# writes as oneOf: a string with a format.
-_FORMATS = {
-    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": "int-or-string",
-    "io.k8s.apimachinery.pkg.api.resource.Quantity": "quantity",
-}
+# The two apimachinery scalars as the apiserver's OpenAPI v3 writes them (v1.36
+# api/openapi-spec/v3): a oneOf without a type, so `kubectl explain` names them by type
+# (<IntOrString>, <Quantity>) rather than printing <string>.
+_SCALARS = {
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
+        "format": "int-or-string", "oneOf": [{"type": "integer"}, {"type": "string"}]},
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {
+        "oneOf": [{"type": "string"}, {"type": "number"}]},
+}  # fmt: skip
 
 
 def _convert(node: Any, name: str = "") -> Any:
@@ -33,9 +36,8 @@ def _convert(node: Any, name: str = "") -> Any:
         return [_convert(item) for item in node]
     if not isinstance(node, dict):
         return node
-    if name in _FORMATS:
-        return {"description": node.get("description", ""), "type": "string",
-                "format": _FORMATS[name]}  # fmt: skip
+    if name in _SCALARS:
+        return {"description": node.get("description", ""), **_SCALARS[name]}
     scalar = _scalar_ref(node)
     if scalar is not None:  # a field inlined as oneOf: the apiserver refers to the type
         described = {"description": node["description"]} if "description" in node else {}
