@@ -18,6 +18,10 @@ from helpers.sim.httpapi.verbs import field_matches, parse_field_selector
 from helpers.sim.httpapi.watches import Watch
 
 DEFAULT_TIMEOUT_S = 1800.0  # the real server picks 30-60 min when the client names none
+# With allowWatchBookmarks, a quiet watch gets a BOOKMARK (the newest resourceVersion) this
+# often, so a client resumes from a recent version instead of one that has expired: the
+# apiserver's watch cache sends them about once a minute (bookmarkFrequency).
+BOOKMARK_S = 60.0
 
 
 def _write_chunk(wfile, data: bytes) -> None:
@@ -67,12 +71,21 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
         _write_chunk(handler.wfile, line.encode())
         _write_chunk(handler.wfile, b"")
         return
+    bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+    last_sent = time.monotonic()
     try:
         while not server.closing and time.monotonic() < deadline:
             try:
-                event = watch.events.get(timeout=0.5)
+                event = watch.events.get(timeout=min(0.5, BOOKMARK_S))
             except queue.Empty:
+                if bookmarks and time.monotonic() - last_sent >= BOOKMARK_S:
+                    meta = {"resourceVersion": str(hub.last_rv)}
+                    mark = {"kind": kind.kind, "apiVersion": kind.group_version, "metadata": meta}
+                    line = json.dumps({"type": "BOOKMARK", "object": mark}) + "\n"
+                    _write_chunk(handler.wfile, line.encode())
+                    last_sent = time.monotonic()
                 continue
+            last_sent = time.monotonic()
             if event is None:
                 break
             type_, body = event
