@@ -1,9 +1,10 @@
-"""The kind and kubectl binaries: found on PATH or in ./bin, else fetched pinned and verified.
+"""The kind, kubectl and helm binaries: on PATH or in ./bin, else fetched pinned and verified.
 
 `cluster/tools.lock` pins each tool's version, download URL and SHA-256 per OS/arch. A
 download is installed into ./bin only when its SHA-256 matches the lock; a mismatch deletes
 the file, and a platform with no checksum in the lock is refused: the kit never runs a
-binary it could not verify.
+binary it could not verify. A tool shipped as a .tar.gz (helm) is verified as the archive
+its publisher checksums, then only its ``member`` binary is unpacked into ./bin.
 
 Example:
     >>> from helpers.kind.tools import ensure_tool
@@ -19,6 +20,7 @@ import platform
 import re
 import shutil
 import subprocess
+import tarfile
 import tomllib
 import urllib.error
 import urllib.request
@@ -28,12 +30,13 @@ from helpers.core.paths import BIN_DIR, REPO
 from helpers.errors import ChecksumMismatch, ToolMissing
 
 LOCK_PATH = REPO / "cluster" / "tools.lock"
-TOOLS = ("kind", "kubectl")
-# 120 s: kind (~10 MB) and kubectl (~60 MB) on a slow classroom Wi-Fi.
+TOOLS = ("kind", "kubectl", "helm")
+# 120 s: kind (~10 MB), kubectl (~60 MB) or helm (~20 MB) on a slow classroom Wi-Fi.
 DOWNLOAD_TIMEOUT = 120.0
 INSTALL_HINTS = {
     "kind": "https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
     "kubectl": "https://kubernetes.io/docs/tasks/tools/",
+    "helm": "https://helm.sh/docs/intro/install/",
 }
 ARCH_NAMES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -131,10 +134,37 @@ def fetch_tool(
             f"Refused {name} {entry['version']} from {url}: its SHA-256 is {observed}, "
             f"cluster/tools.lock expects {expected}; the file was deleted."
         )
-    partial.chmod(0o755)
     target = bin_dir / name
+    if "member" in entry:
+        _unpack(partial, entry["member"].format(os=system, arch=arch), target, name)
+        return str(target)
+    partial.chmod(0o755)
     partial.replace(target)
     return str(target)
+
+
+def _unpack(archive: Path, member: str, target: Path, name: str) -> None:
+    """Write ``member`` of the verified .tar.gz ``archive`` to ``target``; delete the archive.
+
+    Only that one regular file is read, and written to a path of our choosing, so no name
+    inside the archive can place a file anywhere else.
+    """
+    partial = target.with_name(f".{name}.unpacked")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            info = tar.getmember(member)
+            source = tar.extractfile(info) if info.isfile() else None
+            if source is None:
+                raise KeyError(member)
+            with source, open(partial, "wb") as out:
+                shutil.copyfileobj(source, out)
+    except (KeyError, tarfile.TarError, OSError) as err:
+        partial.unlink(missing_ok=True)
+        raise _missing(name, f"its verified archive has no file {member} ({err})") from None
+    finally:
+        archive.unlink(missing_ok=True)
+    partial.chmod(0o755)
+    partial.replace(target)
 
 
 def ensure_tool(name: str, bin_dir: Path = BIN_DIR, lock: dict | None = None) -> str:
@@ -150,14 +180,15 @@ def ensure_tool(name: str, bin_dir: Path = BIN_DIR, lock: dict | None = None) ->
 def install_pinned(
     bin_dir: Path = BIN_DIR, lock: dict | None = None, plat: str | None = None
 ) -> dict[str, str]:
-    """Put the locked kind and kubectl into ./bin even if others are on PATH (CI, Codespaces).
+    """Put the locked kind, kubectl and helm into ./bin even if others are on PATH (CI, Codespaces).
 
-    A copy already in ./bin with the locked checksum is kept; anything else is replaced by
-    a verified download.
+    A copy already in ./bin with the locked checksum is kept (for a tool shipped in an
+    archive, whose checksum is the archive's: one that reports the locked version); anything
+    else is replaced by a verified download.
 
     Example:
         >>> install_pinned()
-        {'kind': '/home/me/orchestra/bin/kind', 'kubectl': '/home/me/orchestra/bin/kubectl'}
+        {'kind': '/home/me/orchestra/bin/kind', 'kubectl': '/home/me/orchestra/bin/kubectl', ...}
     """
     lock = lock if lock is not None else load_lock()
     plat = plat or host_platform()
@@ -165,7 +196,11 @@ def install_pinned(
     for name in TOOLS:
         target = Path(bin_dir) / name
         expected = lock[name].get("sha256", {}).get(plat)
-        if expected and target.is_file() and sha256_of(target) == expected:
+        if "member" in lock[name]:
+            kept = target.is_file() and tool_version(str(target)) == lock[name]["version"]
+        else:
+            kept = bool(expected) and target.is_file() and sha256_of(target) == expected
+        if kept:
             installed[name] = str(target)
         else:
             installed[name] = fetch_tool(name, bin_dir, lock, plat)

@@ -127,7 +127,7 @@ def test_classroom_knobs_state_the_production_default():
 
 def test_tools_lock_has_a_checksum_per_platform_or_none():
     lock = load_lock(LOCK_PATH)
-    for tool in ("kind", "kubectl"):
+    for tool in ("kind", "kubectl", "helm"):
         entry = lock[tool]
         assert re.fullmatch(r"v\d+\.\d+\.\d+", entry["version"])
         assert "{version}" in entry["url"] and entry["url"].startswith("https://")
@@ -140,6 +140,9 @@ def test_tools_lock_has_a_checksum_per_platform_or_none():
         assert all(HEX64.match(value) for value in entry["sha256"].values())
         # One checksum can belong to one binary only: a copy-paste slip would show here.
         assert len(set(entry["sha256"].values())) == len(entry["sha256"])
+    # The offline builder (CI) builds the same helm the download path pins.
+    assert lock["helm"]["version"] == lock["offline"]["helm"]
+    assert lock["helm"]["member"] == "{os}-{arch}/helm"
 
 
 def test_metrics_server_runs_with_kubelet_insecure_tls_and_a_pinned_image():
