@@ -16,7 +16,7 @@ STRICT ?= 0
 UPGRADE ?= 0
 
 .PHONY: help lab reset-labs labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean sim-cluster
-.PHONY: node-image offline-tools offline-smoke kubectl-present
+.PHONY: node-image offline-tools offline-smoke tools-present
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on your copy, my-labs/00_setup.ipynb"
@@ -93,7 +93,7 @@ unit: $(DEV_STAMP)
 # Notebooks on the simulator, outputs compared with the committed ones; the exercises are
 # filled with the instructor solutions (LAB_AUTOSOLVE=1) so their checks must pass. Virtual
 # time (LAB_SPEED=virtual), as the outputs were made: a person gets realtime instead.
-nbval: $(DEV_STAMP) kubectl-present
+nbval: $(DEV_STAMP) tools-present
 	LAB_BACKEND=sim LAB_AUTOSOLVE=1 LAB_SPEED=virtual $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
 		--nbval-cell-timeout=300 \
 		--nbval-sanitize-with labs/nbval-sanitize.cfg labs/ -o testpaths=labs
@@ -102,13 +102,14 @@ nbval: $(DEV_STAMP) kubectl-present
 # simulator in virtual time (tools/build_labs.py sets LAB_SPEED=virtual); LAB=05 rebuilds labs/05_*.ipynb only. A notebook that comes out the same,
 # byte for byte, is not rewritten.
 LAB ?=
-labs: $(DEV_STAMP) kubectl-present
+labs: $(DEV_STAMP) tools-present
 	$(BIN)/python tools/build_labs.py --execute $(LAB)
 
-# The notebooks' helpers.lab.kubectl cells print the real kubectl's output (the simulator
-# serves the Kubernetes API), so recording or comparing them needs that kubectl.
-kubectl-present:
+# The notebooks' helpers.lab.kubectl and helpers.lab.helm cells print the real tools' output
+# (the simulator serves the Kubernetes API), so recording or comparing them needs both.
+tools-present:
 	@test -x bin/kubectl || command -v kubectl >/dev/null || { echo "make nbval/labs need kubectl (the labs' kubectl cells are recorded with it): run make tools (or make offline-tools)"; exit 1; }
+	@test -x bin/helm || command -v helm >/dev/null || { echo "make nbval/labs need helm (lab 07's helm cells are recorded with it): run make tools (or make offline-tools)"; exit 1; }
 
 test: lint unit nbval
 

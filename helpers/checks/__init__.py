@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from helpers.checks.helm import release
 from helpers.checks.placement import (
     drained,
     hpa,
@@ -46,6 +47,7 @@ __all__ = [
     "pdb",
     "pending_reason",
     "placed",
+    "release",
     "replicas",
     "requests",
     "rolled_out",

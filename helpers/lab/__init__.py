@@ -4,7 +4,7 @@ This package only re-exports (like kopf's ``__init__``): the session (``start``,
 ``reset``, ``cleanup``) and its clock's speed (``speed``), each section's starting state
 (``section``, in ``sections``), the lab operations on the shared
 Cluster API (``ops``, ``nodes``), the experiments (``experiments``), the local container and server of lab 01
-(``container``, ``server``), the notebook ``kubectl`` (``kubectl_translator``) and the
+(``container``, ``server``), the notebook ``kubectl`` (``kubectl_translator``), ``helm`` (``helm_runner``) and the
 exercise solutions (``solutions``). Every function runs unchanged on both backends.
 
 Example:
@@ -18,6 +18,7 @@ from __future__ import annotations
 from helpers.core.traffic import failure_causes
 from helpers.lab.container import build_image, run_container
 from helpers.lab.experiments import SERVER_CONDITIONS, chaos, rollout_experiment
+from helpers.lab.helm_runner import helm
 from helpers.lab.kubectl_translator import kubectl
 from helpers.lab.model import releases
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node, node_labels, one_per_node
@@ -68,6 +69,7 @@ __all__ = [
     "current",
     "exercise",
     "failure_causes",
+    "helm",
     "kubectl",
     "label_node",
     "local_server",

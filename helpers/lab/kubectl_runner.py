@@ -134,7 +134,7 @@ def run(kubectl: str, command: str, cluster) -> KubectlOutput:
                 f"kubectl {command}: no answer within {TIMEOUT_S:.0f} s.",
                 hint="Give it a --timeout, or run it in a terminal.",
             ) from None
-    out, err = (_blank(t, secret) for t in (done.stdout, done.stderr))
+    out, err = (blank(t, secret) for t in (done.stdout, done.stderr))
     if done.returncode != 0:
         text = err.strip() or out.strip() or f"exit status {done.returncode}"
         raise CommandFailed(
@@ -200,14 +200,25 @@ def _run_rollout(cluster, args: list[str]) -> None:
             cluster.wait_rollout(name, timeout=seconds)
 
 
+def connection(cluster) -> tuple[str | None, str | None, str | None]:
+    """(kubeconfig path, context, token to blank from outputs) that reach ``cluster``.
+
+    kind or any kubeconfig context: the cluster's kubeconfig (None: the default one) and
+    its context, no token to blank (it stays in the kubeconfig). The simulator: the
+    kubeconfig of its served API (started on first use) and the bearer token in it.
+    """
+    if cluster.backend == "kube":
+        kubeconfig = getattr(cluster, "kubeconfig", None)
+        return (str(kubeconfig) if kubeconfig else None), cluster.name, None
+    handle = served(cluster)
+    return str(handle.kubeconfig), None, handle.token
+
+
 def _target(cluster) -> tuple[list[str], str | None]:
     """kubectl's flags for the lab's cluster, and the token to blank from outputs."""
-    if cluster.backend == "kube":
-        flags = ["--context", cluster.name]
-        kubeconfig = getattr(cluster, "kubeconfig", None)
-        return (["--kubeconfig", str(kubeconfig), *flags] if kubeconfig else flags), None
-    handle = served(cluster)
-    return ["--kubeconfig", str(handle.kubeconfig)], handle.token
+    kubeconfig, context, secret = connection(cluster)
+    flags = ["--kubeconfig", kubeconfig] if kubeconfig else []
+    return [*flags, *(["--context", context] if context else [])], secret
 
 
 def served(cluster):
@@ -260,5 +271,6 @@ def close() -> None:
 atexit.register(close)
 
 
-def _blank(text: str, secret: str | None) -> str:
+def blank(text: str, secret: str | None) -> str:
+    """``text`` with the bearer token ``secret`` replaced by REDACTED."""
     return text.replace(secret, "REDACTED") if secret else text

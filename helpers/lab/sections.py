@@ -26,10 +26,12 @@ from helpers.lab.steps import (
     env_unset,
     image,
     no_node_selector,
+    no_release,
     nodes_up,
     one_per_worker,
     present,
     probe_path,
+    release_at,
     replicas,
     requests,
 )
@@ -89,6 +91,14 @@ SECTIONS: dict[str, dict[int, tuple]] = {
     "06_scheduling": {
         2: (*SERVED, absent("Deployment", "model-spread"), no_node_selector("model")),
         3: (*SERVED, no_node_selector("model"), one_per_worker("model-spread", replicas=3)),
+    },
+    # Lab 07's model is helm release "model" of cluster/chart; its objects are helm's.
+    "07_helm": {
+        2: (no_release("model"), *(absent(k, "model") for k in ("Deployment", "Service"))),
+        3: (release_at("model", "v1", 3),),
+        4: (release_at("model", "v2", 4),),
+        5: (release_at("model", "v2", 4),),
+        6: (release_at("model", "v2", 2),),  # section 5 moved it to the classroom values
     },
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from helpers.core import helmrelease
 from helpers.core.paths import MANIFESTS, REPO, shown
 from helpers.errors import LabError, NotFound
 from helpers.lab import kubectl_runner
@@ -38,6 +39,9 @@ LAB_OBJECTS = [
     ("Service", "model"),
     ("Pod", "lonely-model"),
 ]
+# Helm releases a lab may leave behind (lab 07); reset deletes their records too, so the
+# next `helm install model` does not find the name in use.
+LAB_RELEASES = ("model",)
 # Pods of these apps are the labs' own; reset waits until none is left.
 LAB_APPS = ("model", "model-spread", "lonely")
 # 300 s: a real cluster needs up to the pods' 30 s grace period plus image and probe time.
@@ -118,6 +122,10 @@ def reset(cluster) -> None:
     for kind, name in LAB_OBJECTS:
         with contextlib.suppress(NotFound):  # absent already: nothing to clean
             cluster.delete(kind, name)
+    for release in LAB_RELEASES:  # what helm uninstall deletes after the objects
+        for record in helmrelease.record_names(cluster, release):
+            with contextlib.suppress(NotFound):
+                cluster.delete("Secret", record)
     cluster.wait(
         lambda c: (
             not any(p["labels"].get("app") in LAB_APPS for p in c.snapshot()["pods"])

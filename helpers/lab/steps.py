@@ -22,17 +22,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from helpers.core import labels
-from helpers.core.paths import MANIFESTS
+from helpers.core import helmrelease, labels
+from helpers.core.paths import MANIFESTS, REPO
 from helpers.core.rollout import template_image
 from helpers.core.state import version_of, with_version
 from helpers.errors import NotFound
+from helpers.lab.helm_runner import helm
 from helpers.lab.nodes import one_per_node
 from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
 from helpers.lab.session import SETTLE_S, object_exists
 
 if TYPE_CHECKING:
     from helpers.core.api import Cluster
+
+# The course chart (lab 07), as an absolute path: a section cell runs from any folder.
+CHART = REPO / "cluster" / "chart"
 
 
 @dataclass(frozen=True)
@@ -257,5 +261,47 @@ def one_per_worker(name: str = "model-spread", replicas: int = 3) -> Step:
         cluster.wait(placed, timeout=SETTLE_S, what=f"a Ready pod of {name} on every worker")
         want = f"deployment/{name}, {replicas} replicas that repel each other"
         return [Change(want, "applied one_per_node()", found)]
+
+    return step
+
+
+def no_release(name: str) -> Step:
+    """No helm release ``name`` (lab 07): else ``helm uninstall`` it and wait for its pods."""
+
+    def step(cluster) -> list[Change]:
+        records = helmrelease.record_names(cluster, name)
+        if not records:
+            return []
+        if helmrelease.deployed(cluster, name) is not None:
+            helm(f"uninstall {name}", cluster)
+        for record in helmrelease.record_names(cluster, name):  # a failed install's
+            with contextlib.suppress(NotFound):
+                cluster.delete("Secret", record)
+        cluster.wait(
+            lambda c: not any(p["labels"].get("app") == name for p in c.snapshot()["pods"]),
+            timeout=SETTLE_S,
+            what=f"release {name}'s pods to go",
+        )
+        return [Change(f"no helm release {name}", "uninstalled it", "it was installed")]
+
+    return step
+
+
+def release_at(name: str, version: str, replicas: int) -> Step:
+    """Helm release ``name`` of the course chart deploys ``version`` with ``replicas`` pods."""
+
+    def step(cluster) -> list[Change]:
+        current = helmrelease.deployed(cluster, name)
+        if current is not None:
+            have = (version_of(current.image(name) or ""), current.replicas(name))
+            if have == (version, replicas):
+                return []
+            found = f"it deployed {have[0]} with {have[1]} replicas"
+        else:
+            found = "it was not installed"
+        helm(f"upgrade --install {name} {CHART} --set image.tag={version} "
+             f"--set replicaCount={replicas}", cluster)  # fmt: skip
+        want = f"helm release {name} at {version} with {replicas} replicas"
+        return [Change(want, "upgraded it there", found, name)]
 
     return step
