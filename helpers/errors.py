@@ -179,6 +179,18 @@ class ChecksumMismatch(LabError):
     )
 
 
+class CheckFailed(LabError):
+    """An exercise check failed while ``LAB_STRICT_CHECKS=1`` (the instructors' CI on kind).
+
+    A student's failing check only shows ✗ with a hint; a CI run of the instructors'
+    answers, whose outputs nbval-lax does not compare, must stop there instead.
+    """
+
+    default_hint = (
+        "The instructors' answer no longer passes on this backend: see the seen/hint above."
+    )
+
+
 class CommandFailed(LabError):
     """kind or kubectl exited non-zero; ``output`` holds its last lines."""
 
@@ -192,6 +204,7 @@ class CommandFailed(LabError):
 
 
 __all__ = [
+    "CheckFailed",
     "ChecksumMismatch",
     "ClusterUnavailable",
     "CommandFailed",

@@ -120,7 +120,9 @@ notebooks() {
     # 900 s per cell, for pytest-timeout too (its default here is 300 s): lab 04's node loss
     # waits the 20 s grace period plus 300 s of tolerations on a real cluster.
     # LAB_SPEED=virtual: a real cluster ignores it; said so the run never depends on it.
-    LAB_BACKEND=kind LAB_AUTOSOLVE=1 LAB_SPEED=virtual "$BIN/pytest" -p no:cacheprovider --nbval-lax \
+    # LAB_STRICT_CHECKS=1: nbval-lax compares no outputs, so a check that shows ✗ for the
+    # instructors' answer raises instead (helpers/checks/result.py) and fails its cell.
+    LAB_BACKEND=kind LAB_AUTOSOLVE=1 LAB_SPEED=virtual LAB_STRICT_CHECKS=1 "$BIN/pytest" -p no:cacheprovider --nbval-lax \
         --nbval-current-env --nbval-cell-timeout=900 --timeout=900 -o testpaths=labs labs/ \
         --junitxml="$ARTIFACTS/kind-notebooks.xml"
 }

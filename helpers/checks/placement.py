@@ -158,15 +158,17 @@ CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 def scheduling_reasons(message: str) -> list[tuple[int, str]]:
     """The per-node reasons of a FailedScheduling message, as (node count, reason).
 
-    The scheduler words it "0/3 nodes are available: 1 node(s) had untolerated taint {...},
-    2 Insufficient cpu. preemption: ..." (kube-scheduler's FitError); the preemption part
-    is left out.
+    The scheduler words it "0/3 nodes are available: 1 node(s) had untolerated taint(s),
+    2 Insufficient cpu. no new claims to deallocate, preemption: ..." (kube-scheduler's
+    FitError, as kind v1.36.1 prints it; older releases name the taint, "untolerated taint
+    {key: value}", and have no DRA sentence). Only the first sentence, the filters' reasons,
+    is kept: what the PostFilter plugins (DRA, preemption) add is left out.
 
     Example:
         >>> scheduling_reasons("0/3 nodes are available: 2 Insufficient cpu. preemption: ...")
         [(2, 'Insufficient cpu')]
     """
-    head = message.split(" preemption:")[0].rstrip(".")
+    head = message.split(". ", 1)[0].rstrip(".")
     _, _, reasons = head.partition("available: ")
     out = []
     for part in re.split(r", (?=\d+ )", reasons):
@@ -174,6 +176,25 @@ def scheduling_reasons(message: str) -> list[tuple[int, str]]:
         if count.isdigit():
             out.append((int(count), reason.removeprefix("node(s) ").strip()))
     return out
+
+
+def _control_plane_reasons(cluster, reasons: list[str]) -> list[str]:
+    """The reasons that are about the control-plane node: its taint, named or not.
+
+    An older scheduler names the taint; a current one says only "had untolerated taint(s)",
+    which is the control plane's when no other node carries a NoSchedule or NoExecute taint.
+    """
+    named = [r for r in reasons if CONTROL_PLANE_TAINT in r]
+    if named:
+        return named
+    tainted = [
+        n
+        for n in cluster.snapshot()["nodes"]
+        if any(t.endswith((":NoSchedule", ":NoExecute")) for t in n["taints"])
+    ]
+    if tainted and all(any(CONTROL_PLANE_TAINT in t for t in n["taints"]) for n in tainted):
+        return [r for r in reasons if "untolerated taint" in r]
+    return []
 
 
 def _words(text: str) -> str:
@@ -205,7 +226,7 @@ def pending_reason(cluster, answer: str, nodes: str = "workers") -> CheckResult:
         )
     message = str(failed.iloc[-1]["message"])
     reasons = [reason for _, reason in scheduling_reasons(message)]
-    control_plane = [r for r in reasons if CONTROL_PLANE_TAINT in r]
+    control_plane = _control_plane_reasons(cluster, reasons)
     accepted = [r for r in reasons if nodes == "any" or r not in control_plane]
     words = _words(answer)
     seen = f"your answer {answer!r}; event: {message}"

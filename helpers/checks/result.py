@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from helpers.errors import LabError, LabTimeout
+from helpers.errors import CheckFailed, LabError, LabTimeout
 
 # 60 s on the cluster clock: long enough for a pod to start and pass its readiness probe
 # (image already present), short enough that a wrong answer is reported within a minute.
 SETTLE_S = 60.0
+# LAB_STRICT_CHECKS=1 (tools/test-kind.sh sets it for the notebooks on kind, where nbval-lax
+# compares no outputs): a failed check raises CheckFailed instead of only showing ✗.
+STRICT_ENV = "LAB_STRICT_CHECKS"
 # 10 s on the cluster clock for the controllers to observe the latest writes: informers
 # deliver in milliseconds, a busy kind cluster in about a second.
 OBSERVE_S = 10.0
@@ -42,6 +46,10 @@ class CheckResult:
     passed: bool
     seen: str
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.passed and os.environ.get(STRICT_ENV) == "1":
+            raise CheckFailed(f"✗ {self.goal} (seen: {self.seen})", self.hint or None)
 
     def __bool__(self) -> bool:
         return self.passed

@@ -281,7 +281,10 @@ class Scheduler:
             for key, text in (("not helpful", "Preemption is not helpful for scheduling"), ("no victims", "No preemption victims found for incoming pod"))
             if (n := victims[key])
         )  # fmt: skip
-        return f"0/{total} nodes are available: {', '.join(parts)}. preemption: 0/{total} nodes are available: {', '.join(pre)}."
+        # The DynamicResources plugin's PostFilter runs before preemption and speaks first
+        # (Kubernetes >= 1.34, DRA on by default), as kind v1.36.1 prints it.
+        post = f"no new claims to deallocate, preemption: 0/{total} nodes are available: {', '.join(pre)}."
+        return f"0/{total} nodes are available: {', '.join(parts)}. {post}"
 
     def _why(self, pod, plan, node: Node, place: Placement) -> tuple[list[str], str]:
         if node.unschedulable and not tolerates(
@@ -290,9 +293,9 @@ class Scheduler:
             return ["node(s) were unschedulable"], "unschedulable"
         for taint in node.taints:
             if taint["effect"] != "PreferNoSchedule" and not tolerates(plan.tolerations, taint):
-                return [
-                    f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
-                ], "taint"
+                # Current kube-schedulers no longer name the taint in the reason (kind
+                # v1.36.1 prints exactly this); kubectl describe node shows which it is.
+                return ["node(s) had untolerated taint(s)"], "taint"
         if (plan.node_selector or plan.affinity_terms) and not _label_ok(plan, node):
             return ["node(s) didn't match Pod's node affinity/selector"], "affinity"
         out = []

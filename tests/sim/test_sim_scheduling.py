@@ -30,10 +30,9 @@ def test_insufficient_cpu_message_is_the_schedulers(sim):
     (event,) = [e for e in sim.event_rows() if e["reason"] == "FailedScheduling"]
     assert event["type"] == "Warning"
     assert event["message"] == (
-        "0/3 nodes are available: 1 node(s) had untolerated taint "
-        "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes "
-        "are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims "
-        "found for incoming pod."
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. "
+        "no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption is "
+        "not helpful for scheduling, 2 No preemption victims found for incoming pod."
     )
     cond = sim.get("pod", pod["name"])["status"]["conditions"][0]
     assert cond["type"] == "PodScheduled" and cond["status"] == "False"
