@@ -14,6 +14,10 @@ from helpers.sim.configdata import DATA_KINDS
 from helpers.sim.pods import Pod
 from helpers.sim.store import Obj, owner_ref
 
+# kube-controller-manager's PodGC treats a node as gone once it has been missing for 40 s
+# (quarantineTime in pkg/controller/podgc), then deletes the pods bound to it.
+PODGC_QUARANTINE_S = 40.0
+
 
 class ObjectLifecycle:
     """Creation, binding and deletion of objects (the API server's object writes).
@@ -97,23 +101,42 @@ class ObjectLifecycle:
         # Stored unbound even when spec.nodeName names a node: watchers see the pod before
         # its binding (a bound pod's status carries the binding's time).
         wanted, pod.node = pod.node, None
-        self.store.add(pod)
         node = None if wanted is None else self.store.find("Node", wanted, None)
+        if wanted is not None and node is None:
+            # spec.nodeName names no node: the scheduler skips the pod and no kubelet runs
+            # it, so it stays Pending until PodGC deletes it as an orphan.
+            pod.node = wanted
+            self.store.add(pod)
+            self.clock.call_later(PODGC_QUARANTINE_S, self._collect_orphan, pod)
+            return pod
+        self.store.add(pod)
         if node is None:
             self.scheduler.add(pod)
         else:
-            self.bind(pod, node)  # spec.nodeName given: no scheduler involved
+            self.bind(pod, node, scheduled=False)  # spec.nodeName given: no scheduler
         return pod
 
-    def bind(self, pod: Pod, node) -> None:
-        """The Binding subresource: ``pod`` goes to ``node``, whose kubelet starts it."""
+    def _collect_orphan(self, pod: Pod) -> None:
+        """PodGC's orphan pass: a pod bound to a node that does not exist is deleted at once
+        (grace 0), whether Pending or already Terminating."""
+        if pod.deleted or self.store.find("Node", pod.node, None) is not None:
+            return
+        self.store.remove(pod)
+
+    def bind(self, pod: Pod, node, scheduled: bool = True) -> None:
+        """The Binding subresource: ``pod`` goes to ``node``, whose kubelet starts it.
+
+        ``scheduled=False`` for a pod created with spec.nodeName: the scheduler never saw
+        it, so there is no Scheduled event.
+        """
         pod.node = node.name  # spec.nodeName is rendered from it (the spec may be shared)
         pod.scheduled_at = self.clock.now
         pod.unschedulable = ""
         pod.ip = self.addresses.pod_ip(node)
         self.scheduler.account(pod, node, 1)
-        msg = f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}"
-        self.events.record(f"pod/{pod.name}", "Normal", "Scheduled", msg, pod.namespace)
+        if scheduled:
+            msg = f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}"
+            self.events.record(f"pod/{pod.name}", "Normal", "Scheduled", msg, pod.namespace)
         self.store.changed(pod)
         if node.up:
             self.kubelet.bound(pod)

@@ -103,10 +103,17 @@ class Pod(Obj):
         """Counts for its ReplicaSet: not terminating and not finished."""
         return self.deleting_at is None and self.phase not in ("Failed", "Succeeded")
 
+    @property
+    def orphaned(self) -> bool:
+        """spec.nodeName names a node that does not exist: no kubelet will ever run it."""
+        return self.node is not None and self.scheduled_at is None
+
     def kubectl_status(self) -> str:
         """STATUS as `kubectl get pods` prints it."""
         if self.terminating:
             return "Terminating"
+        if self.orphaned:
+            return "Pending"
         if self.status_reason:
             return self.status_reason
         if self.phase == "Succeeded":
@@ -119,6 +126,8 @@ class Pod(Obj):
 
     def render_status(self) -> dict[str, Any]:
         """status as the API server returns it."""
+        if self.orphaned:  # no scheduler and no kubelet ever wrote to it
+            return {"phase": "Pending", "qosClass": self.qos()}
         conds = [_cond("PodScheduled", self.node is not None, self.scheduled_at or self.created)]
         if self.node is None and self.unschedulable:
             conds[0].update(reason="Unschedulable", message=self.unschedulable)

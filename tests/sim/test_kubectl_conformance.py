@@ -36,6 +36,8 @@ ROWS = [
     (("version",), 0, ("out", r"Client Version: v1\.\d+"), READ),
     (("api-resources",), 0, ("cols", ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]), READ),
     (("api-versions",), 0, ("out", r"(?m)^apps/v1$"), READ),
+    # kubectl get events --watch needs the watch verb in discovery.
+    (("api-resources", "--verbs=watch", "-o", "name"), 0, ("out", r"(?m)^events$"), READ),
     # explain reads the OpenAPI v3 schemas (kubernetes.io/docs/reference/kubectl/generated/kubectl_explain/).
     (("explain", "deployment.spec.replicas"), 0, ("out", r"(?m)^FIELD: replicas <integer>$"), READ),
     (("explain", "pods.spec.containers.ports"), 0, ("out", r"(?m)^FIELD: ports <\[\]ContainerPort>$"), READ),

@@ -49,7 +49,7 @@ POD_SUBRESOURCES = [
 
 def _verbs(kind: Kind) -> list[str]:
     if kind.kind in READ_ONLY:
-        return ["get", "list", "watch"] if kind.kind != "Event" else ["get", "list"]
+        return ["get", "list", "watch"]  # Events too: the hub streams them (watches.py)
     return ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 
