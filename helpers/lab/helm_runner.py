@@ -20,13 +20,17 @@ Example:
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import tempfile
 
-from helpers.errors import CommandFailed, LabError, ToolMissing
+from helpers.errors import LabError, ToolMissing
 from helpers.kind.tools import find_tool
-from helpers.lab.kubectl_runner import TIMEOUT_S, KubectlOutput, blank, connection
+from helpers.lab.kubectl_runner import (
+    KubectlOutput,
+    connection,
+    refuse_target_flags,
+    run_tool,
+    split_command,
+)
 
 # Flags that would point helm at another cluster or identity than the lab's
 # (helm.sh/docs/helm/helm/: the global flags).
@@ -78,12 +82,7 @@ def helm(command: str, cluster=None) -> HelmOutput:
 
     if cluster is None:
         cluster = current()
-    try:
-        args = shlex.split(command.strip())
-    except ValueError as err:
-        raise LabError(f"helm {command}: {err}.", "Close the quote and run it again.") from None
-    if args[:1] == ["helm"]:
-        args = args[1:]
+    args = split_command("helm", command)
     _refuse(args, cluster)
     tool = binary()
     if tool is None:
@@ -107,41 +106,12 @@ def helm(command: str, cluster=None) -> HelmOutput:
         }
         for name in ("HELM_KUBECONTEXT", "HELM_KUBETOKEN", "HELM_KUBEAPISERVER", "HELM_DRIVER"):
             env.pop(name, None)  # the lab's cluster, with helm's default Secret storage
-        try:
-            done = subprocess.run(
-                [tool, *args, *target],
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise CommandFailed(
-                f"helm {command}: no answer within {TIMEOUT_S:.0f} s.",
-                hint="Run it in a terminal, or give it a --timeout.",
-            ) from None
-    out, err = (blank(t, secret) for t in (done.stdout, done.stderr))
-    if done.returncode != 0:
-        raise CommandFailed(
-            err.strip() or out.strip() or f"exit status {done.returncode}",
-            output=out,
-            hint=_hint(err) or "That is helm's own error: fix the command and run it again.",
-        )
-    return HelmOutput(command, out + err)
+        printed = run_tool("helm", [tool, *args, *target], command, secret, env, _hint)
+    return HelmOutput(command, printed)
 
 
 def _refuse(args: list[str], cluster) -> None:
-    if not args:
-        raise LabError("helm needs a command.", 'e.g. helpers.lab.helm("list")')
-    for arg in args:
-        flag = arg.split("=", 1)[0]
-        if flag in _TARGET_FLAGS:
-            raise LabError(
-                f"helm {flag}: the notebook's helm always talks to the lab's cluster.",
-                "Drop the flag; for another cluster, run helm in a terminal.",
-            )
+    refuse_target_flags("helm", args, _TARGET_FLAGS, "list")
     if cluster.backend != "sim" or cluster.realtime:
         return
     waits = [a for a in args if a.split("=", 1)[0] in _WAITING_FLAGS]

@@ -107,54 +107,85 @@ def run(kubectl: str, command: str, cluster) -> KubectlOutput:
         LabError: a flag that points at another cluster, a command that needs a terminal,
             one that streams until stopped, or (virtual time) ``wait``.
     """
-    try:
-        args = shlex.split(command.strip())
-    except ValueError as err:
-        raise LabError(f"kubectl {command}: {err}.", "Close the quote and run it again.") from None
-    if args[:1] == ["kubectl"]:
-        args = args[1:]
+    args = split_command("kubectl", command)
     _refuse(args, cluster)
     with tempfile.TemporaryDirectory(prefix="orchestra-kubectl-") as cache:
         target, secret = _target(cluster)
         if cluster.backend == "sim" and not cluster.realtime and args[:2] == ["rollout", "status"]:
             _run_rollout(cluster, args)
-        try:
-            done = subprocess.run(
-                # The lab's flags after the verb: before it kubectl would read a mistyped
-                # verb as a plugin's name; before any "--" they stay kubectl's own.
-                [kubectl, args[0], *target, "--cache-dir", cache, *args[1:]],
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise CommandFailed(
-                f"kubectl {command}: no answer within {TIMEOUT_S:.0f} s.",
-                hint="Give it a --timeout, or run it in a terminal.",
-            ) from None
-    out, err = (blank(t, secret) for t in (done.stdout, done.stderr))
-    if done.returncode != 0:
-        text = err.strip() or out.strip() or f"exit status {done.returncode}"
-        raise CommandFailed(
-            text, output=out, hint="That is kubectl's own error: fix the command and run it again."
+        printed = run_tool(
+            "kubectl",
+            # The lab's flags after the verb: before it kubectl would read a mistyped verb
+            # as a plugin's name; before any "--" they stay kubectl's own.
+            [kubectl, args[0], *target, "--cache-dir", cache, *args[1:]],
+            command,
+            secret,
         )
     # As a terminal shows it: "No resources found in kube-system namespace." and warnings
     # go to stderr; they follow the output here.
-    return KubectlOutput(command, out + err)
+    return KubectlOutput(command, printed)
+
+
+def split_command(tool: str, command: str) -> list[str]:
+    """A notebook's command line as arguments, without a leading ``tool`` (LabError if the
+    quoting is broken)."""
+    try:
+        args = shlex.split(command.strip())
+    except ValueError as err:
+        raise LabError(f"{tool} {command}: {err}.", "Close the quote and run it again.") from None
+    return args[1:] if args[:1] == [tool] else args
+
+
+def run_tool(tool: str, argv: list[str], command: str, secret: str, env=None, hint=None) -> str:
+    """Run kubectl or helm (``argv``) and return what it printed, stdout then stderr, with
+    the cluster's token blanked.
+
+    Raises:
+        CommandFailed: no answer within TIMEOUT_S, or a non-zero exit (its error text as
+            ``what``; ``hint(stderr)`` gives the next step, else "fix the command").
+    """
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CommandFailed(
+            f"{tool} {command}: no answer within {TIMEOUT_S:.0f} s.",
+            hint="Give it a --timeout, or run it in a terminal.",
+        ) from None
+    out, err = (blank(t, secret) for t in (done.stdout, done.stderr))
+    if done.returncode != 0:
+        raise CommandFailed(
+            err.strip() or out.strip() or f"exit status {done.returncode}",
+            output=out,
+            hint=(hint(err) if hint else "")
+            or f"That is {tool}'s own error: fix the command and run it again.",
+        )
+    return out + err
+
+
+def refuse_target_flags(tool: str, args: list[str], flags, example: str) -> None:
+    """LabError for an empty command or a flag in ``flags`` that points at another cluster:
+    the notebook's tools always talk to the lab's cluster."""
+    if not args:
+        raise LabError(f"{tool} needs a command.", f'e.g. helpers.lab.{tool}("{example}")')
+    for arg in args:
+        flag = arg.split("=", 1)[0]
+        if flag in flags:
+            raise LabError(
+                f"{tool} {flag}: the notebook's {tool} always talks to the lab's cluster.",
+                f"Drop the flag; for another cluster, run {tool} in a terminal.",
+            )
 
 
 def _refuse(args: list[str], cluster) -> None:
-    if not args:
-        raise LabError("kubectl needs a command.", 'e.g. helpers.lab.kubectl("get pods")')
-    for arg in args:
-        flag = arg.split("=", 1)[0]
-        if flag in _TARGET_FLAGS:
-            raise LabError(
-                f"kubectl {flag}: the notebook's kubectl always talks to the lab's cluster.",
-                "Drop the flag; for another cluster, run kubectl in a terminal.",
-            )
+    refuse_target_flags("kubectl", args, _TARGET_FLAGS, "get pods")
     if args[0] in _TERMINAL_ONLY:
         raise LabError(
             f"kubectl {args[0]} is interactive: it needs a terminal, not a notebook cell.",
