@@ -26,13 +26,17 @@ def choose(backend: str | None = None, context: str | None = None, probe=None) -
     """Decide the backend without opening it.
 
     Order: an explicit ``context``; an explicit ``backend``; the ``LAB_BACKEND`` environment
-    variable (instructors set ``LAB_BACKEND=sim`` in CI); then the kind cluster if its API
-    server answers (``probe``: helpers.kube.config.probe unless a test passes another);
-    else the simulator.
+    variable (instructors set ``LAB_BACKEND=sim`` in CI); ``LAB_CONTEXT`` (a class on a
+    managed cluster sets it once, and every lab's ``start`` opens that kubeconfig context);
+    then the kind cluster if its API server answers (``probe``: helpers.kube.config.probe
+    unless a test passes another); else the simulator.
     """
     if context:
         return Choice("kube", context, f"the kubeconfig context {context!r} was asked for")
     backend = backend or os.environ.get("LAB_BACKEND") or None
+    if backend is None and os.environ.get("LAB_CONTEXT"):
+        context = os.environ["LAB_CONTEXT"]
+        return Choice("kube", context, f"LAB_CONTEXT names the kubeconfig context {context!r}")
     if backend not in (None, *BACKENDS):
         raise LabError(
             f"Unknown backend {backend!r}.",

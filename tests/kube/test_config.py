@@ -110,6 +110,24 @@ def test_connect_picks_the_kind_context_when_it_answers(fake, tmp_path, monkeypa
         assert len(cluster.nodes()) == 3
 
 
+def test_lab_context_picks_that_context_for_every_lab(fake, tmp_path, monkeypatch):
+    """A class on a managed cluster sets LAB_CONTEXT once; helpers.lab.start (which calls
+    connect without a context) then opens that context; a backend asked for still wins."""
+    import helpers
+
+    monkeypatch.delenv("LAB_BACKEND", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(fake.kubeconfig(tmp_path, context="course-cloud")))
+    monkeypatch.setenv("LAB_CONTEXT", "course-cloud")
+    choice = helpers.choose()
+    assert (choice.backend, choice.context) == ("kube", "course-cloud")
+    assert "LAB_CONTEXT" in choice.reason
+    with helpers.connect() as cluster:
+        assert cluster.name == "course-cloud" and not cluster.simulated
+    assert helpers.choose("sim").backend == "sim"
+    monkeypatch.setenv("LAB_BACKEND", "sim")  # as make nbval sets it
+    assert helpers.choose().backend == "sim"
+
+
 def test_wait_timeout_names_a_failing_watch(cluster, fake):
     fake.__exit__()  # the API server goes away
     with pytest.raises(LabTimeout) as err:
