@@ -118,9 +118,11 @@ def _release_verdict(
             seen,
             f"Revision {current.revision} runs {have_version} with {have_replicas} replicas. "
             f"Roll the release back to the last revision that ran {version} with {replicas}: "
-            f"helm history {name} lists them, helm rollback {name} <revision> redeploys one.",
+            f"helm history {name} lists them, helm get values {name} --revision <N> shows "
+            f"what each ran, helm rollback {name} <revision> redeploys one.",
         )
-    if have_version != version and had and have_replicas == replicas:
+    set_tag = (current.values.get("image") or {}).get("tag")
+    if have_version != version and had and have_replicas == replicas and not set_tag:
         return Verdict(
             False,
             seen,
@@ -129,16 +131,23 @@ def _release_verdict(
             "values.yaml, so a value set by an earlier --set is dropped unless you pass "
             "--reuse-values (or the same --set / -f again).",
         )
+    # The hints name the values and flags, not the whole command: the exercise is to write it.
     if have_version != version:
-        fix = f"helm upgrade {name} {CHART} --reuse-values --set image.tag={version}"
-        return Verdict(False, seen, f"The release runs {have_version}, not {version}: {fix}.")
+        return Verdict(
+            False,
+            seen,
+            f"The release runs {have_version}, not {version}: set the chart's image.tag in a "
+            f"helm upgrade of {name} (chart {CHART}) that keeps the values set before "
+            "(--reuse-values).",
+        )
     return Verdict(
         False,
         seen,
-        f"The release has {have_replicas} replicas, not {replicas}: helm upgrade {name} "
-        f"{CHART} --reuse-values --set replicaCount={replicas} (the chart's value for "
-        "spec.replicas). A kubectl scale would change the Deployment beside helm, and the "
-        "next upgrade would undo it.",
+        f"The release has {have_replicas} replicas, not {replicas}: set the chart's "
+        f"replicaCount (its value for spec.replicas) in a helm upgrade of {name} (chart "
+        f"{CHART}) that keeps the values set before, so it stays on {version} (helm upgrade "
+        "--help: --reuse-values). A kubectl scale would change the Deployment beside helm, "
+        "and the next upgrade would undo it.",
     )
 
 

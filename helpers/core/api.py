@@ -415,8 +415,29 @@ class Cluster(abc.ABC):
             raise RolloutStuck(
                 f"Rollout of deployment/{deployment} is stuck: {state.message.rstrip('.')}.",
                 state.reason,
+                self._helm_rollback_hint(deployment, namespace),
             )
         return state
+
+    def _helm_rollback_hint(self, deployment: str, namespace: str) -> str | None:
+        """The way back for a Deployment a helm release owns (None: not helm's).
+
+        helm marks what it installs with the label app.kubernetes.io/managed-by=Helm and the
+        annotation meta.helm.sh/release-name (helm.sh/docs/chart_best_practices/labels/).
+        """
+        try:
+            meta = self.get("Deployment", deployment, namespace).get("metadata") or {}
+        except LabError:
+            return None
+        release = (meta.get("annotations") or {}).get("meta.helm.sh/release-name")
+        if (meta.get("labels") or {}).get("app.kubernetes.io/managed-by") != "Helm" or not release:
+            return None
+        return (
+            f"Look at cluster.events() and cluster.pods(). deployment/{deployment} belongs to "
+            f"helm release {release}: go back through helm (helm history {release}, then "
+            f"helm rollback {release} <revision>), not kubectl rollout undo, which helm's "
+            "record would not know about."
+        )
 
     def __repr__(self) -> str:
         kind = "simulated cluster" if self.simulated else "Kubernetes cluster"

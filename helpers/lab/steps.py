@@ -302,6 +302,7 @@ def release_at(name: str, version: str, replicas: int) -> Step:
         helm(f"upgrade --install {name} {CHART} --set image.tag={version} "
              f"--set replicaCount={replicas}", cluster)  # fmt: skip
         want = f"helm release {name} at {version} with {replicas} replicas"
-        return [Change(want, "upgraded it there", found, name)]
+        done = "installed it" if current is None else "upgraded it there"
+        return [Change(want, done, found, name)]
 
     return step

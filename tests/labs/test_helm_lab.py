@@ -173,6 +173,24 @@ def test_07_helm_1_an_upgrade_that_drops_the_earlier_set_is_caught(lab):
     assert not result and "--reuse-values" in result.hint and "back on v1" in result.hint
 
 
+def test_07_helm_1_an_upgrade_to_another_tag_is_not_called_dropped(lab):
+    """A tag set on purpose (v3) is named as such, not as an earlier --set that was lost."""
+    install(lab)
+    upgrade(lab, "--set image.tag=v2")
+    helm(f"upgrade model {CHART} --set replicaCount=4 --set image.tag=v3")  # v3: stuck
+    result = helpers.checks.release(lab, "model", "v2", 4)
+    assert not result and "runs v3, not v2" in result.hint and "dropped" not in result.hint
+
+
+def test_07_helm_1_unanswered_names_the_values_not_the_command(lab):
+    """The hint for the untouched release says what to set, and leaves the command to write."""
+    install(lab)
+    upgrade(lab, "--set image.tag=v2")
+    result = helpers.checks.release(lab, "model", "v2", 4)
+    assert not result and "replicaCount" in result.hint and "--reuse-values" in result.hint
+    assert "--set replicaCount=4" not in result.hint
+
+
 def test_07_helm_1_the_right_answer_passes(lab):
     install(lab)
     upgrade(lab, "--set image.tag=v2")
@@ -188,6 +206,16 @@ def broken(lab):
     with pytest.raises(LabError):  # RolloutStuck: v3 never becomes Ready
         lab.wait_rollout("model", timeout=300)
     return lab
+
+
+def test_a_stuck_helm_release_points_to_helm_rollback_not_rollout_undo(lab):
+    """wait_rollout's RolloutStuck on a Deployment helm owns (label managed-by=Helm)."""
+    install(lab, "v2", 4)
+    helm(f"upgrade model {CHART} --reuse-values --set image.tag=v3")
+    with pytest.raises(helpers.errors.RolloutStuck) as stuck:
+        lab.wait_rollout("model", timeout=300)
+    assert "helm rollback model <revision>" in stuck.value.hint
+    assert "helm history model" in stuck.value.hint
 
 
 def test_07_helm_2_before_anything_the_hint_points_to_history_and_rollback(broken):
