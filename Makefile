@@ -15,8 +15,8 @@ UV := $(LOCK_VENV)/bin/uv
 STRICT ?= 0
 UPGRADE ?= 0
 
-.PHONY: help lab reset-labs labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images lock clean sim-cluster
-.PHONY: node-image offline-tools offline-smoke tools-present
+.PHONY: help lab reset-labs labs test test-kind lint format unit nbval doctor bench cluster cluster-delete tools images registry registry-delete lock clean sim-cluster
+.PHONY: node-image offline-tools offline-smoke registry-image tools-present
 
 help:
 	@echo "make lab             start JupyterLab (127.0.0.1, token on) on your copy, my-labs/00_setup.ipynb"
@@ -26,7 +26,8 @@ help:
 	@echo "make doctor          check this machine for the labs (STRICT=1: fail when kind is unavailable)"
 	@echo "make cluster         create the kind cluster 'orchestra' (make cluster-delete removes it)"
 	@echo "make sim-cluster     a realtime simulated cluster with a Kubernetes API for kubectl (SPEED=10: faster)"
-	@echo "make images          build the model images and load them into the kind cluster"
+	@echo "make images          build the model images and load them into the kind cluster (LAB_REGISTRY=...: push there)"
+	@echo "make registry        a local registry beside kind (localhost:5001), wired into the nodes"
 	@echo "make tools           install the pinned, checksum-verified kind and kubectl into ./bin"
 	@echo "make bench           run the benchmarks and print their figures"
 	@echo "make labs            rebuild labs/*.ipynb from labs/src, outputs refilled (LAB=05: only lab 05)"
@@ -35,6 +36,7 @@ help:
 	@echo "make node-image      build kind's node image and tools offline, from Go modules and Debian (cluster/offline)"
 	@echo "make offline-tools   build the pinned kind, kubectl and helm offline into ./bin"
 	@echo "make offline-smoke   create a cluster from the offline node image, check it, delete it"
+	@echo "make registry-image  build the local registry's image (distribution, from its Go module)"
 
 # The student venv, remade when the student lock or the package metadata change. pip itself
 # is brought to one pinned, hash-checked release first (tools/pip.txt): the pip a Python
@@ -134,8 +136,17 @@ tools: $(LAB_STAMP)
 cluster-delete: $(LAB_STAMP)
 	$(BIN)/python -m helpers.kind delete
 
+# With LAB_REGISTRY set, the images are pushed there instead of loaded into kind (a cloud
+# cluster, or kind with `make registry`: LAB_REGISTRY=localhost:5001 make images).
 images: $(LAB_STAMP)
-	$(BIN)/python -m helpers.kind images build --load
+	$(BIN)/python -m helpers.kind images build $(if $(LAB_REGISTRY),--push,--load)
+
+# A local registry beside the kind cluster (helpers/kind/registry.py), the cloud path on a laptop.
+registry: $(LAB_STAMP)
+	$(BIN)/python -m helpers.kind registry start
+
+registry-delete: $(LAB_STAMP)
+	$(BIN)/python -m helpers.kind registry stop
 
 # The locks are made with uv, not pip-compile: `uv pip compile --universal` resolves once for
 # macOS, Windows and Linux and keeps the platform markers (appnope, pywin32, pywinpty...) with
@@ -170,6 +181,10 @@ node-image:
 
 offline-tools:
 	bash cluster/offline/build.sh tools $(CURDIR)/bin
+
+# The local registry's image (orchestra/registry:<version>) from the distribution Go module.
+registry-image:
+	bash cluster/offline/build.sh registry-image
 
 offline-smoke:
 	bash cluster/offline/smoke.sh

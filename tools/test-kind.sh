@@ -110,6 +110,13 @@ images() {
 }
 
 tests() {
+    # tests/integration/test_registry.py runs a local registry beside the cluster: kind's
+    # guide's registry:3 when the engine has it, else the same program built from its Go
+    # module (make registry-image; cached like the node image).
+    if [[ -z "${LAB_LOCAL_REGISTRY_IMAGE:-}" ]] && ! docker image inspect registry:3 >/dev/null 2>&1; then
+        LAB_LOCAL_REGISTRY_IMAGE="$(make --no-print-directory registry-image | tail -n 1)"
+        export LAB_LOCAL_REGISTRY_IMAGE
+    fi
     LAB_BACKEND=kind LAB_REQUIRE_KIND=1 "$BIN/pytest" -p no:cacheprovider \
         -o testpaths=tests tests/contract tests/integration \
         tests/sim/test_kubectl_conformance.py::test_conformance_on_kind_read_only \

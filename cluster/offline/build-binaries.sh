@@ -7,6 +7,7 @@
 #   bash cluster/offline/build-binaries.sh [PART...]   # default: every part
 #
 # Parts: kubernetes etcd containerd coredns local-path-provisioner metrics-server kind helm
+# (and registry, for `make registry-image` only)
 set -euo pipefail
 # shellcheck source=cluster/offline/lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
@@ -108,13 +109,28 @@ build_helm() {
     "$BIN_OUT/helm" version --short
 }
 
+# The local registry (helpers/kind/registry.py) from the distribution module. Its version sits
+# in its own [registry] section of tools.lock, outside the cache key: bumping it rebuilds only
+# this part (the step's name carries the version), never the node image.
+build_registry() {
+    local version
+    version="$(lock_get registry version)"
+    mkdir -p "$BIN_OUT/registry-$version"
+    GOBIN="$BIN_OUT/registry-$version" go install -p "$OFFLINE_JOBS" -trimpath \
+        -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$version" \
+        "github.com/distribution/distribution/v3/cmd/registry@$version"
+    "$BIN_OUT/registry-$version/registry" --version
+}
+
 main() {
-    local parts=("$@") part
+    local parts=("$@") part name
     ((${#parts[@]})) || parts=(kubernetes etcd containerd coredns local-path-provisioner metrics-server kind helm)
     need_free_gb 16 "$OFFLINE_CACHE"
     log "cache $OFFLINE_CACHE (Kubernetes $V_KUBERNETES, $(go env GOVERSION))"
     for part in "${parts[@]}"; do
-        step "bin-$part" "build_${part//-/_}"
+        name="bin-$part"
+        [[ "$part" != registry ]] || name+="-$(lock_get registry version)"
+        step "$name" "build_${part//-/_}"
     done
 }
 

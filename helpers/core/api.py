@@ -17,6 +17,7 @@ import pandas as pd
 from helpers.core import labels
 from helpers.core.diffs import ManifestDiff, unified
 from helpers.core.drain import pods_to_evict
+from helpers.core.registry import registry_image
 from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
 from helpers.core.state import events_table, nodes_table, pods_table
 from helpers.errors import (
@@ -44,6 +45,9 @@ class Cluster(abc.ABC):
     """
 
     backend: str = ""  # "sim" or "kube"
+    # The registry the nodes pull the course images from (helpers.core.registry); None: the
+    # images were loaded into the nodes (kind load, the simulator).
+    registry: str | None = None
     name: str = ""
 
     # ---- primitives each backend implements -------------------------------------------
@@ -210,7 +214,12 @@ class Cluster(abc.ABC):
     def set_image(
         self, deployment: str, image: str, container: str | None = None, namespace: str = "default"
     ) -> None:
-        """Change a container's image, which starts a rolling update (kubectl set image)."""
+        """Change a container's image, which starts a rolling update (kubectl set image).
+
+        A course image is named as the cluster pulls it (``self.registry``, e.g.
+        ``localhost:5001/orchestra/model:v2`` for ``orchestra/model:v2``).
+        """
+        image = registry_image(image, self.registry)
         dep = self.get("Deployment", deployment, namespace)
         containers = dep["spec"]["template"]["spec"]["containers"]
         names = [c["name"] for c in containers]

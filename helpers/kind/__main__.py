@@ -1,5 +1,5 @@
 """``python -m helpers.kind create|delete|status|tools``, ``... images build --load`` and
-``... config [--out PATH]`` (the kind config for this host, see helpers.kind.config)."""
+``... config [--out PATH]``, ``... registry start|stop`` (the kind config for this host, see helpers.kind.config)."""
 
 import sys
 
@@ -13,6 +13,10 @@ def _main(argv: list[str]) -> int:
         from helpers.kind.imagecli import main as images_main
 
         return images_main(argv[1:])
+    if argv[:1] == ["registry"]:
+        from helpers.kind.registry import main as registry_main
+
+        return registry_main(argv[1:])
     from helpers.kind.cluster import main
 
     return main(argv)

@@ -21,6 +21,8 @@ from kubernetes.client.exceptions import ApiException
 from helpers.core import labels, manifests
 from helpers.core.api import Cluster
 from helpers.core.kinds import KINDS
+from helpers.core.registry import configured as configured_registry
+from helpers.core.registry import with_registry
 from helpers.errors import ClusterUnavailable, LabError, LabTimeout, ManifestError, NotFound
 from helpers.kube.apiserver import ApiServer, why_unreachable
 from helpers.kube.config import open_client
@@ -47,6 +49,9 @@ class KubeCluster(Cluster):
         context: the kubeconfig context ("kind-orchestra" for the course cluster).
         kubeconfig: a kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
         timeout: seconds for one API request.
+        registry: the registry the course images were pushed to (default: ``LAB_REGISTRY``;
+            None and unset: the images were loaded into the nodes, as ``kind load`` does).
+            What is applied or set names them there (helpers.core.registry).
 
     Example:
         >>> cluster = KubeCluster("kind-orchestra")
@@ -56,8 +61,11 @@ class KubeCluster(Cluster):
 
     backend = "kube"
 
-    def __init__(self, context: str, kubeconfig=None, timeout: float = 30.0):
+    def __init__(
+        self, context: str, kubeconfig=None, timeout: float = 30.0, registry: str | None = None
+    ):
         self.name = context
+        self.registry = registry.rstrip("/") if registry else configured_registry()
         self.kubeconfig = kubeconfig  # None: $KUBECONFIG or ~/.kube/config (kubectl's own)
         self.t0 = time.time()
         self._client = open_client(context, kubeconfig)
@@ -97,6 +105,7 @@ class KubeCluster(Cluster):
         """Server-side apply each object (idempotent: applying twice changes nothing)."""
         refs = []
         for obj in manifests.load(source):
+            obj = with_registry(obj, self.registry)
             res = resource_for(obj["kind"], obj["apiVersion"])
             meta = obj.setdefault("metadata", {})
             ns = None
@@ -111,6 +120,7 @@ class KubeCluster(Cluster):
         """(live or None, as apply would leave it) per object: a dry-run server-side apply."""
         out = []
         for obj in manifests.load(source):
+            obj = with_registry(obj, self.registry)
             res = resource_for(obj["kind"], obj["apiVersion"])
             meta = obj.setdefault("metadata", {})
             ns = meta.setdefault("namespace", namespace) if res.namespaced else None

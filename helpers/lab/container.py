@@ -26,6 +26,9 @@ SIMULATED_BUILD = (
 def build_image(cluster, version: str = "v1") -> str:
     """Build ``orchestra/model:<version>`` and load it into kind; on the simulator, explain.
 
+    A cluster that pulls from a registry (``LAB_REGISTRY``: a cloud cluster, or kind with
+    ``make registry``) gets the image pushed there instead of loaded.
+
     Example:
         >>> print(helpers.lab.build_image(cluster, "v1"))
     """
@@ -35,6 +38,10 @@ def build_image(cluster, version: str = "v1") -> str:
 
     steps: list[str] = []
     tags = images.build([version], progress=lambda line, fraction: steps.append(line))
+    registry = getattr(cluster, "registry", None)
+    if registry:
+        pushed = images.push(tags, registry=registry)
+        return f"built {', '.join(tags)} in {len(steps)} log lines; pushed {', '.join(pushed)}"
     route = images.load_into_kind(tags)
     return f"built {', '.join(tags)} in {len(steps)} log lines; loaded into kind via {route}"
 
