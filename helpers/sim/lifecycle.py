@@ -118,9 +118,26 @@ class ObjectLifecycle:
 
     def _collect_orphan(self, pod: Pod) -> None:
         """PodGC's orphan pass: a pod bound to a node that does not exist is deleted at once
-        (grace 0), whether Pending or already Terminating."""
+        (grace 0), whether Pending or already Terminating.
+
+        As kube-controller-manager's PodGC does (pkg/controller/podgc/gc_controller.go,
+        markFailedAndDeletePodWithCondition), a pod not yet in a terminal phase is first
+        written Failed with the condition DisruptionTarget (reason DeletionByPodGC), so a
+        watcher sees that status before the deletion.
+        """
         if pod.deleted or self.store.find("Node", pod.node, None) is not None:
             return
+        if pod.phase not in ("Succeeded", "Failed"):
+            pod.phase = "Failed"
+            pod.disruption = {
+                "type": "DisruptionTarget",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": iso(self.clock.now),
+                "reason": "DeletionByPodGC",
+                "message": "PodGC: node no longer exists",
+            }
+            self.store.changed(pod)
         self.store.remove(pod)
 
     def bind(self, pod: Pod, node, scheduled: bool = True) -> None:

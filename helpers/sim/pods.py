@@ -22,6 +22,7 @@ class Pod(Obj):
         "created",
         "cstate",
         "deleting_at",
+        "disruption",
         "epoch",
         "evict_at",
         "exit_code",
@@ -80,6 +81,7 @@ class Pod(Obj):
         self.unschedulable = ""  # the last FailedScheduling message
         self.evict_at: float | None = None
         self.spread_counted = False
+        self.disruption: dict | None = None  # the DisruptionTarget condition, once written
 
     def to_json(self) -> dict[str, Any]:
         """The pod as Kubernetes JSON, with spec.nodeName once bound."""
@@ -112,8 +114,8 @@ class Pod(Obj):
         """STATUS as `kubectl get pods` prints it."""
         if self.terminating:
             return "Terminating"
-        if self.orphaned:
-            return "Pending"
+        if self.orphaned:  # Pending, or Failed once PodGC wrote it just before deleting it
+            return self.phase
         if self.status_reason:
             return self.status_reason
         if self.phase == "Succeeded":
@@ -126,8 +128,11 @@ class Pod(Obj):
 
     def render_status(self) -> dict[str, Any]:
         """status as the API server returns it."""
-        if self.orphaned:  # no scheduler and no kubelet ever wrote to it
-            return {"phase": "Pending", "qosClass": self.qos()}
+        if self.orphaned:  # no scheduler and no kubelet ever wrote to it; PodGC may have
+            status: dict[str, Any] = {"phase": self.phase, "qosClass": self.qos()}
+            if self.disruption is not None:
+                status["conditions"] = [dict(self.disruption)]
+            return status
         conds = [_cond("PodScheduled", self.node is not None, self.scheduled_at or self.created)]
         if self.node is None and self.unschedulable:
             conds[0].update(reason="Unschedulable", message=self.unschedulable)
@@ -139,7 +144,9 @@ class Pod(Obj):
                 _cond("ContainersReady", ready, since),
                 _cond("Ready", ready, since),
             ]
-        status: dict[str, Any] = {"phase": self.phase, "conditions": conds, "qosClass": self.qos()}
+        if self.disruption is not None:
+            conds.append(dict(self.disruption))
+        status = {"phase": self.phase, "conditions": conds, "qosClass": self.qos()}
         if self.status_reason:
             status.update(reason=self.status_reason, message=self.message)
         if self.node is not None:

@@ -12,6 +12,8 @@ https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-garbage-co
 import pytest
 
 from helpers.errors import NotFound
+from helpers.sim import SimCluster
+from helpers.sim.httpapi.watches import Watch, WatchHub
 
 
 def named_pod(name, node):
@@ -51,6 +53,32 @@ def test_a_named_missing_node_leaves_the_pod_pending_until_podgc_deletes_it(sim)
     sim.sleep(2)  # 40.5 s: deleted
     with pytest.raises(NotFound):
         sim.get("Pod", "lost")
+
+
+def test_podgc_writes_failed_and_disruption_target_before_it_deletes_the_orphan():
+    """markFailedAndDeletePodWithCondition: the status patch comes first, so a watcher sees
+    phase Failed with DisruptionTarget (DeletionByPodGC, "PodGC: node no longer exists"),
+    then the deletion (https://kubernetes.io/docs/concepts/workloads/pods/disruptions/#pod-disruption-conditions)."""
+    cluster = SimCluster(seed=0)
+    hub = WatchHub(cluster.api.store)
+    cluster.apply(named_pod("lost", "orchestra-worker9"))
+    watch = Watch("Pod", "default", None, None)
+    with cluster.api.lock:
+        hub.start(watch, None, lambda: cluster.list_objects("Pod", "default"))
+    cluster.sleep(41)
+    seen = []
+    while not watch.events.empty():
+        type_, obj = watch.events.get_nowait()
+        if obj["metadata"]["name"] == "lost":
+            seen.append((type_, obj["status"]))
+    assert [t for t, _ in seen] == ["ADDED", "MODIFIED", "DELETED"]
+    assert seen[0][1]["phase"] == "Pending"
+    failed = seen[1][1]
+    assert failed["phase"] == "Failed"
+    (condition,) = failed["conditions"]
+    assert condition["type"] == "DisruptionTarget" and condition["status"] == "True"
+    assert condition["reason"] == "DeletionByPodGC"
+    assert condition["message"] == "PodGC: node no longer exists"
 
 
 def test_deleting_an_orphan_waits_for_podgc(sim):
