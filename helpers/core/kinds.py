@@ -95,6 +95,21 @@ KINDS: dict[str, Kind] = {
 }  # fmt: skip
 
 
+# Resources served at a second group version over the same objects, as the API server
+# serves events.k8s.io/v1 Events from the core Events' storage (converted on the way out,
+# pkg/apis/events/v1/conversion.go). Not in KINDS: a kind name maps to its core resource
+# (kubectl's RESTMapper prefers the core group for "events" too); reach them by their path
+# or as ``events.events.k8s.io``.
+SERVED_VIEWS: tuple[Kind, ...] = (
+    Kind("Event", "events.k8s.io", "v1", "events", short_names=("ev",)),
+)
+
+
+def served() -> tuple[Kind, ...]:
+    """Every resource the API server serves: the kinds table, then the views."""
+    return (*KINDS.values(), *SERVED_VIEWS)
+
+
 def _aliases() -> dict[str, Kind]:
     out: dict[str, Kind] = {}
     for k in KINDS.values():
@@ -133,8 +148,9 @@ def canonical_kind(name: str) -> str:
 
 
 def by_path(group_version: str, plural: str) -> Kind | None:
-    """The Kind served at ``/api[s]/<group_version>/.../<plural>``, or None."""
-    for k in KINDS.values():
+    """The Kind served at ``/api[s]/<group_version>/.../<plural>``, or None (a view of
+    SERVED_VIEWS included: ``by_path("events.k8s.io/v1", "events")``)."""
+    for k in served():
         if k.group_version == group_version and k.plural == plural:
             return k
     return None

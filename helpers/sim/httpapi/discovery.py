@@ -10,7 +10,7 @@ response's Content-Type is plain ``application/json`` (k8s.io/client-go/discover
 
 from __future__ import annotations
 
-from helpers.core.kinds import KINDS, Kind
+from helpers.core.kinds import KINDS, Kind, served
 from helpers.sim.httpapi import metricsapi, openapischemas
 
 VERSION = {
@@ -55,7 +55,7 @@ def _verbs(kind: Kind) -> list[str]:
 
 def _resources(group_version: str) -> list[dict]:
     out = []
-    for kind in KINDS.values():
+    for kind in served():
         if kind.group_version != group_version:
             continue
         entry = {
@@ -90,7 +90,7 @@ def _resources(group_version: str) -> list[dict]:
 def group_versions() -> dict[str, list[str]]:
     """Group name -> served versions ("" is the core group)."""
     out: dict[str, list[str]] = {}
-    for kind in KINDS.values():
+    for kind in served():
         versions = out.setdefault(kind.group, [])
         if kind.version not in versions:
             versions.append(kind.version)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from helpers.core.kinds import by_path
+from helpers.core.kinds import KINDS, SERVED_VIEWS, by_path
 from helpers.sim import dryrun
 from helpers.sim.httpapi import (
     discovery,
@@ -25,9 +25,10 @@ from helpers.sim.httpapi import (
     subresources,
     tables,
 )
+from helpers.sim.httpapi.eventsv1 import to_events_v1
 from helpers.sim.httpapi.statuses import ApiError, unauthorized, unsupported_media
 from helpers.sim.httpapi.streams import stream_watch
-from helpers.sim.httpapi.verbs import APPLY_PATCH
+from helpers.sim.httpapi.verbs import APPLY_PATCH, field_matches, parse_field_selector
 
 OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
                 "DELETE": "DeleteOptions"}  # fmt: skip
@@ -150,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
         kind = by_path(gv, plural)
         if kind is None or len(rest) > 3:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if kind in SERVED_VIEWS:
+            return self._events_v1(method, kind, name, namespace, sub, q)
         dry = dry_run(method, query.get("dryRun") or self._delete_options(method, body, sub))
         manager = q.get("fieldManager") or self._user_agent_name()
         if sub and sub != "scale":
@@ -243,6 +246,30 @@ class Handler(BaseHTTPRequestHandler):
             rv = str(self.server.hub.last_rv)
         objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
         self._send(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
+                         "metadata": {"resourceVersion": rv, **more}, "items": objs})  # fmt: skip
+
+    def _events_v1(self, method, view, name, namespace, sub, q) -> None:
+        """events.k8s.io/v1: the core Events converted (get, list, watch; Tables as core's)."""
+        if method != "GET" or sub:
+            raise ApiError(405, "MethodNotAllowed", f"{method} on {view.resource}: read-only here")
+        core, verbs = KINDS[view.kind], self.server.verbs
+        terms = parse_field_selector(q.get("fieldSelector"))
+        if name is not None:
+            obj = verbs.get(core, name, namespace)
+            return self._send(200, self._maybe_table(core, [obj], obj) or to_events_v1(obj))
+        if q.get("watch") in ("true", "1"):
+            return stream_watch(self, core, namespace, q, convert=to_events_v1, served=view)
+        if tables.wants_table(self.headers.get("Accept", "")):
+            return self._list(core, namespace, q)  # the same printer columns
+        api = verbs.api
+        with api.lock:
+            objs = [
+                to_events_v1(o) for o in verbs.list(core, namespace, q.get("labelSelector"), None)
+            ]
+            rv = str(self.server.hub.last_rv)
+        objs = [o for o in objs if field_matches(o, terms)] if terms else objs
+        objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
+        self._send(200, {"kind": "EventList", "apiVersion": view.group_version,
                          "metadata": {"resourceVersion": rv, **more}, "items": objs})  # fmt: skip
 
     def _maybe_table(self, kind, objs, one, rv=None, include="Metadata"):

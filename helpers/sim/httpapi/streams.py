@@ -29,12 +29,19 @@ def _write_chunk(wfile, data: bytes) -> None:
     wfile.flush()
 
 
-def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
-    """Serve one watch request on ``handler`` (a helpers.sim.httpapi.handler.Handler)."""
+def stream_watch(handler, kind, namespace: str | None, q: dict, convert=None, served=None) -> None:
+    """Serve one watch request on ``handler`` (a helpers.sim.httpapi.handler.Handler).
+
+    ``convert`` turns each object into the served version's form and ``served`` names that
+    resource (events.k8s.io/v1 Events over the core ones); the field selector then applies
+    to the converted object.
+    """
+    served = served or kind
     server = handler.server
     api, hub = server.verbs.api, server.hub
     terms = parse_field_selector(q.get("fieldSelector"))
     name = next((v for path, eq, v in terms if path == "metadata.name" and eq), None)
+    core_fields = None if convert else q.get("fieldSelector")
     ns = namespace if kind.namespaced else None
     watch = Watch(kind.kind, ns, q.get("labelSelector"), name)
     rv = q.get("resourceVersion") or ""
@@ -48,7 +55,7 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
             hub.start(
                 watch,
                 since,
-                lambda: server.verbs.list(kind, ns, q.get("labelSelector"), q.get("fieldSelector")),
+                lambda: server.verbs.list(kind, ns, q.get("labelSelector"), core_fields),
             )
         except LookupError:
             # The real server answers 200 and one ERROR event carrying the 410 Status.
@@ -58,7 +65,7 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
         ):  # the end of the initial ADDED events, as a bookmark marks it
             meta = {"resourceVersion": str(hub.last_rv),
                     "annotations": {"k8s.io/initial-events-end": "true"}}  # fmt: skip
-            bookmark = {"kind": kind.kind, "apiVersion": kind.group_version, "metadata": meta}
+            bookmark = {"kind": served.kind, "apiVersion": served.group_version, "metadata": meta}
             watch.events.put(("BOOKMARK", bookmark))
     as_table = tables.wants_table(handler.headers.get("Accept", ""))
     handler.send_response(200)
@@ -80,7 +87,11 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
             except queue.Empty:
                 if bookmarks and time.monotonic() - last_sent >= BOOKMARK_S:
                     meta = {"resourceVersion": str(hub.last_rv)}
-                    mark = {"kind": kind.kind, "apiVersion": kind.group_version, "metadata": meta}
+                    mark = {
+                        "kind": served.kind,
+                        "apiVersion": served.group_version,
+                        "metadata": meta,
+                    }
                     line = json.dumps({"type": "BOOKMARK", "object": mark}) + "\n"
                     _write_chunk(handler.wfile, line.encode())
                     last_sent = time.monotonic()
@@ -89,6 +100,8 @@ def stream_watch(handler, kind, namespace: str | None, q: dict) -> None:
             if event is None:
                 break
             type_, body = event
+            if convert is not None and type_ != "BOOKMARK":
+                body = convert(body)
             if type_ != "BOOKMARK" and terms and not field_matches(body, terms):
                 continue
             obj = body

@@ -101,6 +101,11 @@ class Verbs:
 
     def get(self, kind: Kind, name: str, namespace: str | None) -> dict:
         """One object, or 404 ``<resource> "<name>" not found``."""
+        if kind.kind == "Event":  # rendered from the event log: found by name in the list
+            found = self.list(kind, namespace, None, f"metadata.name={name}")
+            if not found:
+                raise statuses.not_found(kind, name)
+            return found[0]
         try:
             return self.api.get(kind.kind, name, self._ns(kind, namespace))
         except NotFound:
