@@ -3,9 +3,11 @@ and the small OpenAPI v3 index kubectl reads before ``apply``.
 
 Built from the kinds table (helpers.core.kinds), so a kind the kit knows is served here
 with no second list. kubectl 1.36 first asks for aggregated discovery
-(``as=APIGroupDiscoveryList``); client-go falls back to the unaggregated documents when the
-response's Content-Type is plain ``application/json`` (k8s.io/client-go/discovery,
-``ServerGroupsAndResources``), so only the unaggregated form is served.
+(``as=APIGroupDiscoveryList``) at ``/api`` and ``/apis``: one response each lists every
+group, version and resource (``apidiscovery.k8s.io/v2``, KEP-3352), so kubectl needs no
+request per group-version. Clients that do not ask for it (the Python client) get the
+unaggregated documents, as from the real server (k8s.io/client-go/discovery: the response's
+Content-Type says which form came back, ``ContentTypeIsGVK``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,90 @@ def _resources(group_version: str) -> list[dict]:
                 }
             )
     return out
+
+
+AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header lists aggregated discovery v2 (kubectl's first choice)."""
+    for item in accept.split(","):
+        base, _, rest = item.strip().partition(";")
+        params = dict(p.strip().split("=", 1) for p in rest.split(";") if "=" in p)
+        if (
+            base.strip() == "application/json"
+            and params.get("g") == "apidiscovery.k8s.io"
+            and params.get("v") == "v2"
+            and params.get("as") == "APIGroupDiscoveryList"
+        ):
+            return True
+    return False
+
+
+def _gvk(group_version: str, kind: str) -> dict:
+    group, _, version = group_version.rpartition("/")
+    return {"group": group, "version": version, "kind": kind}
+
+
+def _aggregated_version(group_version: str, legacy: list[dict]) -> dict:
+    """One APIVersionDiscovery from the unaggregated resources of ``group_version``:
+    subresources (``pods/eviction``) go under their resource."""
+    resources: dict[str, dict] = {}
+    for entry in legacy:
+        if "/" in entry["name"]:
+            continue
+        item = {
+            "resource": entry["name"],
+            "responseKind": _gvk(group_version, entry["kind"]),
+            "scope": "Namespaced" if entry["namespaced"] else "Cluster",
+            "singularResource": entry["singularName"],
+            "verbs": entry["verbs"],
+        }
+        for field in ("shortNames", "categories"):
+            if entry.get(field):
+                item[field] = entry[field]
+        resources[entry["name"]] = item
+    for entry in legacy:
+        parent, slash, sub = entry["name"].partition("/")
+        if not slash or parent not in resources:
+            continue
+        sub_gv = f"{entry['group']}/{entry['version']}" if entry.get("group") else group_version
+        resources[parent].setdefault("subresources", []).append(
+            {
+                "subresource": sub,
+                "responseKind": _gvk(sub_gv, entry["kind"]),
+                "verbs": entry["verbs"],
+            }
+        )
+    version = group_version.rpartition("/")[2]
+    return {"version": version, "resources": list(resources.values()), "freshness": "Current"}
+
+
+def aggregated(path: str) -> dict | None:
+    """The APIGroupDiscoveryList at ``/api`` (the core group) or ``/apis`` (every other
+    group, metrics.k8s.io included), or None for another path."""
+    if path == "/api":
+        items = [{"metadata": {"creationTimestamp": None},
+                  "versions": [_aggregated_version("v1", _resources("v1"))]}]  # fmt: skip
+    elif path == "/apis":
+        items = []
+        for group, versions in group_versions().items():
+            if not group:
+                continue
+            items.append({
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [_aggregated_version(f"{group}/{v}", _resources(f"{group}/{v}"))
+                             for v in versions],
+            })  # fmt: skip
+        metrics_gv = metricsapi.GROUP_VERSION
+        items.append({
+            "metadata": {"name": metricsapi.GROUP["name"], "creationTimestamp": None},
+            "versions": [_aggregated_version(metrics_gv, metricsapi.RESOURCES["resources"])],
+        })  # fmt: skip
+    else:
+        return None
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+            "metadata": {}, "items": items}  # fmt: skip
 
 
 def group_versions() -> dict[str, list[str]]:

@@ -130,6 +130,10 @@ class Handler(BaseHTTPRequestHandler):
         q = {k: v[-1] for k, v in query.items()}
         verbs = self.server.verbs
         if method == "GET":
+            if path in ("/api", "/apis") and discovery.wants_aggregated(
+                self.headers.get("Accept", "")
+            ):
+                return self._send(200, discovery.aggregated(path), discovery.AGGREGATED_V2)
             doc = discovery.document(path, self.server.address)
             if doc is None and path.startswith("/openapi/v3"):
                 doc = discovery.openapi_v3(path)
