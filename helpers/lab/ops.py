@@ -36,10 +36,25 @@ def read_manifest(name: str) -> dict:
     return yaml.safe_load(path.read_text())
 
 
+# Starting files of exercises that write a manifest of their own: name -> (the course
+# manifest it starts from, the first line saying what it is for).
+STARTERS = {
+    "model-canary.yaml": (
+        "model-deployment.yaml",
+        "# Exercise 05-roll-1: a copy of model-deployment.yaml; make it deployment/model-canary.",
+    ),
+    "model-fixed.yaml": (
+        "naive/model-naive.yaml",
+        "# Exercise 05-roll-3: a copy of naive/model-naive.yaml; fix it so a rollout loses nothing.",
+    ),
+}
+
+
 def workdir(folder: str | Path = "work") -> Path:
     """Your own copy of the course's manifests, to edit as YAML and apply: ``work/`` beside
-    the notebook. A file missing there is copied from cluster/manifests/; a file already
-    there is yours and is never overwritten (delete it to get the course's version back).
+    the notebook. A file missing there is copied from cluster/manifests/ (and the exercises'
+    starting files, ``STARTERS``, from the manifest each starts from); a file already there
+    is yours and is never overwritten (delete it to get the course's version back).
 
     Returns the folder's absolute path. Raises LabError if it cannot be written.
 
@@ -55,6 +70,10 @@ def workdir(folder: str | Path = "work") -> Path:
             target = out / source.name
             if not target.exists():
                 shutil.copyfile(source, target)
+        for name, (source, first_line) in STARTERS.items():
+            target = out / name
+            if not target.exists():
+                target.write_text(f"{first_line}\n{(MANIFESTS / source).read_text()}")
     except OSError as err:
         raise LabError(
             f"Cannot write the working folder {out}: {err.strerror}.",

@@ -52,12 +52,14 @@ def test_a_prestop_alone_leaves_the_503s(cluster):
     assert "readinessProbe on /readyz" in checks.no_failed_requests(run).hint
 
 
-def test_the_instructor_answer_loses_nothing(cluster):
-    fixed = helpers.lab.read_manifest("naive/model-naive.yaml")
-    exec(  # the notebook's exercise cell, as LAB_AUTOSOLVE runs it
+def test_the_instructor_answer_loses_nothing(cluster, tmp_path):
+    work = helpers.lab.workdir(tmp_path / "work")
+    exec(  # the notebook's exercise cell, as LAB_AUTOSOLVE runs it: it edits the YAML file
         helpers.lab.solutions.solution_code("05-roll-3"),
-        {"fixed": fixed, "helpers": helpers, "cluster": cluster},
+        {"work": work, "helpers": helpers, "cluster": cluster},
     )
+    fixed = work / "model-fixed.yaml"
+    assert "preStop" in fixed.read_text()
     assert checks.no_failed_requests(helpers.lab.rollout_experiment(cluster, fixed, env=CONDITIONS))
     assert checks.no_failed_requests(
         helpers.lab.rollout_experiment(cluster, with_practices(*PRACTICES), env=CONDITIONS)

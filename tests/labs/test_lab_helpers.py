@@ -7,6 +7,7 @@ Kubernetes behaviour relied on: taint-based evictions after the node monitor gra
 from __future__ import annotations
 
 import pytest
+import yaml
 
 import helpers.lab
 from helpers.errors import LabError
@@ -206,3 +207,17 @@ def test_cleanup_alone_after_a_restart_connects_and_cleans(monkeypatch):
     monkeypatch.setenv("LAB_BACKEND", "sim")
     monkeypatch.setitem(helpers.lab.session._current, "cluster", None)
     assert helpers.lab.cleanup() == "cleaned up: no model objects left"
+
+
+def test_workdir_gives_each_file_exercise_its_starting_file_once(tmp_path):
+    """05-roll-1 and 05-roll-3 edit YAML files of their own, copied from the manifest each
+    starts from; a student's edit is never overwritten by a later workdir()."""
+    work = helpers.lab.workdir(tmp_path / "work")
+    canary = (work / "model-canary.yaml").read_text()
+    assert canary.startswith("# Exercise 05-roll-1")
+    assert yaml.safe_load(canary) == helpers.lab.read_manifest("model-deployment.yaml")
+    fixed = work / "model-fixed.yaml"
+    assert yaml.safe_load(fixed.read_text()) == helpers.lab.read_manifest("naive/model-naive.yaml")
+    fixed.write_text("# mine\n")
+    helpers.lab.workdir(tmp_path / "work")
+    assert fixed.read_text() == "# mine\n"
