@@ -5,24 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
-
-from helpers.sim import SimCluster
-from tests.sim.httpapi_kit import MANIFESTS
-
-
-@pytest.fixture
-def apps(tmp_path):
-    cluster = SimCluster(seed=0)
-    cluster.apply(MANIFESTS / "model-deployment.yaml")
-    cluster.wait_rollout("model")
-    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
-    yield cluster, api_client
-    api_client.close()
-    handle.close()
-    cluster.close()
 
 
 def test_list_then_watch_from_the_list_version(apps):

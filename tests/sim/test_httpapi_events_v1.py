@@ -12,25 +12,10 @@ from __future__ import annotations
 import json
 import threading
 
-import pytest
-from kubernetes import client, config
+from kubernetes import client
 
-from helpers.sim import SimCluster
 from helpers.sim.httpapi.eventsv1 import to_events_v1
-from tests.sim.httpapi_kit import MANIFESTS, kubectl_binary, needs_kubectl, serving  # noqa: F401
-
-
-@pytest.fixture
-def apps(tmp_path):
-    cluster = SimCluster(seed=0)
-    cluster.apply(MANIFESTS / "model-deployment.yaml")
-    cluster.wait_rollout("model")
-    handle = cluster.serve_api(kubeconfig=tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
-    yield cluster, api_client
-    api_client.close()
-    handle.close()
-    cluster.close()
+from tests.sim.httpapi_kit import kubectl_binary, needs_kubectl, serving  # noqa: F401
 
 
 def test_conversion_renames_the_fields_and_keeps_the_rest():
