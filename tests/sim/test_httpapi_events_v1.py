@@ -156,6 +156,12 @@ def test_kubectl_gets_events_of_the_events_group(tmp_path):
         table = kubectl("get", "events.events.k8s.io")
         assert table.returncode == 0, table.stderr
         assert table.stdout.split()[:5] == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT"]
+        # A Table list selects on the events API's field names too.
+        deployments = kubectl(
+            "get", "events.events.k8s.io", "--field-selector", "regarding.kind=Deployment"
+        )
+        rows = deployments.stdout.splitlines()[1:]
+        assert rows and all("deployment/model" in row for row in rows), deployments.stdout
         # The plain name keeps meaning the core group, as on a real cluster.
         plain = kubectl("get", "events", "-o", "json")
         first = json.loads(plain.stdout)["items"][0]

@@ -231,13 +231,27 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, self.server.verbs.get(kind, name, namespace))
         raise statuses.not_modelled(f"{method} {kind.resource}/{sub}")
 
-    def _list(self, kind, namespace, q) -> None:
+    def _list(self, kind, namespace, q, convert=None, served=None) -> None:
+        """A list (or Table) of ``kind``; ``convert`` turns each object into the form of the
+        ``served`` resource (events.k8s.io/v1 over the core Events), whose field names the
+        field selector then uses; a Table keeps the stored kind's columns."""
         api, verbs = self.server.verbs.api, self.server.verbs
+        served = served or kind
         selector, fields = q.get("labelSelector"), q.get("fieldSelector")
+        terms = parse_field_selector(fields) if convert else None
+
+        def converted_match(obj) -> bool:
+            return not terms or field_matches(convert(obj), terms)
+
         if tables.wants_table(self.headers.get("Accept", "")):
             with api.lock:  # views share the store's dicts: build and encode under the lock
                 rv = str(self.server.hub.last_rv)
-                objs = verbs.views(kind, namespace, selector, fields)
+                if convert is None:
+                    objs = verbs.views(kind, namespace, selector, fields)
+                else:
+                    objs = list(
+                        filter(converted_match, verbs.list(kind, namespace, selector, None))
+                    )
                 objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
                 table = tables.table(
                     kind.kind, objs, api.clock.now, rv, q.get("includeObject", "Metadata")
@@ -246,10 +260,12 @@ class Handler(BaseHTTPRequestHandler):
                 data = json.dumps(table, separators=(",", ":")).encode()
             return self._send(200, data)  # sent outside the lock: a slow reader stalls nobody
         with api.lock:
-            objs = verbs.list(kind, namespace, selector, fields)
+            objs = verbs.list(kind, namespace, selector, None if convert else fields)
             rv = str(self.server.hub.last_rv)
+        if convert is not None:
+            objs = [o for o in map(convert, objs) if not terms or field_matches(o, terms)]
         objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
-        self._send(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version,
+        self._send(200, {"kind": f"{served.kind}List", "apiVersion": served.group_version,
                          "metadata": {"resourceVersion": rv, **more}, "items": objs})  # fmt: skip
 
     def _events_v1(self, method, view, name, namespace, sub, q) -> None:
@@ -257,24 +273,12 @@ class Handler(BaseHTTPRequestHandler):
         if method != "GET" or sub:
             raise ApiError(405, "MethodNotAllowed", f"{method} on {view.resource}: read-only here")
         core, verbs = KINDS[view.kind], self.server.verbs
-        terms = parse_field_selector(q.get("fieldSelector"))
         if name is not None:
             obj = verbs.get(core, name, namespace)
             return self._send(200, self._maybe_table(core, [obj], obj) or to_events_v1(obj))
         if q.get("watch") in ("true", "1"):
             return stream_watch(self, core, namespace, q, convert=to_events_v1, served=view)
-        if tables.wants_table(self.headers.get("Accept", "")):
-            return self._list(core, namespace, q)  # the same printer columns
-        api = verbs.api
-        with api.lock:
-            objs = [
-                to_events_v1(o) for o in verbs.list(core, namespace, q.get("labelSelector"), None)
-            ]
-            rv = str(self.server.hub.last_rv)
-        objs = [o for o in objs if field_matches(o, terms)] if terms else objs
-        objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
-        self._send(200, {"kind": "EventList", "apiVersion": view.group_version,
-                         "metadata": {"resourceVersion": rv, **more}, "items": objs})  # fmt: skip
+        return self._list(core, namespace, q, convert=to_events_v1, served=view)
 
     def _maybe_table(self, kind, objs, one, rv=None, include="Metadata"):
         if not tables.wants_table(self.headers.get("Accept", "")):
