@@ -1,7 +1,7 @@
 """Lab 06's node-level glue: node labels, and a Deployment that wants one pod per node.
 
 ``label_node`` is `kubectl label node`; ``node_labels`` is `kubectl get nodes
---show-labels` without the kubernetes.io bookkeeping; ``one_per_node`` builds the manifest
+--show-labels` without the kubernetes.io bookkeeping; ``one_per_node`` reads the manifest
 of a Deployment whose pods repel each other (required pod anti-affinity on the hostname).
 (kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/)
 """
@@ -14,7 +14,7 @@ from helpers.lab.ops import read_manifest
 
 # Labels the labs put on nodes; helpers.lab.reset removes them again.
 LAB_NODE_LABELS = ("accelerator",)
-HOSTNAME = "kubernetes.io/hostname"
+SPREAD_MANIFEST = "scheduling/model-spread.yaml"
 
 
 def label_node(cluster, node: str, **labels) -> None:
@@ -41,24 +41,23 @@ def node_labels(cluster) -> pd.DataFrame:
 
 
 def one_per_node(name: str = "model-spread", replicas: int = 3) -> dict:
-    """The course Deployment renamed, relabelled, with required pod anti-affinity on hosts.
+    """cluster/manifests/scheduling/model-spread.yaml as a dict: the course Deployment
+    renamed, relabelled, with required pod anti-affinity on hosts (another ``name`` or
+    ``replicas`` is written into the copy).
 
     Its pods carry ``app: <name>`` (not ``app: model``), so the model Service ignores them.
 
     Example:
         >>> cluster.apply(helpers.lab.one_per_node())
     """
-    dep = read_manifest("model-deployment.yaml")
+    dep = read_manifest(SPREAD_MANIFEST)
     labels = {"app": name}
     dep["metadata"].update(name=name, labels=labels)
     dep["spec"]["replicas"] = replicas
     dep["spec"]["selector"] = {"matchLabels": dict(labels)}
     dep["spec"]["template"]["metadata"]["labels"] = dict(labels)
-    dep["spec"]["template"]["spec"]["affinity"] = {
-        "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchLabels": dict(labels)}, "topologyKey": HOSTNAME}
-            ]
-        }
-    }
+    for term in dep["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]:
+        term["labelSelector"] = {"matchLabels": dict(labels)}
     return dep

@@ -47,6 +47,14 @@ STARTERS = {
         "naive/model-naive.yaml",
         "# Exercise 05-roll-3: a copy of naive/model-naive.yaml; fix it so a rollout loses nothing.",
     ),
+    "model-gpu.yaml": (
+        "model-deployment.yaml",
+        "# Exercise 06-sched-1: a copy of model-deployment.yaml; run its pods on the GPU node only.",
+    ),
+    "model-spread.yaml": (
+        "scheduling/model-spread.yaml",
+        "# Exercise 06-sched-2: a copy of scheduling/model-spread.yaml; let it use the third node.",
+    ),
 }
 
 

@@ -28,7 +28,7 @@ from helpers.core.rollout import template_image
 from helpers.core.state import version_of, with_version
 from helpers.errors import NotFound
 from helpers.lab.helm_runner import helm
-from helpers.lab.nodes import one_per_node
+from helpers.lab.nodes import SPREAD_MANIFEST, one_per_node
 from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
 from helpers.lab.session import SETTLE_S, object_exists
 
@@ -232,7 +232,7 @@ def nodes_up() -> Step:
 
 
 def one_per_worker(name: str = "model-spread", replicas: int = 3) -> Step:
-    """deployment/<name> as ``one_per_node`` builds it (no toleration), one pod Ready per worker.
+    """deployment/<name> from scheduling/model-spread.yaml (no toleration), one pod Ready per worker.
 
     With more replicas than workers the rest stay Pending: lab 06 section 3 starts there.
     """
@@ -260,7 +260,7 @@ def one_per_worker(name: str = "model-spread", replicas: int = 3) -> Step:
         cluster.apply(one_per_node(name, replicas=replicas))
         cluster.wait(placed, timeout=SETTLE_S, what=f"a Ready pod of {name} on every worker")
         want = f"deployment/{name}, {replicas} replicas that repel each other"
-        return [Change(want, "applied one_per_node()", found)]
+        return [Change(want, f"applied {SPREAD_MANIFEST}", found)]
 
     return step
 

@@ -210,7 +210,7 @@ def test_cleanup_alone_after_a_restart_connects_and_cleans(monkeypatch):
 
 
 def test_workdir_gives_each_file_exercise_its_starting_file_once(tmp_path):
-    """05-roll-1 and 05-roll-3 edit YAML files of their own, copied from the manifest each
+    """05-roll-1, 05-roll-3, 06-sched-1 and 06-sched-2 edit YAML files of their own, copied from the manifest each
     starts from; a student's edit is never overwritten by a later workdir()."""
     work = helpers.lab.workdir(tmp_path / "work")
     canary = (work / "model-canary.yaml").read_text()
@@ -221,3 +221,34 @@ def test_workdir_gives_each_file_exercise_its_starting_file_once(tmp_path):
     fixed.write_text("# mine\n")
     helpers.lab.workdir(tmp_path / "work")
     assert fixed.read_text() == "# mine\n"
+    for name, exercise, source in [
+        ("model-gpu.yaml", "06-sched-1", "model-deployment.yaml"),
+        ("model-spread.yaml", "06-sched-2", "scheduling/model-spread.yaml"),
+    ]:
+        text = (work / name).read_text()
+        assert text.startswith(f"# Exercise {exercise}"), name
+        assert yaml.safe_load(text) == helpers.lab.read_manifest(source), name
+
+
+def test_the_spread_manifest_is_the_course_deployment_with_anti_affinity():
+    """scheduling/model-spread.yaml differs from model-deployment.yaml only in its name,
+    labels, replicas and a required anti-affinity term on the hostname, so everything the
+    course manifest guarantees (probes, the restricted Pod Security Standard) holds for it
+    (https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/)."""
+    spread = helpers.lab.read_manifest("scheduling/model-spread.yaml")
+    course = helpers.lab.read_manifest("model-deployment.yaml")
+    labels = {"app": "model-spread"}
+    course["metadata"].update(name="model-spread", labels=labels)
+    course["spec"]["selector"] = {"matchLabels": labels}
+    course["spec"]["template"]["metadata"]["labels"] = labels
+    term = {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
+    course["spec"]["template"]["spec"]["affinity"] = {
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    }
+    assert spread == course
+    renamed = helpers.lab.one_per_node("lonely", replicas=2)
+    assert renamed["spec"]["replicas"] == 2
+    (term,) = renamed["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert term["labelSelector"] == {"matchLabels": {"app": "lonely"}}

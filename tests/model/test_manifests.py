@@ -232,5 +232,5 @@ def test_naive_variant_lacks_every_safeguard():
 
 
 def test_every_manifest_explains_itself_with_a_docs_link():
-    for path in [*MANIFESTS.glob("*.yaml"), NAIVE]:
+    for path in [*MANIFESTS.glob("*.yaml"), NAIVE, MANIFESTS / "scheduling" / "model-spread.yaml"]:
         assert "https://kubernetes.io/docs/" in path.read_text(), path.name
