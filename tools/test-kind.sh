@@ -113,9 +113,7 @@ tests() {
     # tests/integration/test_registry.py runs a local registry beside the cluster: kind's
     # guide's registry:3 when the engine has it, else the same program built from its Go
     # module (make registry-image; cached like the node image).
-    # Opt-in (LAB_TEST_REGISTRY=1): see the test's module for why it is not run by default.
-    if [[ "${LAB_TEST_REGISTRY:-}" == 1 && -z "${LAB_LOCAL_REGISTRY_IMAGE:-}" ]] &&
-        ! docker image inspect registry:3 >/dev/null 2>&1; then
+    if [[ -z "${LAB_LOCAL_REGISTRY_IMAGE:-}" ]] && ! docker image inspect registry:3 >/dev/null 2>&1; then
         LAB_LOCAL_REGISTRY_IMAGE="$(make --no-print-directory registry-image | tail -n 1)"
         export LAB_LOCAL_REGISTRY_IMAGE
     fi

@@ -17,8 +17,13 @@ import pandas as pd
 from helpers.core import labels
 from helpers.core.diffs import ManifestDiff, unified
 from helpers.core.drain import pods_to_evict
-from helpers.core.registry import registry_image
-from helpers.core.rollout import RolloutState, new_revision_candidates, rollout_state
+from helpers.core.registry import loaded_image_hint, registry_image
+from helpers.core.rollout import (
+    RolloutState,
+    new_revision_candidates,
+    rollout_state,
+    template_image,
+)
 from helpers.core.state import events_table, nodes_table, pods_table
 from helpers.errors import (
     LabError,
@@ -424,9 +429,21 @@ class Cluster(abc.ABC):
             raise RolloutStuck(
                 f"Rollout of deployment/{deployment} is stuck: {state.message.rstrip('.')}.",
                 state.reason,
-                self._helm_rollback_hint(deployment, namespace),
+                self._helm_rollback_hint(deployment, namespace)
+                or self._loaded_image_hint(deployment, namespace, state.reason),
             )
         return state
+
+    def _loaded_image_hint(self, deployment: str, namespace: str, reason: str) -> str | None:
+        """On a real cluster fed by `kind load`: why a course image is not there (None: the
+        simulator, a registry in use, another reason or image)."""
+        if self.simulated:
+            return None
+        try:
+            image = template_image(self.get("Deployment", deployment, namespace))
+        except LabError:
+            return None
+        return loaded_image_hint(image, reason, self.registry)
 
     def _helm_rollback_hint(self, deployment: str, namespace: str) -> str | None:
         """The way back for a Deployment a helm release owns (None: not helm's).

@@ -52,6 +52,36 @@ def registry_image(image: str, registry: str | None) -> str:
     return f"{registry}/{image}"
 
 
+# The pod statuses of an image the node could not get (kubelet's images package).
+PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
+
+
+def loaded_image_hint(image: str, reason: str, registry: str | None) -> str | None:
+    """What to do when a course image does not start on a cluster fed by `kind load`.
+
+    Returns None unless ``reason`` is a pull failure of a course image and no registry is in
+    use. Such a node has the image only if it was loaded; any other name (a tag never built)
+    is pulled from Docker Hub. And a node that once pulled the same image ID from a registry
+    no longer counts the loaded copy as preloaded: kubelet 1.35+ keeps a record of the names
+    each image ID was pulled as (KubeletEnsureSecretPulledImages, beta, on by default) and
+    pulls again for any other name
+    (https://kubernetes.io/docs/concepts/containers/images/#ensureimagepullcredentialverification).
+
+    Example:
+        >>> loaded_image_hint("orchestra/model:v9", "ErrImagePull", None)[:40]
+        'orchestra/model:v9 must be on the nodes:'
+    """
+    if reason not in PULL_FAILURES or registry or not image.startswith(COURSE_PREFIX):
+        return None
+    return (
+        f"{image} must be on the nodes: `make images` builds orchestra/model:v1 to v3 and "
+        "loads them (kind load); any other tag is pulled from Docker Hub. Check the tag. If "
+        f"the nodes pulled these images from a registry before ({ENV}), the kubelet pulls "
+        f"again for the loaded name: set {ENV} again, or recreate the cluster "
+        "(make cluster-delete cluster images)."
+    )
+
+
 def with_registry(obj: Any, registry: str | None) -> Any:
     """A copy of a manifest object with its course images under ``registry``.
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helpers.core.paths import REPO
-from helpers.core.registry import configured, registry_image, with_registry
+from helpers.core.registry import configured, loaded_image_hint, registry_image, with_registry
 
 REGISTRY = "localhost:5001"
 
@@ -113,3 +113,25 @@ def test_lab_registry_is_read_with_its_trailing_slash_dropped(monkeypatch):
     assert configured() == "ghcr.io/course"
     monkeypatch.setenv("LAB_REGISTRY", "")
     assert configured() is None
+
+
+@pytest.mark.parametrize(
+    "image, reason, registry, hinted",
+    [
+        ("orchestra/model:v9", "ErrImagePull", None, True),
+        ("orchestra/model:v1", "ImagePullBackOff", None, True),
+        ("orchestra/model:v1", "CrashLoopBackOff", None, False),
+        ("orchestra/model:v1", "ErrImagePull", REGISTRY, False),  # the registry's own error
+        ("nginx:1.27", "ErrImagePull", None, False),
+    ],
+)
+def test_a_course_image_that_does_not_start_without_a_registry_gets_the_kind_load_hint(
+    image, reason, registry, hinted
+):
+    """kind's nodes start a course image only from what `kind load` put there; kubelet 1.35+
+    pulls again for a loaded image ID it once pulled under other names
+    (https://kubernetes.io/docs/concepts/containers/images/#ensureimagepullcredentialverification)."""
+    hint = loaded_image_hint(image, reason, registry)
+    assert (hint is not None) == hinted
+    if hinted:
+        assert hint.startswith(f"{image} must be on the nodes") and "LAB_REGISTRY" in hint

@@ -11,12 +11,21 @@ events say (https://kubernetes.io/docs/concepts/containers/images/#image-pull-po
 
 The registry's image is ``LAB_LOCAL_REGISTRY_IMAGE`` (CI builds ``orchestra/registry`` from
 the distribution Go module with `make registry-image`), else kind's ``registry:3``.
+
+The images pushed here are the model plus a label naming the run, so their image IDs differ
+from the kind-loaded ``orchestra/model:vN``. With the same ID, a node that pulled it from the
+registry would no longer count the kind-loaded copy as preloaded: kubelet 1.35+ (feature
+KubeletEnsureSecretPulledImages, beta and on by default; policy NeverVerifyPreloadedImages)
+keeps a pulled record per image ID naming the image names it was pulled as, and an image ID
+with a record but another name must be pulled again
+(https://kubernetes.io/docs/concepts/containers/images/#ensureimagepullcredentialverification),
+so later pods of ``orchestra/model:v1`` went to ErrImagePull trying Docker Hub.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import urllib.request
 import uuid
 
@@ -31,20 +40,10 @@ from tests import tiers
 from tests.integration.conftest import MANIFESTS
 
 # A path of its own per run: the nodes have never seen these names, so each must pull, and no
-# image has to be removed from a node first (removing one with ctr, behind the CRI's back,
-# left the CRI's image cache without the kind-loaded image of the same config digest, and
-# later pods of orchestra/model:v1 went to ErrImagePull).
-ADDRESS = f"{registry.ADDRESS}/run-{uuid.uuid4().hex[:8]}"
-
-# Opt-in (LAB_TEST_REGISTRY=1), and not in `make test-kind`: on the kit's offline node image,
-# after these pulls of the model under the registry's names (the same image config as the
-# kind-loaded orchestra/model:vN), later pods of orchestra/model:v1 on the same cluster went to
-# ErrImagePull (test_scenario.py and lab 05 failed after it, 2026-12-03). Until that is
-# understood and fixed, run it alone on a cluster you then delete.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("LAB_TEST_REGISTRY") != "1",
-    reason="LAB_TEST_REGISTRY=1 runs it (it leaves the cluster unfit for the other kind tests)",
-)
+# image has to be removed from a node first.
+RUN = f"run-{uuid.uuid4().hex[:8]}"
+ADDRESS = f"{registry.ADDRESS}/{RUN}"
+VERSIONS = ("v1", "v2")
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +69,28 @@ def local_registry(kube):
 
 @pytest.fixture(scope="module")
 def pushed(local_registry):
-    """The model images v1 and v2 (built by the tier's images step), pushed to the registry
-    under this run's path (no node has them under that name, so each node must pull)."""
-    return push(["orchestra/model:v1", "orchestra/model:v2"], registry=local_registry)
+    """The model images v1 and v2 (built by the tier's images step) plus a label naming this
+    run, pushed under this run's path (no node has them under that name, so each must pull).
+
+    Built locally as ``run-<id>/orchestra/model:vN``, so pushing them to ``localhost:5001``
+    names them ``localhost:5001/run-<id>/orchestra/model:vN``: what the kube backend with
+    ``registry=ADDRESS`` makes of ``orchestra/model:vN``.
+    """
+    import docker
+
+    client = docker.from_env()
+    local = []
+    for version in VERSIONS:
+        dockerfile = f"FROM orchestra/model:{version}\nLABEL org.orchestra.registry-test={RUN}\n"
+        tag = f"{RUN}/orchestra/model:{version}"
+        client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, pull=False, rm=True)
+        local.append(tag)
+    try:
+        yield push(local, registry=registry.ADDRESS)
+    finally:
+        for tag in local:
+            for name in (tag, f"{registry.ADDRESS}/{tag}"):
+                client.images.remove(name, noprune=False)
 
 
 def tags_in_registry(repository: str) -> list[str]:
@@ -83,7 +101,7 @@ def tags_in_registry(repository: str) -> list[str]:
 
 
 def test_push_names_the_registry_and_the_registry_serves_the_tags(pushed):
-    assert pushed == [f"{ADDRESS}/orchestra/model:v1", f"{ADDRESS}/orchestra/model:v2"]
+    assert pushed == [f"{ADDRESS}/orchestra/model:{v}" for v in VERSIONS]
     assert {"v1", "v2"} <= set(tags_in_registry("orchestra/model"))
 
 
@@ -173,3 +191,23 @@ def test_a_tag_never_pushed_fails_to_pull_as_on_a_cloud_cluster(pushed, kube, na
         if e["reason"] == "Failed" and image in e["message"]
     ]
     assert any("not found" in m for m in failed), failed
+
+
+def test_the_kind_loaded_images_still_start_on_every_worker_after_the_pulls(
+    pushed, kube, namespace
+):
+    """After the registry's pulls, orchestra/model:v1 as `kind load` put it on the nodes still
+    starts without a pull on every worker (the pushed images have IDs of their own; with the
+    same ID the kubelet would try Docker Hub, see the module's docstring)."""
+    import helpers.lab
+
+    kube.apply(helpers.lab.one_per_node("kind-loaded", replicas=2), namespace=namespace)
+    kube.wait_rollout("kind-loaded", namespace=namespace, timeout=240)
+    nodes = {p["spec"]["nodeName"] for p in kube.list_objects("Pod", namespace)}
+    assert len(nodes) == 2, nodes
+    reasons = {e["reason"] for e in kube.list_objects("Event", namespace)}
+    assert "Pulling" not in reasons and "Failed" not in reasons, reasons
+    present = [
+        e["message"] for e in kube.list_objects("Event", namespace) if e["reason"] == "Pulled"
+    ]
+    assert len(present) == 2 and all("already present on machine" in m for m in present), present

@@ -116,6 +116,8 @@ def test_missing_image_fails_fast_with_image_pull_back_off(kube, namespace):
     with pytest.raises(RolloutStuck) as err:
         kube.wait_rollout("model", timeout=180, namespace=namespace)
     assert err.value.reason in ("ErrImagePull", "ImagePullBackOff")
+    # kind's nodes have only the images `make images` loaded: the hint says so.
+    assert err.value.hint.startswith("orchestra/model:does-not-exist must be on the nodes")
 
 
 @pytest.mark.slow
