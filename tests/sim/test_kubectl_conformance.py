@@ -43,6 +43,8 @@ ROWS = [
     (("explain", "pods.spec.containers.ports"), 0, ("out", r"(?m)^FIELD: ports <\[\]ContainerPort>$"), READ),
     (("explain", "service.spec.ports.targetPort"), 0, ("out", r"(?m)^FIELD: targetPort <IntOrString>$"), READ),
     (("explain", "deployment.spec.nosuchfield"), 1, ("err", r'field "nosuchfield" does not exist'), READ),
+    # The events API's own fields (served from the core Events, kubectl explain reads its schema).
+    (("explain", "events.regarding", "--api-version=events.k8s.io/v1"), 0, ("out", r"(?m)^FIELD: regarding <ObjectReference>$"), READ),
     (("get", "nodes"), 0, ("cols", NODE_COLS), READ),
     (("get", "nodes", "-o", "wide"), 0, ("cols", [*NODE_COLS, "INTERNAL-IP", "EXTERNAL-IP"]), READ),
     (("get", "no", "-o", "name"), 0, ("out", r"^node/"), READ),

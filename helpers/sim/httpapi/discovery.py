@@ -12,7 +12,7 @@ Content-Type says which form came back, ``ContentTypeIsGVK``).
 
 from __future__ import annotations
 
-from helpers.core.kinds import KINDS, Kind, served
+from helpers.core.kinds import Kind, served
 from helpers.sim.httpapi import metricsapi, openapischemas
 
 VERSION = {
@@ -229,13 +229,13 @@ def openapi_v3(path: str) -> dict | None:
     """
     if path == "/openapi/v3":
         paths = {}
-        for gv in {k.group_version for k in KINDS.values()}:
+        for gv in {k.group_version for k in served()}:
             rel = "api/v1" if gv == "v1" else f"apis/{gv}"
             paths[rel] = {"serverRelativeURL": f"/openapi/v3/{rel}?hash=sim"}
         return {"paths": paths}
     rel = path.removeprefix("/openapi/v3/")
     gv = "v1" if rel == "api/v1" else rel.removeprefix("apis/")
-    kinds = [k for k in KINDS.values() if k.group_version == gv]
+    kinds = [k for k in served() if k.group_version == gv]  # events.k8s.io/v1 too
     if not kinds:
         return None
     paths = {}
