@@ -89,6 +89,31 @@ def test_table_views_read_as_the_copied_objects(apps, kind):
     assert fast == slow
 
 
+def test_full_lists_from_the_views_are_the_copied_objects_of_every_kind(apps):
+    """A full list (kubectl get -o yaml) is encoded from the uncopied views: for every kind
+    it must be the JSON the copied objects give, ConfigMaps and Secrets without a status
+    (https://kubernetes.io/docs/concepts/configuration/configmap/)."""
+    import json
+
+    from helpers.core.kinds import KINDS
+    from helpers.sim.httpapi.verbs import Verbs
+
+    cluster, _ = apps
+    cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"},
+                   "data": {"greeting": "hello"}})  # fmt: skip
+    cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token"},
+                   "stringData": {"token": "s3cret"}})  # fmt: skip
+    verbs = Verbs(cluster.api)
+    for kind in KINDS.values():
+        namespace = "default" if kind.namespaced else None
+        with cluster.lock:
+            fast = json.dumps(verbs.views(kind, namespace, None, None), sort_keys=True)
+            slow = json.dumps(verbs.list(kind, namespace, None, None), sort_keys=True)
+        assert fast == slow, kind.kind
+        if kind.kind in ("ConfigMap", "Secret"):
+            assert '"status"' not in fast, kind.kind
+
+
 def test_lists_come_in_chunks_with_a_continue_token(apps):
     """limit/continue (api-concepts/#retrieving-large-results-sets-in-chunks)."""
     cluster, api_client = apps
