@@ -425,8 +425,10 @@ def placed(cluster, selector: str, node: str) -> CheckResult:
                     False,
                     seen,
                     f"{node} does not carry {lacking} from deployment/{dep}'s nodeSelector, so "
-                    "no pod may run there. A merge patch adds to the keys already there: "
-                    f'remove a wrong one with null, e.g. cluster.patch("deployment", "{dep}", '
+                    "no pod may run there. Correct it in the manifest you applied (lab 06: "
+                    "work/model-gpu.yaml) and apply it again: apply also removes the keys you "
+                    "took out. A merge patch instead adds to the keys already there: remove a "
+                    f'wrong one with null, e.g. cluster.patch("deployment", "{dep}", '
                     f'{{"spec": {{"template": {{"spec": {{"nodeSelector": {{"{key}": None}}}}}}}}}}).',
                 )
         ready = bool(pods) and all(p["ready"] for p in pods)

@@ -160,15 +160,21 @@ def canary(
             return Verdict(False, f"no deployment/{canary}", f"Apply it as {canary!r} first.")
         selector = canary_dep["spec"].get("selector") or {}
         template_labels = canary_dep["spec"]["template"]["metadata"].get("labels") or {}
+        # Terminating pods are on their way out (those of a canary just deleted to fix its
+        # selector have no Deployment any more): only live pods can be claimed twice.
         overlapping = [
             p
             for p in c.snapshot()["pods"]
-            if p.get("owner") != canary and labels.matches(selector, p["labels"])
+            if p.get("owner") != canary
+            and p["status"] != "Terminating"
+            and labels.matches(selector, p["labels"])
         ]
         if overlapping:
+            owner = overlapping[0].get("owner")
+            whose = f"deployment/{owner}" if owner else "no Deployment (bare pods)"
             seen = (
                 f"the selector of deployment/{canary} ({labels.to_string(selector)}) also "
-                f"matches {len(overlapping)} pod(s) of deployment/{overlapping[0].get('owner')}"
+                f"matches {len(overlapping)} pod(s) of {whose}"
             )
             hint = (
                 "Two Deployments must not select the same pods. Give the canary a label of its "

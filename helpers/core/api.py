@@ -430,9 +430,25 @@ class Cluster(abc.ABC):
                 f"Rollout of deployment/{deployment} is stuck: {state.message.rstrip('.')}.",
                 state.reason,
                 self._helm_rollback_hint(deployment, namespace)
-                or self._loaded_image_hint(deployment, namespace, state.reason),
+                or self._loaded_image_hint(deployment, namespace, state.reason)
+                or self._first_revision_hint(deployment, namespace),
             )
         return state
+
+    def _first_revision_hint(self, deployment: str, namespace: str) -> str | None:
+        """A Deployment at its first revision has nothing to roll back to (kubectl rollout
+        undo: "no rollout history found"): the fix is the manifest (None: later revisions)."""
+        try:
+            meta = self.get("Deployment", deployment, namespace).get("metadata") or {}
+        except LabError:
+            return None
+        if (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") != "1":
+            return None
+        return (
+            f"deployment/{deployment} has no earlier revision to roll back to: read why its "
+            "pods do not turn Ready in cluster.events() (Unhealthy: a probe; Failed: the "
+            "image or the container), fix the manifest and apply it again."
+        )
 
     def _loaded_image_hint(self, deployment: str, namespace: str, reason: str) -> str | None:
         """On a real cluster fed by `kind load`: why a course image is not there (None: the

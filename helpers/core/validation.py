@@ -231,14 +231,53 @@ def _unknown_hint(obj: Mapping, path: list) -> str:
     same = [k for k in known if str(key).lower() == k.lower()]
     if same:
         return f"Field names are case-sensitive: write {same[0]}, not {key}."
-    for child in known:
-        if key in openapi.properties(obj["kind"], [*parent, child]):
-            home = openapi.field_path([*parent, child, key])
-            return f"{key} belongs under {child}: move it to {home}."
+    home = _home_near(obj["kind"], parent, str(key))
+    if home is not None:
+        return (
+            f"{key} belongs in {openapi.field_path(home[:-1])}: move it to "
+            f"{openapi.field_path(home)}."
+        )
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.75)
     if close:
         return f"Did you mean {close[0]}? Rename {where}."
     return f"Remove {where}; {_explain(obj, parent)} lists the fields that belong there."
+
+
+# How deep below a misplaced field's object its home is looked for: enough for a Deployment's
+# spec.nodeSelector (home: spec.template.spec.nodeSelector) and a pod spec's lifecycle
+# (home: spec.template.spec.containers[0].lifecycle).
+HOME_DEPTH = 3
+
+
+def _home_near(kind: str, parent: list, key: str) -> list | None:
+    """Where a misplaced ``key`` belongs: below ``parent`` (a Deployment's spec.nodeSelector),
+    else in an enclosing object (a container's nodeSelector belongs to its pod spec)."""
+    below = _home_below(kind, parent, key)
+    if below is not None:
+        return below
+    for end in range(len(parent) - 1, 0, -1):
+        ancestor = parent[:end]
+        if isinstance(ancestor[-1], str) and key in openapi.properties(kind, ancestor):
+            return [*ancestor, key]
+    return None
+
+
+def _home_below(kind: str, parent: list, key: str) -> list | None:
+    """The nearest path below ``parent`` whose object takes a field ``key`` (a list's items
+    entered at index 0), breadth-first so the shallowest home wins; None if there is none."""
+    level = [list(parent)]
+    for _ in range(HOME_DEPTH):
+        deeper = []
+        for path in level:
+            for child, schema in openapi.properties(kind, path).items():
+                step = [*path, child]
+                if "array" in (openapi.resolve(schema)[0].get("type") or []):
+                    step.append(0)
+                if key in openapi.properties(kind, step):
+                    return [*step, key]
+                deeper.append(step)
+        level = deeper
+    return None
 
 
 def _required(obj: Mapping, paths: list[list]) -> ManifestError:

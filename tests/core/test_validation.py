@@ -135,6 +135,25 @@ def test_a_bad_quantity_is_refused_with_the_quantity_parsers_words():
             "spec.template.annotations",
             "move it to spec.template.metadata.annotations",
         ),
+        # Misplaced, found deeper or higher up (students' mistakes in labs 05 and 06).
+        (
+            "spec.nodeSelector",
+            {"accelerator": "gpu"},
+            "spec.nodeSelector",
+            "belongs in spec.template.spec: move it to spec.template.spec.nodeSelector",
+        ),
+        (
+            f"{POD}.lifecycle",
+            {"preStop": {"sleep": {"seconds": 5}}},
+            f"{POD}.lifecycle",
+            f"move it to {POD}.containers[0].lifecycle",
+        ),
+        (
+            f"{POD}.containers.0.tolerations",
+            [],
+            f"{POD}.containers[0].tolerations",
+            f"belongs in {POD}: move it to {POD}.tolerations",
+        ),
         (
             f"{POD}.containers.0.ports.0.containerport",
             8080,

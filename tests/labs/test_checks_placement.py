@@ -230,6 +230,25 @@ def test_placed_shows_the_merged_node_selector_after_a_wrong_patch(deployed):
     assert checks.placed(deployed, "app=model", "orchestra-worker2")
 
 
+def test_placed_after_a_wrong_value_in_the_file_says_correct_it_and_apply_again(deployed, tmp_path):
+    """Exercise 06-sched-1 done in work/model-gpu.yaml with a wrong value (GPU for gpu):
+    label values are case-sensitive, no node matches; the hint names the file fix, and
+    applying the corrected file replaces the selector (apply removes what it no longer
+    sets; https://kubernetes.io/docs/reference/using-api/server-side-apply/)."""
+    helpers.lab.label_node(deployed, "orchestra-worker2", accelerator="gpu")
+    work = helpers.lab.workdir(tmp_path / "work")
+    text = (work / "model-gpu.yaml").read_text()
+    wrong = text.replace("    spec:\n", "    spec:\n      nodeSelector: {accelerator: GPU}\n", 1)
+    (work / "model-gpu.yaml").write_text(wrong)
+    deployed.apply(work / "model-gpu.yaml")
+    result = checks.placed(deployed, "app=model", "orchestra-worker2")
+    assert not result and "{'accelerator': 'GPU'}" in result.hint
+    assert "work/model-gpu.yaml" in result.hint and "apply it again" in result.hint
+    (work / "model-gpu.yaml").write_text(wrong.replace("GPU}", "gpu}"))
+    deployed.apply(work / "model-gpu.yaml")
+    assert checks.placed(deployed, "app=model", "orchestra-worker2")
+
+
 def _spread_with_toleration(key: str) -> dict:
     spread = helpers.lab.one_per_node("model-spread", replicas=3)
     spread["spec"]["template"]["spec"]["tolerations"] = [

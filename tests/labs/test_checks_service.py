@@ -132,6 +132,21 @@ def test_canary_whose_selector_overlaps_the_stable_pods_fails(deployed, template
     assert "spec.selector.matchLabels" in result.hint and "delete it first" in result.hint
 
 
+def test_canary_deleted_and_applied_again_passes_while_the_old_pods_terminate(deployed):
+    """The fix the overlap hint gives (delete, then apply), run again on a right canary: the
+    deleted canary's pods are still Terminating (30 s grace period) and belong to no
+    Deployment any more; they are not claimed twice, so the check passes (it said
+    "also matches 1 pod(s) of deployment/None")."""
+    deployed.apply(_canary())
+    assert checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    deployed.delete("deployment", "model-canary")
+    deployed.apply(_canary())
+    terminating = [p for p in deployed.snapshot()["pods"] if p["status"] == "Terminating"]
+    assert terminating  # the old canary pod, not gone yet
+    result = checks.canary(deployed, "model", "model-canary", 0.25, version="v2")
+    assert result, (result.seen, result.hint)
+
+
 def test_canary_applied_over_the_stable_deployment_is_named(deployed):
     """Forgetting to rename: the apply replaces deployment/model's template (same name)."""
     deployed.apply(_canary(selector_track=False, template_track=False, name="model"))

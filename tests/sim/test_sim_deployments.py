@@ -124,6 +124,25 @@ def test_broken_release_hits_the_progress_deadline_and_is_not_undone(sim):
         "image"
     ].endswith(":v3")
     assert status["availableReplicas"] == 3
+    # A second revision: the way back is kubectl rollout undo (the default hint).
+    assert "rollout_undo" in err.value.hint
+
+
+def test_a_first_revision_that_never_turns_ready_points_at_the_manifest_not_undo(sim):
+    """Nothing to undo at revision 1 (kubectl rollout undo: "no rollout history found"): a
+    readiness probe on a port name the container does not declare errors on every period
+    (Unhealthy events), the rollout passes its progress deadline, and the hint says to fix
+    the manifest (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/
+    #failed-deployment)."""
+    manifest = deployment(replicas=1, progressDeadlineSeconds=60)
+    (container,) = manifest["spec"]["template"]["spec"]["containers"]
+    container["readinessProbe"] = {"httpGet": {"path": "/readyz", "port": "http"}}
+    sim.apply(manifest)
+    with pytest.raises(RolloutStuck) as err:
+        sim.wait_rollout("web", timeout=300)
+    assert err.value.reason == "ProgressDeadlineExceeded"
+    assert "no earlier revision" in err.value.hint and "rollout_undo" not in err.value.hint
+    assert "Unhealthy" in set(sim.events()["reason"])
 
 
 def test_min_ready_seconds_delays_availability(sim):
