@@ -43,18 +43,20 @@ def _after(text: str) -> tuple[str, str]:
     return namespace, name
 
 
-def page(objs: list[dict], limit: str | None, cont: str | None, rv: str) -> tuple[list, dict]:
+def page(objs: list, limit: str | None, cont: str | None, rv: str, key=_key) -> tuple[list, dict]:
     """(the objects of this page, metadata to add to the list: continue, remainingItemCount).
+
+    ``key`` gives an object's (namespace, name): by default read from its JSON metadata.
 
     Raises:
         ApiError: 400 for a limit that is not a whole number or a continue token not ours.
     """
     if not cont and limit in (None, "", "0"):
         return objs, {}
-    objs = sorted(objs, key=_key)  # etcd's order, as the real server pages in
+    objs = sorted(objs, key=key)  # etcd's order, as the real server pages in
     if cont:
         start = _after(cont)
-        objs = [o for o in objs if _key(o) > start]
+        objs = [o for o in objs if key(o) > start]
     if limit in (None, "", "0"):
         return objs, {}
     try:
@@ -68,4 +70,4 @@ def page(objs: list[dict], limit: str | None, cont: str | None, rv: str) -> tupl
     if len(objs) <= size:
         return objs, {}
     shown = objs[:size]
-    return shown, {"continue": token(_key(shown[-1]), rv), "remainingItemCount": len(objs) - size}
+    return shown, {"continue": token(key(shown[-1]), rv), "remainingItemCount": len(objs) - size}
