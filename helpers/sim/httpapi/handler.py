@@ -234,55 +234,35 @@ class Handler(BaseHTTPRequestHandler):
     def _list(self, kind, namespace, q, convert=None, served=None) -> None:
         """A list (or Table) of ``kind``; ``convert`` turns each object into the form of the
         ``served`` resource (events.k8s.io/v1 over the core Events), whose field names the
-        field selector then uses; a Table keeps the stored kind's columns."""
+        field selector then uses; a Table keeps the stored kind's columns.
+
+        The page is chosen, built and encoded under the lock, from uncopied views of the
+        stored objects (a deep copy of each was most of a list's cost at 1,000 pods), and
+        sent outside it: a slow reader stalls nobody."""
         api, verbs = self.server.verbs.api, self.server.verbs
         served = served or kind
         selector, fields = q.get("labelSelector"), q.get("fieldSelector")
-        terms = parse_field_selector(fields) if convert else None
-
-        def converted_match(obj) -> bool:
-            return not terms or field_matches(convert(obj), terms)
-
-        if tables.wants_table(self.headers.get("Accept", "")):
-            with api.lock:  # views share the store's dicts: build and encode under the lock
-                rv = str(self.server.hub.last_rv)
-                if convert is None:
-                    objs, more = verbs.views_page(
-                        kind, namespace, selector, fields, q.get("limit"), q.get("continue"), rv
-                    )
-                else:
-                    objs = list(
-                        filter(converted_match, verbs.list(kind, namespace, selector, None))
-                    )
-                    objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
-                table = tables.table(
-                    kind.kind, objs, api.clock.now, rv, q.get("includeObject", "Metadata")
-                )
-                table["metadata"].update(more)
-                data = json.dumps(table, separators=(",", ":")).encode()
-            return self._send(200, data)  # sent outside the lock: a slow reader stalls nobody
-        if convert is None:
-            # The stored objects' uncopied views, paged and encoded under the lock: a deep
-            # copy of every object was most of a full list's cost (kubectl get -o name, -o
-            # yaml: 1,000 pods in two pages of ~200 ms each before, ~50 ms now).
-            with api.lock:
-                rv = str(self.server.hub.last_rv)
-                objs, more = verbs.views_page(
-                    kind, namespace, selector, fields, q.get("limit"), q.get("continue"), rv
-                )
-                data = json.dumps(self._list_body(served, rv, more, objs), separators=(",", ":"))
-            return self._send(200, data.encode())
+        limit, cont = q.get("limit"), q.get("continue")
+        table = tables.wants_table(self.headers.get("Accept", ""))
         with api.lock:
-            objs = verbs.list(kind, namespace, selector, None)
             rv = str(self.server.hub.last_rv)
-        objs = [o for o in map(convert, objs) if not terms or field_matches(o, terms)]
-        objs, more = paging.page(objs, q.get("limit"), q.get("continue"), rv)
-        self._send(200, self._list_body(served, rv, more, objs))
-
-    @staticmethod
-    def _list_body(served, rv: str, more: dict, objs: list) -> dict:
-        return {"kind": f"{served.kind}List", "apiVersion": served.group_version,
-                "metadata": {"resourceVersion": rv, **more}, "items": objs}  # fmt: skip
+            if convert is None:
+                objs, more = verbs.views_page(kind, namespace, selector, fields, limit, cont, rv)
+            else:
+                terms = parse_field_selector(fields)
+                pairs = [(o, convert(o)) for o in verbs.list(kind, namespace, selector, None)]
+                kept = [(o, c) for o, c in pairs if not terms or field_matches(c, terms)]
+                objs = [o if table else c for o, c in kept]
+                objs, more = paging.page(objs, limit, cont, rv)
+            if table:
+                include = q.get("includeObject", "Metadata")
+                body = tables.table(kind.kind, objs, api.clock.now, rv, include)
+            else:
+                body = {"kind": f"{served.kind}List", "apiVersion": served.group_version,
+                        "metadata": {"resourceVersion": rv}, "items": objs}  # fmt: skip
+            body["metadata"].update(more)
+            data = json.dumps(body, separators=(",", ":")).encode()
+        self._send(200, data)
 
     def _events_v1(self, method, view, name, namespace, sub, q) -> None:
         """events.k8s.io/v1: the core Events converted (get, list, watch; Tables as core's)."""
