@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -159,3 +160,108 @@ def test_v3_is_alive_but_never_ready(make_client):
     assert "integrity check" in response.json()["reason"]
     assert client.post("/predict", json={"rows": [row()]}).status_code == 503
     assert client.get("/version").json()["sha256"] is None
+
+
+# --- MODEL_TOKEN: the bearer token POST /predict asks for when it is set ---------------
+
+TOKEN = "s3cret-token-for-tests"
+
+
+@pytest.fixture
+def token_client(make_client):
+    """A ready v2 app that requires TOKEN on /predict."""
+    client = make_client("v2", token=TOKEN)
+    wait_until(lambda: client.get("/readyz").status_code == 200, 10, "v2 to become ready")
+    return client
+
+
+@pytest.mark.parametrize(
+    "headers, detail",
+    [
+        ({}, "missing bearer token"),
+        ({"Authorization": ""}, "missing bearer token"),
+        ({"Authorization": "Bearer "}, "missing bearer token"),
+        ({"Authorization": f"Basic {TOKEN}"}, "missing bearer token"),
+        ({"Authorization": TOKEN}, "missing bearer token"),
+        ({"Authorization": "Bearer not-the-token"}, "wrong bearer token"),
+        ({"Authorization": f"Bearer {TOKEN}x"}, "wrong bearer token"),
+        ({"Authorization": f"Bearer {TOKEN[:-1]}"}, "wrong bearer token"),
+    ],
+    ids=["none", "empty", "no token", "basic", "no scheme", "wrong", "longer", "shorter"],
+)
+def test_predict_without_the_right_token_is_401(token_client, headers, detail):
+    response = token_client.post("/predict", json={"rows": [row()]}, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": detail}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["X-Model-Version"] == "v2"  # identity headers on a 401 too
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_predict_with_the_token_answers(token_client, scheme):
+    headers = {"Authorization": f"{scheme} {TOKEN}"}
+    response = token_client.post("/predict", json={"rows": [row()]}, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["version"] == "v2"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"json": {"rows": []}},
+        {"content": b'{"rows": [[1,', "headers": {"content-type": "application/json"}},
+    ],
+    ids=["bad rows", "malformed json"],
+)
+def test_the_token_is_checked_before_the_body(token_client, kwargs):
+    # An unauthenticated client learns nothing of the API, not even the shape of a row.
+    response = token_client.post("/predict", **kwargs)
+    assert response.status_code == 401
+    assert "rows" not in response.text
+    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {TOKEN}"}
+    assert token_client.post("/predict", headers=headers, **kwargs).status_code == 422
+
+
+def test_probes_version_and_metrics_need_no_token(token_client):
+    for path in ("/healthz", "/readyz", "/version", "/metrics"):
+        assert token_client.get(path).status_code == 200, path
+
+
+def test_401s_are_counted_in_metrics(token_client):
+    token_client.post("/predict", json={"rows": [row()]})
+    assert 'model_requests_total{path="/predict",status="401"} 1.0' in (
+        token_client.get("/metrics").text
+    )
+
+
+def test_the_token_never_appears_in_answers_or_logs(make_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make_client("v2", token=TOKEN)
+    wait_until(lambda: client.get("/readyz").status_code == 200, 10, "v2 to become ready")
+    answers = [
+        client.post("/predict", json={"rows": [row()]}),
+        client.post("/predict", json={"rows": [row()]}, headers={"Authorization": "Bearer x"}),
+        client.post(
+            "/predict", json={"rows": [row()]}, headers={"Authorization": f"Bearer {TOKEN}"}
+        ),
+        *(client.get(path) for path in ("/version", "/readyz", "/metrics", "/openapi.json")),
+    ]
+    assert [a.status_code for a in answers] == [401, 401, 200, 200, 200, 200, 200]
+    for answer in answers:
+        assert TOKEN not in answer.text, answer.url
+        assert TOKEN not in str(answer.headers), answer.url
+    assert "MODEL_TOKEN is set" in caplog.text  # the server does log that a token is needed
+    assert TOKEN not in caplog.text
+
+
+def test_model_token_comes_from_the_environment(make_client, monkeypatch):
+    monkeypatch.setenv("MODEL_TOKEN", TOKEN)
+    client = make_client("v2")
+    assert client.post("/predict", json={"rows": [row()]}).status_code == 401
+
+
+def test_an_empty_model_token_asks_for_none(make_client, monkeypatch):
+    monkeypatch.setenv("MODEL_TOKEN", "")
+    client = make_client("v2")
+    wait_until(lambda: client.get("/readyz").status_code == 200, 10, "v2 to become ready")
+    assert client.post("/predict", json={"rows": [row()]}).status_code == 200

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Protocol
 
 import uvicorn
 
@@ -24,6 +25,12 @@ log = logging.getLogger("orchestra_model")
 # Rows pushed through a fresh model before readiness: the first numpy call pays for
 # allocation and dispatch, and a wrong-shaped model fails here rather than on a user.
 WARMUP_ROWS = [[0.0] * N_FEATURES, [8.0] * N_FEATURES, [16.0] * N_FEATURES]
+
+
+class Drainable(Protocol):
+    """What DrainingServer needs of an app's state: a way to turn readiness false."""
+
+    def begin_shutdown(self) -> None: ...
 
 
 class ServiceState:
@@ -99,7 +106,7 @@ class DrainingServer(uvicorn.Server):
     A second signal skips the drain. Exit code 0: a requested stop is not a failure.
     """
 
-    def __init__(self, config: uvicorn.Config, state: ServiceState, drain_seconds: float) -> None:
+    def __init__(self, config: uvicorn.Config, state: Drainable, drain_seconds: float) -> None:
         super().__init__(config)
         self.state = state
         self.drain_seconds = drain_seconds

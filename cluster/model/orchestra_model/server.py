@@ -2,7 +2,8 @@
 
 Endpoints: POST /predict, GET /healthz (liveness), GET /readyz (readiness), GET /version,
 GET /metrics, and POST /fault/exit when MODEL_FAULT_ENDPOINTS=1. Every response carries
-X-Model-Version and X-Pod, so a student sees which pod of which release answered.
+X-Model-Version and X-Pod, so a student sees which pod of which release answered. With
+MODEL_TOKEN set, POST /predict needs `Authorization: Bearer <token>` (orchestra_model.auth).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestra_model import artifacts
+from orchestra_model.auth import TOKEN_ENV, BearerAuth
 from orchestra_model.data import N_FEATURES
 from orchestra_model.faults import ENDPOINTS, FaultConfigError, Faults
 from orchestra_model.lifecycle import DrainingServer, ServiceState
@@ -34,6 +36,8 @@ MAX_ROWS = 1000  # bounds one request's work: 1000 rows take about a millisecond
 # inside Kubernetes' default terminationGracePeriodSeconds of 30 s.
 GRACEFUL_TIMEOUT_S = 20
 DEFAULT_DRAIN_S = 2.0
+
+log = logging.getLogger("orchestra_model")
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Row = Annotated[list[Number], Field(min_length=N_FEATURES, max_length=N_FEATURES)]
@@ -80,6 +84,7 @@ def create_app(
     pod: PodInfo | None = None,
     loader: Callable[[], artifacts.Model] | None = None,
     exit_process: Callable[[int], object] = os._exit,
+    token: str | None = None,
 ) -> FastAPI:
     """Build the app. Loading starts with the app's lifespan, in a background thread.
 
@@ -90,6 +95,8 @@ def create_app(
         pod: Pod identity; default from the downward-API environment.
         loader: Returns the model; default `artifacts.load(version, root)`.
         exit_process: Called by POST /fault/exit (tests pass a recorder).
+        token: Bearer token POST /predict requires; default env MODEL_TOKEN; "" or
+            unset: no token needed.
 
     Example:
         >>> from fastapi.testclient import TestClient
@@ -100,6 +107,7 @@ def create_app(
     version = version or os.environ.get("MODEL_VERSION") or "v1"
     faults = Faults.from_env() if faults is None else faults
     pod = PodInfo.from_env() if pod is None else pod
+    token = os.environ.get(TOKEN_ENV, "") if token is None else token
     state = ServiceState(version, faults, loader or (lambda: artifacts.load(version, root)))
     metrics = Metrics(version)
 
@@ -112,6 +120,11 @@ def create_app(
     app = FastAPI(title="orchestra model", version=version, lifespan=lifespan)
     app.state.service = state
     app.state.metrics = metrics
+    if token:
+        # Added before the instrumentation, so it runs inside it: a 401 is counted in
+        # /metrics and carries X-Model-Version and X-Pod like every other answer.
+        app.add_middleware(BearerAuth, token=token)
+        log.info("%s is set: POST /predict needs 'Authorization: Bearer <token>'", TOKEN_ENV)
     app.add_middleware(
         InstrumentMiddleware,
         metrics=metrics,
@@ -197,7 +210,7 @@ def main() -> None:
         print("MODEL_FAULT_CRASH_AT_START=1: exiting with code 1 on purpose", file=sys.stderr)
         sys.exit(1)
     if faults.active:
-        logging.getLogger("orchestra_model").warning("faults on: %s", ", ".join(faults.active))
+        log.warning("faults on: %s", ", ".join(faults.active))
     app = create_app(faults=faults)
     config = uvicorn.Config(
         app,
