@@ -9,6 +9,7 @@ written once here on top of them, so they mean the same on the simulator and on 
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -291,6 +292,28 @@ class Cluster(abc.ABC):
         self.patch("Deployment", deployment, {"spec": {"template": template}}, namespace)
         return to_revision
 
+    def rollout_restart(self, deployment: str, namespace: str = "default") -> None:
+        """Replace every pod of the Deployment by a rolling update (kubectl rollout restart).
+
+        As kubectl does, it sets the pod template's annotation
+        ``kubectl.kubernetes.io/restartedAt`` to the time now (RFC 3339), a template change
+        like any other, so the rollout follows the Deployment's strategy. New pods read
+        their ConfigMaps and Secrets afresh: the way a changed ConfigMap reaches
+        environment variables (kubernetes.io/docs/reference/kubectl/generated/
+        kubectl_rollout/kubectl_rollout_restart/).
+
+        Raises:
+            NotFound: no such Deployment.
+        """
+        self.get("Deployment", deployment, namespace)  # NotFound in kubectl's words
+        stamp = {"kubectl.kubernetes.io/restartedAt": self.timestamp()}
+        patch = {"spec": {"template": {"metadata": {"annotations": stamp}}}}
+        self.patch("Deployment", deployment, patch, namespace)
+
+    def timestamp(self) -> str:
+        """The time now as the API server writes it (RFC 3339, seconds, UTC)."""
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
     def cordon(self, node: str) -> None:
         """Mark a node unschedulable (kubectl cordon)."""
         self.patch("Node", node, {"spec": {"unschedulable": True}}, namespace=None)
@@ -431,7 +454,8 @@ class Cluster(abc.ABC):
                 state.reason,
                 self._helm_rollback_hint(deployment, namespace)
                 or self._loaded_image_hint(deployment, namespace, state.reason)
-                or self._first_revision_hint(deployment, namespace),
+                or self._first_revision_hint(deployment, namespace)
+                or RolloutStuck.default_hint.replace("<deployment>", deployment),
             )
         return state
 

@@ -32,6 +32,13 @@ STATUS_NOT_SENT = 0  # the client had too many requests outstanding, or no endpo
 STATUS_REFUSED = 502  # the chosen pod refused or reset the connection (it was shutting down)
 STATUS_TIMEOUT = 504  # no answer within the client's timeout (overload, or the node is off)
 
+# The hint for a Service whose pods answered with an error of their own ({"detail": ...}),
+# as the gateway of lab 08 does: its words say what went wrong behind it.
+ANSWERED_HINT = (
+    "The answer says what went wrong behind the Service: read it, then the settings and pods "
+    "it names (cluster.get, cluster.pods(), cluster.events())."
+)
+
 # What each failure status of a traffic run says went wrong (short, for the table), the
 # practice that prevents it, and why (for the hint). Both backends record these
 # statuses (above).

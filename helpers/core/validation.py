@@ -221,7 +221,28 @@ def _type_hint(obj, path: list, value, schema: dict, target: str, in_map: bool) 
 def _unknown_fields(obj: Mapping, paths: list[list], source: str | None) -> ManifestError:
     named = ", ".join(f'unknown field "{openapi.field_path(p)}"' for p in paths)
     what = _server(obj, source) + "strict decoding error: " + named
-    return ManifestError(what, _unknown_hint(obj, paths[0]))
+    return ManifestError(what, _wrong_list_hint(obj, paths) or _unknown_hint(obj, paths[0]))
+
+
+def _wrong_list_hint(obj: Mapping, paths: list[list]) -> str:
+    """A list item whose unknown fields all belong to the items of a sibling list (an env
+    entry, name + valueFrom, written under envFrom): the hint to move the whole item."""
+    parent = paths[0][:-1]
+    if len(parent) < 2 or not isinstance(parent[-1], int):
+        return ""
+    if any(p[:-1] != parent for p in paths):
+        return ""
+    keys = {str(p[-1]) for p in paths}
+    holder, wrong = parent[:-2], parent[-2]
+    for name, schema in openapi.properties(obj["kind"], holder).items():
+        if name == wrong or "array" not in (openapi.resolve(schema)[0].get("type") or []):
+            continue
+        if keys <= set(openapi.properties(obj["kind"], [*holder, name, 0])):
+            return (
+                f"This entry ({', '.join(sorted(keys))}) is an item of {name}, not of {wrong}: "
+                f"move it under {openapi.field_path([*holder, name])}."
+            )
+    return ""
 
 
 def _unknown_hint(obj: Mapping, path: list) -> str:

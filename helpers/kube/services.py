@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from helpers.core.traffic import STATUS_REFUSED, STATUS_TIMEOUT
+from helpers.core.traffic import ANSWERED_HINT, STATUS_REFUSED, STATUS_TIMEOUT
 from helpers.errors import LabError, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -128,6 +128,16 @@ class ServiceClient:
                 "Send a list of rows, each a list of numbers of the model's width.",
             )
         if resp.status_code != 200:
+            try:
+                detail = resp.json().get("detail")
+            except (ValueError, AttributeError):
+                detail = None
+            if isinstance(detail, str):  # an answer of ours (the gateway, the model): its words
+                raise ServiceUnavailable(
+                    f"service/{self.name} answered {resp.status_code}: {detail}",
+                    resp.status_code,
+                    ANSWERED_HINT,
+                )
             raise ServiceUnavailable(
                 f"service/{self.name} answered {resp.status_code}: {resp.text[:200]}",
                 resp.status_code,

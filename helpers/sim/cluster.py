@@ -24,7 +24,7 @@ from helpers.core.api import Cluster
 from helpers.core.state import RECENT_EVENTS
 from helpers.errors import LabError, LabTimeout, UnsupportedOnBackend
 from helpers.sim.apiserver import SimApiServer
-from helpers.sim.clock import Clock, paused_gc, wait_virtual
+from helpers.sim.clock import Clock, iso, paused_gc, wait_virtual
 from helpers.sim.context import Context, RandomStreams
 from helpers.sim.dataplane import DataPlane
 from helpers.sim.deployments import DeploymentController
@@ -188,6 +188,10 @@ class SimCluster(Cluster):
     def now(self) -> float:
         """Seconds on the cluster clock."""
         return self.clock.now
+
+    def timestamp(self) -> str:
+        """The cluster clock's time now, as the API server writes it (RFC 3339)."""
+        return iso(self.clock.now)
 
     def sleep(self, seconds: float) -> None:
         """Let ``seconds`` pass: instantly in virtual time, ``seconds / speed`` in realtime.

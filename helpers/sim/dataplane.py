@@ -104,6 +104,7 @@ class DataPlane:
                 obj.node or "",
                 obj.terminating,
                 plan.listen_port,
+                plan.program.app,
             )
         return server.serving(now, obj.plan, obj.node, obj.terminating)
 

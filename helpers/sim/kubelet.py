@@ -31,6 +31,8 @@ BACKOFF_RESET_S = 600.0
 CONFIG_RETRY_S = 10.0
 # Exit codes and reasons the kubelet reports.
 OOM_EXIT, CRASH_EXIT = 137, 1
+# The model server and the gateway exit 2 on a setting they refuse (sys.exit(2) in their main()).
+SETTINGS_EXIT = 2
 
 
 class Kubelet:
@@ -107,9 +109,9 @@ class Kubelet:
                 self._config_error(pod, str(err))
                 return
             try:
-                settings = podspec.env_settings(env, "spec.containers[0]")
+                settings = podspec.env_settings(env, "spec.containers[0]", pod.plan.program.app)
             except ManifestError as err:
-                settings, bad_config = {}, err.what  # the server refuses it at start: exit 1
+                settings, bad_config = {}, err.what  # the server refuses it at start: exit 2
             pod.plan = dataclasses.replace(pod.plan, **settings)
         plan = pod.plan
         self.event(pod, "Normal", "Created", f"Created container: {plan.container}")
@@ -133,7 +135,7 @@ class Kubelet:
         self.store.changed(pod)
         server = pod.server
         if bad_config is not None:
-            self.later(0.0, self._exited, pod, CRASH_EXIT, "Error")
+            self.later(0.0, self._exited, pod, SETTINGS_EXIT, "Error")
         elif server.crash_at is not None:
             self.later(server.crash_at - now, self._exited, pod, CRASH_EXIT, "Error")
         elif server.oom_at is not None:

@@ -9,6 +9,7 @@ refused with a ManifestError naming it. Nothing is ignored silently.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,14 @@ from helpers.errors import ManifestError
 from helpers.sim import interpod, program
 from helpers.sim.interpod import InterPod
 from helpers.sim.probes import Hook, Probe, parse_hook, parse_probe
-from helpers.sim.program import IMAGE_PROGRAM, Program
+from helpers.sim.program import GATEWAY, IMAGE_PROGRAM, MODEL, Program
 from helpers.sim.quantity import parse as parse_quantity
-from helpers.sim.server import LAME_DUCK_S, SERVER_PORT
+from helpers.sim.server import (
+    DEFAULT_GATEWAY_TIMEOUT_S,
+    DEFAULT_MODEL_URL,
+    LAME_DUCK_S,
+    SERVER_PORT,
+)
 
 POD_KEYS = {
     "containers", "terminationGracePeriodSeconds", "restartPolicy", "nodeSelector",
@@ -70,6 +76,9 @@ class PodPlan:
     lame_duck: float = 2.0  # SHUTDOWN_DRAIN_SECONDS of the model server
     program: Program = IMAGE_PROGRAM  # the container's command and args
     listen_port: int = SERVER_PORT  # $PORT of the model server (its image's default: 8080)
+    token: str = ""  # $MODEL_TOKEN: the bearer token the model asks for / the gateway sends
+    model_url: str = DEFAULT_MODEL_URL  # $MODEL_URL: where the gateway sends /predict
+    upstream_timeout: float = DEFAULT_GATEWAY_TIMEOUT_S  # $GATEWAY_TIMEOUT_S of the gateway
 
 
 def _refuse_unknown(obj: dict, allowed: set, field: str) -> None:
@@ -173,14 +182,27 @@ def _resources(c: dict, field: str) -> tuple[dict, dict]:
     return requests, out["limits"]
 
 
-def env_settings(env: dict[str, str], field: str) -> dict[str, Any]:
-    """The model server's settings read from its environment: faults (MODEL_FAULT_*),
-    lame_duck (SHUTDOWN_DRAIN_SECONDS) and listen_port (PORT); ManifestError naming
-    ``field`` for a value the server would refuse."""
-    try:
-        faults = Faults.from_env(env)
-    except FaultConfigError as err:
-        raise ManifestError(f"{field}.env: {err}.") from None
+def env_settings(env: dict[str, str], field: str, app: str = MODEL) -> dict[str, Any]:
+    """The server's settings read from its environment: faults (MODEL_FAULT_*, the model
+    only), lame_duck (SHUTDOWN_DRAIN_SECONDS), listen_port (PORT), token (MODEL_TOKEN), and
+    the gateway's model_url (MODEL_URL) and upstream_timeout (GATEWAY_TIMEOUT_S);
+    ManifestError naming ``field`` for a value the server would refuse."""
+    settings: dict[str, Any] = {"token": env.get("MODEL_TOKEN", "")}
+    if app == GATEWAY:
+        faults = Faults()  # the gateway reads no MODEL_FAULT_* variable
+        settings["model_url"] = env.get("MODEL_URL", DEFAULT_MODEL_URL)
+        try:
+            timeout = float(env.get("GATEWAY_TIMEOUT_S", DEFAULT_GATEWAY_TIMEOUT_S))
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < math.inf:
+            raise ManifestError(f"{field}.env: GATEWAY_TIMEOUT_S must be a number of seconds > 0.")
+        settings["upstream_timeout"] = timeout
+    else:
+        try:
+            faults = Faults.from_env(env)
+        except FaultConfigError as err:
+            raise ManifestError(f"{field}.env: {err}.") from None
     try:
         lame_duck = float(env.get("SHUTDOWN_DRAIN_SECONDS", LAME_DUCK_S))
     except ValueError:
@@ -192,7 +214,7 @@ def env_settings(env: dict[str, str], field: str) -> dict[str, Any]:
     listen = env.get("PORT", str(SERVER_PORT))
     if not listen.isdigit() or not 1 <= int(listen) <= 65535:
         raise ManifestError(f"{field}.env: PORT must be a port number (the server listens on it).")
-    return {"faults": faults, "lame_duck": lame_duck, "listen_port": int(listen)}
+    return {**settings, "faults": faults, "lame_duck": lame_duck, "listen_port": int(listen)}
 
 
 def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
@@ -207,7 +229,8 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         for e in c.get("env") or []
         if "name" in e and "valueFrom" not in e
     }
-    settings = env_settings(env, cf)
+    run = program.parse(c.get("command"), c.get("args"), cf)
+    settings = env_settings(env, cf, run.app)
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or [] if p.get("name")}
     terms = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
@@ -230,7 +253,7 @@ def plan(spec: dict[str, Any], field: str = "spec") -> PodPlan:
         affinity_terms=tuple(_terms(terms.get("nodeSelectorTerms") or [])),
         tolerations=tuple(_toleration(t) for t in spec.get("tolerations") or []),
         interpod=interpod.parse(spec, field),
-        program=program.parse(c.get("command"), c.get("args"), cf),
+        program=run,
         **settings,
     )
 

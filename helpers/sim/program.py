@@ -23,13 +23,20 @@ from helpers.sim import shell
 from helpers.sim.shell import Script
 
 IMAGE_CMD = ("python", "-m", "orchestra_model.server")
+# The image's other program: the gateway of lab 08 (cluster/model/orchestra_model/gateway.py),
+# which forwards /predict to $MODEL_URL, found through cluster DNS.
+GATEWAY_CMD = ("python", "-m", "orchestra_model.gateway")
+MODEL, GATEWAY = "model", "gateway"
 
 
 @dataclass(frozen=True)
 class Program:
-    """The main process of a container: ``script`` is None for the image's own CMD."""
+    """The main process of a container: ``script`` is None for an app of the image run
+    directly; ``app`` is which of the image's servers it is (or becomes): "model" (the
+    image's CMD) or "gateway"."""
 
     script: Script | None = None
+    app: str = MODEL
 
 
 IMAGE_PROGRAM = Program()
@@ -60,6 +67,8 @@ def parse(command, args, field: str) -> Program:
     where = f"{field}.command" if command is not None else f"{field}.args"
     if tuple(argv) == IMAGE_CMD:
         return IMAGE_PROGRAM
+    if tuple(argv) == GATEWAY_CMD:
+        return Program(app=GATEWAY)
     return Program(shell.compile(argv, where, main=True))
 
 

@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 from helpers.core import traffic
 from helpers.core.traffic import STATUS_NOT_SENT
+from helpers.sim import gateway
+from helpers.sim.program import GATEWAY
 
 # 1 s: kube-proxy applies Endpoints changes at most once per --iptables-min-sync-period
 # (default 1 s), after the EndpointSlice controller's own short batching; about 1 s is what
@@ -57,6 +59,7 @@ STATUS_NO_ENDPOINT = STATUS_NOT_SENT  # kube-proxy rejects: the Service has no e
 STATUS_REFUSED = traffic.STATUS_REFUSED  # the pod refused or reset the connection (or nothing
 # listens on the targetPort: the same TCP reset a real client meets)
 STATUS_LOADING = 503  # the server is up but its model is not loaded yet
+STATUS_UNAUTHORIZED = 401  # the model asks for a bearer token (MODEL_TOKEN) it did not get
 STATUS_TIMEOUT = (
     traffic.STATUS_TIMEOUT
 )  # no answer within CLIENT_TIMEOUT_S (overload, or the node is off)
@@ -69,6 +72,7 @@ class Outcome(NamedTuple):
     status: int
     version: str | None
     pod: str | None
+    detail: str | None = None  # a gateway's own error answer ({"detail": ...}); else None
 
     @property
     def ok(self) -> bool:
@@ -163,6 +167,15 @@ class Router:
         self._queues: dict[str, deque[float]] = {}
         self._cfs: dict[str, tuple[int, float]] = {}  # pod -> (CFS period, CPU used in it)
 
+    @property
+    def plane(self):
+        """The DataPlane this router reads (helpers.sim.dataplane)."""
+        return self._plane
+
+    def draw(self) -> tuple[float, float]:
+        """One request's (work factor, network hop in s): ServedTime.draw of this Service."""
+        return self._served.draw()
+
     def pick(self) -> tuple[str, int] | None:
         """A random (pod, port) from the proxy's view, or None when it has none."""
         endpoints = self.view.endpoints
@@ -214,9 +227,11 @@ class Router:
         self._cfs[pod] = (period, used)
         return now
 
-    def send(self, t: float, n_rows: int = 1) -> Outcome:
-        """Route one request sent at ``t`` on a new connection and work out its answer."""
-        return self.send_on(self.pick(), t, n_rows)
+    def send(self, t: float, n_rows: int = 1, token: str = "", forwarded: bool = False) -> Outcome:
+        """Route one request sent at ``t`` on a new connection and work out its answer
+        (``token``: the bearer token it carries, "" for none; ``forwarded``: sent by a
+        gateway)."""
+        return self.send_on(self.pick(), t, n_rows, token, forwarded)
 
     def connection_open(self, conn: tuple[str, int]) -> bool:
         """Whether a kept-alive connection to ``conn`` (pod, port) still carries requests.
@@ -229,8 +244,21 @@ class Router:
         serving = self._plane.serving(conn[0], self.namespace)
         return serving is not None and serving.accepting and conn[1] == serving.port
 
-    def send_on(self, conn: tuple[str, int] | None, t: float, n_rows: int = 1) -> Outcome:
-        """Send one request at ``t`` on a connection to ``conn`` (pod, port); None: no endpoint."""
+    def send_on(
+        self,
+        conn: tuple[str, int] | None,
+        t: float,
+        n_rows: int = 1,
+        token: str = "",
+        forwarded: bool = False,
+    ) -> Outcome:
+        """Send one request at ``t`` on a connection to ``conn`` (pod, port); None: no endpoint.
+
+        A model whose MODEL_TOKEN is set answers 401 to a request without that bearer
+        token (before anything else, as cluster/model's server checks it first); a gateway
+        pod forwards the request (helpers.sim.gateway). A gateway that a gateway forwarded
+        to forwards again, and again, until the first one's timeout: that loop is answered
+        at once as the client's timeout, which the first gateway turns into its 504."""
         if conn is None:
             return Outcome(FAST_FAIL_S, STATUS_NO_ENDPOINT, None, None)
         pod, port = conn
@@ -240,10 +268,26 @@ class Router:
                 # A machine that is off answers nothing (no reset): the client times out.
                 return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
             return Outcome(FAST_FAIL_S, STATUS_REFUSED, None, pod)
+        if serving.app == GATEWAY and forwarded:
+            return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, None)
+        if serving.app == GATEWAY:
+            return Outcome(*gateway.forward(self, pod, serving, t, n_rows, CLIENT_TIMEOUT_S))
+        if serving.token and token != serving.token:
+            return Outcome(FAST_FAIL_S, STATUS_UNAUTHORIZED, None, pod)
         if not serving.model_loaded:
             return Outcome(FAST_FAIL_S, STATUS_LOADING, None, pod)
         factor, hop = self._served.draw()
         work = (BASE_SERVICE_S + ROW_SERVICE_S * n_rows) * factor
+        finish = self.work(pod, serving, t, work)
+        # The fault's delay is an await in the handler: it adds latency, not CPU.
+        latency = finish - t + hop + serving.extra_latency_ms / 1000.0
+        if latency > CLIENT_TIMEOUT_S:
+            return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
+        return Outcome(latency, 200, serving.version, pod)
+
+    def work(self, pod: str, serving, t: float, work: float) -> float:
+        """When ``work`` CPU-seconds arriving at ``pod`` at ``t`` are done: after the work it
+        already holds (one request at a time), under its CPU limit; the CPU is counted."""
         queue = self._queues.setdefault(pod, deque())
         while queue and queue[0] <= t:
             queue.popleft()
@@ -254,8 +298,4 @@ class Router:
             finish = start + work
         queue.append(finish)
         self._plane.metrics.add_busy(pod, self.namespace, start, work)
-        # The fault's delay is an await in the handler: it adds latency, not CPU.
-        latency = finish - t + hop + serving.extra_latency_ms / 1000.0
-        if latency > CLIENT_TIMEOUT_S:
-            return Outcome(CLIENT_TIMEOUT_S, STATUS_TIMEOUT, None, pod)
-        return Outcome(latency, 200, serving.version, pod)
+        return finish

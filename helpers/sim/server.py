@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from orchestra_model.faults import Faults
 
 from helpers.sim.image import Files
-from helpers.sim.program import IMAGE_PROGRAM, Program
+from helpers.sim.program import GATEWAY, IMAGE_PROGRAM, MODEL, Program
 from helpers.sim.program import launch as run_program
 
 # 8080: where the image's server listens unless $PORT says otherwise (cluster/model: the
@@ -36,8 +36,14 @@ LAME_DUCK_S = 2.0
 INFLIGHT_S = 0.1
 # 100 MiB: resident memory of the idle server with numpy and the model loaded.
 BASELINE_MEMORY = 100 * 2**20
+# 61 MiB: the gateway's (it imports the server's module, numpy with it, but loads no model).
+GATEWAY_MEMORY = 61 * 2**20
 # Versions whose artifacts exist in the image; v3's load fails (never Ready).
 LOADABLE_VERSIONS = ("v1", "v2")
+# The gateway's defaults (cluster/model/orchestra_model/gateway.py): the model Service by its
+# DNS name, and 2 s for the model's answer.
+DEFAULT_MODEL_URL = "http://model"
+DEFAULT_GATEWAY_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,18 @@ class Serving:
     node: str
     terminating: bool
     port: int = SERVER_PORT  # the container port the server listens on
+    app: str = MODEL  # which of the image's servers runs: "model" or "gateway"
+    token: str = ""  # MODEL_TOKEN: the model asks for it; the gateway sends it
+    model_url: str = DEFAULT_MODEL_URL  # the gateway's MODEL_URL
+    upstream_timeout: float = DEFAULT_GATEWAY_TIMEOUT_S  # the gateway's GATEWAY_TIMEOUT_S
 
 
 class ServerProcess:
     """One run of the model server inside a container, started at ``started``."""
 
     __slots__ = (
+        "app",
+        "baseline",
         "crash_at",
         "exit_at",
         "faults",
@@ -86,6 +98,8 @@ class ServerProcess:
         port: int = SERVER_PORT,
     ):
         self.started = started
+        self.app = program.app
+        self.baseline = GATEWAY_MEMORY if self.app == GATEWAY else BASELINE_MEMORY
         self.port = port
         self.lame_duck = lame_duck
         self.version = version
@@ -102,16 +116,20 @@ class ServerProcess:
         # MODEL_FAULT_CRASH_AT_START: exits with status 1 right after starting.
         self.crash_at = self.listen_at if faults.crash_at_start and serves else None
         loads = version in LOADABLE_VERSIONS and not faults.crash_at_start and serves
-        self.loaded_at = (
-            self.listen_at + MODEL_LOAD_S + faults.slow_start_seconds if loads else math.inf
-        )
+        if self.app == GATEWAY:
+            # The gateway loads no model: it is ready to forward as soon as it listens.
+            self.loaded_at = self.listen_at
+        else:
+            self.loaded_at = (
+                self.listen_at + MODEL_LOAD_S + faults.slow_start_seconds if loads else math.inf
+            )
         self.oom_at = None
         if not serves:
             pass  # a shell or sleep uses a few MiB: no OOM kill to model
         elif memory_limit is not None and faults.memory_mb_per_s > 0:
-            room = max(0.0, memory_limit - BASELINE_MEMORY) / 2**20
+            room = max(0.0, memory_limit - self.baseline) / 2**20
             self.oom_at = self.listen_at + room / faults.memory_mb_per_s
-        elif memory_limit is not None and memory_limit < BASELINE_MEMORY:
+        elif memory_limit is not None and memory_limit < self.baseline:
             self.oom_at = self.listen_at
 
     def running(self, t: float) -> bool:
@@ -154,7 +172,7 @@ class ServerProcess:
     def memory(self, t: float) -> float:
         """Resident bytes at ``t``."""
         grow = self.faults.memory_mb_per_s * max(0.0, t - self.listen_at) * 2**20
-        return BASELINE_MEMORY + grow
+        return self.baseline + grow
 
     def next_change(self, t: float) -> float:
         """The next time after ``t`` at which a probe of this server could answer differently."""
@@ -173,4 +191,8 @@ class ServerProcess:
             node=node,
             terminating=terminating,
             port=self.port,
+            app=self.app,
+            token=plan.token,
+            model_url=plan.model_url,
+            upstream_timeout=plan.upstream_timeout,
         )

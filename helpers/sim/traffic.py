@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from functools import lru_cache
 
-from helpers.core.traffic import STATUS_NOT_SENT, Schedule, TrafficRun
+from helpers.core.traffic import ANSWERED_HINT, STATUS_NOT_SENT, Schedule, TrafficRun
 from helpers.errors import LabError, ServiceUnavailable
 from helpers.sim.routing import (
     CLIENT_TIMEOUT_S,
@@ -74,6 +74,12 @@ class ServiceClient:
             router = Router.of(self._plane, self.service, self.namespace)
             outcome = router.send(self._plane.now(), len(rows))
         ref = f"service/{self.service}"
+        if outcome.detail is not None:  # the gateway's own answer: its body's detail
+            raise ServiceUnavailable(
+                f"{ref} answered {outcome.status}: {outcome.detail}",
+                outcome.status,
+                ANSWERED_HINT,
+            )
         if outcome.status == STATUS_NO_ENDPOINT:
             raise ServiceUnavailable(
                 f"{ref} has no ready endpoints: no pod matching its selector is Ready.",
@@ -213,9 +219,9 @@ class SimTrafficRun(TrafficRun):
             self.record(t, 0.0, False, STATUS_CLIENT_BUSY, None, None)
         else:
             if self._conns is None:
-                latency, status, version, pod = self._router.send(t, self._n_rows)
+                latency, status, version, pod, _ = self._router.send(t, self._n_rows)
             else:
-                latency, status, version, pod = self._send_kept_alive(t)
+                latency, status, version, pod, _ = self._send_kept_alive(t)
             heapq.heappush(outstanding, t + latency)
             if status == 200 and latency > LONG_REQUEST_S:
                 with self._lock:

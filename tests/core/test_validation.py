@@ -345,3 +345,20 @@ def get(doc, path):
     for step in path:
         doc = doc[step]
     return doc
+
+
+def test_an_env_entry_written_under_env_from_is_told_to_move_to_env():
+    """An item of another list of the same object (name + valueFrom: an env entry, under
+    envFrom) is refused field by field by the API server; the hint moves the whole item,
+    instead of moving one field into envFrom's configMapRef (which would name a ConfigMap
+    MODEL_TOKEN). (kubernetes.io/docs/reference/using-api/api-concepts/#field-validation)"""
+    doc = deployment()
+    doc["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [
+        {"name": "MODEL_TOKEN", "valueFrom": {"secretKeyRef": {"name": "t", "key": "token"}}}
+    ]
+    err = refusal(doc)
+    assert 'unknown field "spec.template.spec.containers[0].envFrom[0].name"' in err.what
+    assert err.hint == (
+        "This entry (name, valueFrom) is an item of env, not of envFrom: move it under "
+        "spec.template.spec.containers[0].env."
+    )

@@ -232,3 +232,26 @@ def test_predict_still_reports_a_service_that_never_answers(monkeypatch):
     with pytest.raises(ServiceUnavailable) as err:
         services.ServiceClient(f"http://127.0.0.1:{_free_port()}").predict([[0.0] * 64])
     assert err.value.status == STATUS_REFUSED
+
+
+def test_predict_reports_a_services_own_error_in_its_words(monkeypatch):
+    """A gateway (lab 08) answers 502 with {"detail": ...} saying why: the error carries
+    those words and the status, as the simulator's client does (tests/sim/test_sim_gateway.py)."""
+    import httpx
+
+    import helpers.kube.services as services
+    from helpers.errors import ServiceUnavailable
+
+    detail = "cannot resolve 'model-svc' (MODEL_URL=http://model-svc): is there a Service?"
+    monkeypatch.setattr(
+        services.httpx, "post", lambda *a, **k: httpx.Response(502, json={"detail": detail})
+    )
+    with pytest.raises(ServiceUnavailable) as err:
+        services.ServiceClient("http://127.0.0.1:30080", name="gateway").predict([[0.0] * 64])
+    assert err.value.status == 502
+    assert err.value.what == f"service/gateway answered 502: {detail}"
+    assert "what went wrong behind the Service" in err.value.hint
+    monkeypatch.setattr(services.httpx, "post", lambda *a, **k: httpx.Response(500, text="oops"))
+    with pytest.raises(ServiceUnavailable) as err:
+        services.ServiceClient("http://127.0.0.1:30080").predict([[0.0] * 64])
+    assert err.value.what == "service/model answered 500: oops"

@@ -15,6 +15,7 @@ import time
 from helpers.errors import NotFound
 from helpers.sim.clock import EPOCH_SECONDS, iso
 from helpers.sim.httpapi.statuses import ApiError
+from helpers.sim.program import GATEWAY
 
 
 def _stamp(t: float) -> str:
@@ -23,17 +24,29 @@ def _stamp(t: float) -> str:
     return f"{whole},{int((t % 1) * 1000):03d}"
 
 
-def server_lines(server, now: float) -> list[tuple[float, str]]:
-    """(time, line) pairs the simulated model server has printed by ``now``."""
+def server_lines(server, now: float, plan=None) -> list[tuple[float, str]]:
+    """(time, line) pairs the simulated server (the model's, or the gateway's: ``plan`` has
+    its settings) has printed by ``now``."""
     if server is None:
         return []
-    out = [(server.started, "INFO:     Started server process [1]"),
+    out = []
+    if server.app == GATEWAY and plan is not None:
+        token = "set" if plan.token else "not set"
+        out.append((server.started, f"{_stamp(server.started)} INFO gateway: POST /predict goes "
+                    f"to {plan.model_url} (timeout {plan.upstream_timeout:g} s, bearer token "
+                    f"{token})"))  # fmt: skip
+    elif plan is not None and plan.token:  # orchestra_model.server's create_app says so
+        out.append((server.started, f"{_stamp(server.started)} INFO MODEL_TOKEN is set: POST "
+                    "/predict needs 'Authorization: Bearer <token>'"))  # fmt: skip
+    out += [(server.started, "INFO:     Started server process [1]"),
            (server.started, "INFO:     Waiting for application startup."),
            (server.listen_at, "INFO:     Application startup complete."),
            (server.listen_at, f"INFO:     Uvicorn running on http://0.0.0.0:{server.port} "
                               "(Press CTRL+C to quit)")]  # fmt: skip
     if server.crash_at is not None:
         out = [(server.started, "MODEL_FAULT_CRASH_AT_START=1: exiting with code 1 on purpose")]
+    elif server.app == GATEWAY:
+        pass  # the gateway loads no model: it serves from its start
     elif server.loaded_at is not None:
         line = f"{_stamp(server.loaded_at)} INFO model {server.version} ready"
         out.append((server.loaded_at, line))
@@ -63,7 +76,7 @@ def pod_log(api, name: str, namespace: str, q: dict) -> bytes:
         if pod.node is None or getattr(pod, "server", None) is None:
             msg = f'container "{name}" in pod "{name}" is waiting to start: ContainerCreating'
             raise ApiError(400, "BadRequest", msg)
-        lines = server_lines(pod.server, api.clock.now)
+        lines = server_lines(pod.server, api.clock.now, pod.plan)
     if q.get("tailLines", "").isdigit():
         lines = lines[len(lines) - min(len(lines), int(q["tailLines"])) :]
     if q.get("timestamps") == "true":
