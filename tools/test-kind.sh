@@ -88,6 +88,34 @@ tools() {
 create_cluster() {
     "$BIN/python" -m helpers.kind delete >/dev/null 2>&1 || true
     "$BIN/python" -m helpers.kind create
+    dns_without_upstream
+}
+
+# HOST WORKAROUND (CI machines without internet; students never run it): when the nodes'
+# resolver cannot reach any upstream DNS server, CoreDNS forwards every name outside
+# cluster.local there and waits ~20 s, so a pod looking up a name no Service has (lab 08's
+# gateway) times out instead of failing at once as on a connected machine. Only then is the
+# forward dropped from the Corefile: such names get SERVFAIL at once ("Temporary failure in
+# name resolution"), cluster names resolve as before.
+dns_without_upstream() {
+    local rc=0
+    docker exec orchestra-control-plane timeout 4 getent hosts orchestra-dns-probe.invalid \
+        >/dev/null 2>&1 || rc=$?
+    [[ $rc == 124 ]] || return 0
+    log "host workaround: the nodes reach no upstream DNS; CoreDNS stops forwarding"
+    local corefile
+    corefile=$(bin/kubectl --context kind-orchestra -n kube-system get configmap coredns \
+        -o jsonpath='{.data.Corefile}')
+    "$BIN/python" - "$corefile" >"$ARTIFACTS/coredns-patch.json" <<'PY'
+import json, re, sys
+corefile = re.sub(r"\n *forward \. /etc/resolv\.conf \{.*?\n *\}", "", sys.argv[1], flags=re.S)
+print(json.dumps({"data": {"Corefile": corefile}}))
+PY
+    bin/kubectl --context kind-orchestra -n kube-system patch configmap coredns --type merge \
+        --patch-file "$ARTIFACTS/coredns-patch.json" >/dev/null
+    bin/kubectl --context kind-orchestra -n kube-system rollout restart deployment/coredns >/dev/null
+    bin/kubectl --context kind-orchestra -n kube-system rollout status deployment/coredns \
+        --timeout=120s >/dev/null
 }
 
 delete_cluster() {

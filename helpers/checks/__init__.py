@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from helpers.checks.gateway import gateway_reaches_model, gateway_sends_token
 from helpers.checks.helm import release
 from helpers.checks.placement import (
     drained,
@@ -41,6 +42,8 @@ __all__ = [
     "canary",
     "drained",
     "endpoints",
+    "gateway_reaches_model",
+    "gateway_sends_token",
     "healthy",
     "hpa",
     "no_failed_requests",

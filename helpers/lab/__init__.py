@@ -20,6 +20,7 @@ from helpers.lab.container import build_image, run_container
 from helpers.lab.experiments import SERVER_CONDITIONS, chaos, rollout_experiment
 from helpers.lab.helm_runner import helm
 from helpers.lab.kubectl_translator import kubectl
+from helpers.lab.microservices import ask, create_token
 from helpers.lab.model import releases
 from helpers.lab.nodes import LAB_NODE_LABELS, label_node, node_labels, one_per_node
 from helpers.lab.ops import (
@@ -32,6 +33,7 @@ from helpers.lab.ops import (
     set_probe_path,
     set_requests,
     set_tolerations,
+    starter,
     wait_pods,
     workdir,
 )
@@ -63,9 +65,11 @@ __all__ = [
     "SETTLE_S",
     "SPEED_ENV",
     "LocalServer",
+    "ask",
     "build_image",
     "chaos",
     "cleanup",
+    "create_token",
     "current",
     "exercise",
     "failure_causes",
@@ -92,6 +96,7 @@ __all__ = [
     "set_tolerations",
     "show_file",
     "start",
+    "starter",
     "wait_pods",
     "workdir",
 ]

@@ -55,7 +55,40 @@ STARTERS = {
         "scheduling/model-spread.yaml",
         "# Exercise 06-sched-2: a copy of scheduling/model-spread.yaml; let it use the third node.",
     ),
+    "gateway-config.yaml": (
+        "microservices/gateway-config.yaml",
+        "# Exercise 08-ms-1: microservices/gateway-config.yaml; point MODEL_URL at the model.",
+    ),
+    "gateway.yaml": (
+        "microservices/gateway-deployment.yaml",
+        "# Exercise 08-ms-2: microservices/gateway-deployment.yaml; give it the model's token.",
+    ),
 }
+# Starting files that leave the exercise's answer out: name -> (course text, starter text).
+STARTER_BLANKS = {
+    "gateway-config.yaml": ('MODEL_URL: "http://model"', 'MODEL_URL: "http://CHANGE-ME"'),
+}
+
+
+def starter(name: str) -> dict:
+    """An exercise's starting file as ``workdir()`` first copies it, as a dict to apply,
+    whatever your own copy holds now (so a cell that shows the starting state shows it
+    on every run).
+
+    Raises:
+        NotFound: ``name`` is not one of the exercises' starting files (``STARTERS``).
+
+    Example:
+        >>> cluster.apply(helpers.lab.starter("gateway-config.yaml"))  # the placeholder URL
+    """
+    if name not in STARTERS:
+        raise NotFound(
+            f"No exercise starts from {name}.", f"The starting files are: {', '.join(STARTERS)}."
+        )
+    text = (MANIFESTS / STARTERS[name][0]).read_text()
+    if name in STARTER_BLANKS:
+        text = text.replace(*STARTER_BLANKS[name])
+    return yaml.safe_load(text)
 
 
 def workdir(folder: str | Path = "work") -> Path:
@@ -81,7 +114,10 @@ def workdir(folder: str | Path = "work") -> Path:
         for name, (source, first_line) in STARTERS.items():
             target = out / name
             if not target.exists():
-                target.write_text(f"{first_line}\n{(MANIFESTS / source).read_text()}")
+                text = (MANIFESTS / source).read_text()
+                if name in STARTER_BLANKS:
+                    text = text.replace(*STARTER_BLANKS[name])
+                target.write_text(f"{first_line}\n{text}")  # starter(name), with comments
     except OSError as err:
         raise LabError(
             f"Cannot write the working folder {out}: {err.strerror}.",

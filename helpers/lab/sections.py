@@ -24,6 +24,7 @@ from helpers.lab.steps import (
     absent,
     default_tolerations,
     env_unset,
+    gateway_serving,
     image,
     no_node_selector,
     no_release,
@@ -53,6 +54,8 @@ NO_HPA = absent("HorizontalPodAutoscaler", "model")
 NO_LONELY = absent("Pod", "lonely-model")
 NO_CANARY = absent("Deployment", "model-canary")
 DEPLOYED = present("Deployment", "model", "model-deployment.yaml")
+# Lab 08: the model behind a ClusterIP Service (the gateway's own Service is the NodePort).
+INSIDE = (DEPLOYED, present("Service", "model", "microservices/model-service.yaml"))
 
 # lab -> section number -> the steps to its starting state, in order (objects that must go
 # first, so an autoscaler left running does not undo the replicas set after it). A section
@@ -91,6 +94,15 @@ SECTIONS: dict[str, dict[int, tuple]] = {
     "06_scheduling": {
         2: (*SERVED, absent("Deployment", "model-spread"), no_node_selector("model")),
         3: (*SERVED, no_node_selector("model"), one_per_worker("model-spread", replicas=3)),
+    },
+    "08_microservices": {
+        2: (
+            *INSIDE,
+            env_unset("model", "MODEL_TOKEN"),
+            *(absent(k, "gateway") for k in ("Deployment", "Service", "ConfigMap")),
+        ),
+        3: (*INSIDE, gateway_serving(token=False)),
+        4: (*INSIDE, image("model", "v1"), replicas("model", 3), gateway_serving(token=True)),
     },
     # Lab 07's model is helm release "model" of cluster/chart; its objects are helm's.
     "07_helm": {

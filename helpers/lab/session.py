@@ -28,6 +28,8 @@ PREREQUISITES = {
     "04_break": ["model-deployment.yaml", "model-service.yaml"],
     "05_roll_forward": ["model-deployment.yaml", "model-service.yaml"],
     "06_scheduling": ["model-deployment.yaml", "model-service.yaml"],
+    # Lab 08: the model behind a ClusterIP Service; the gateway takes NodePort 30080.
+    "08_microservices": ["model-deployment.yaml", "microservices/model-service.yaml"],
 }
 # Objects a lab may leave behind; cleanup deletes them so every lab starts the same.
 LAB_OBJECTS = [
@@ -38,12 +40,16 @@ LAB_OBJECTS = [
     ("Deployment", "model"),
     ("Service", "model"),
     ("Pod", "lonely-model"),
+    ("Deployment", "gateway"),
+    ("Service", "gateway"),
+    ("ConfigMap", "gateway"),
+    ("Secret", "model-token"),
 ]
 # Helm releases a lab may leave behind (lab 07); reset deletes their records too, so the
 # next `helm install model` does not find the name in use.
 LAB_RELEASES = ("model",)
 # Pods of these apps are the labs' own; reset waits until none is left.
-LAB_APPS = ("model", "model-spread", "lonely")
+LAB_APPS = ("model", "model-spread", "lonely", "gateway")
 # 300 s: a real cluster needs up to the pods' 30 s grace period plus image and probe time.
 SETTLE_S = 300.0
 

@@ -41,6 +41,7 @@ LAB_SPEEDS = {
     "05_roll_forward": 10.0,  # rollouts under traffic of 55 to 120 s: 6 to 12 s
     "06_scheduling": 5.0,  # re-placing rollouts of 22 to 30 s: 5 to 6 s
     "07_helm": 10.0,  # rollouts of helm upgrades under traffic of 50 to 130 s: 5 to 13 s
+    "08_microservices": 5.0,  # rollouts of the model and the gateway of 20 to 40 s: 4 to 8 s
 }
 # A lab without an entry (a new one) runs at this factor until it gets its own.
 DEFAULT_SPEED = 10.0

@@ -22,12 +22,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from helpers.core import helmrelease, labels
+from orchestra_model.data import sample_rows
+
+from helpers.core import clusterdns, helmrelease, labels
 from helpers.core.paths import MANIFESTS, REPO
 from helpers.core.rollout import template_image
 from helpers.core.state import version_of, with_version
-from helpers.errors import NotFound
+from helpers.errors import NotFound, ServiceUnavailable
 from helpers.lab.helm_runner import helm
+from helpers.lab.microservices import (
+    GATEWAY_FILES,
+    MODEL_WITH_TOKEN,
+    TOKEN_ENV,
+    TOKEN_KEY,
+    TOKEN_SECRET,
+    ensure_token,
+    from_token_secret,
+    token_env,
+)
 from helpers.lab.nodes import SPREAD_MANIFEST, one_per_node
 from helpers.lab.ops import NODE_LOSS_TAINTS, set_env, set_probe_path, set_requests, set_tolerations
 from helpers.lab.session import SETTLE_S, object_exists
@@ -148,7 +160,8 @@ def env_unset(deployment: str, name: str) -> Step:
         if name not in env:
             return []
         set_env(cluster, deployment, **{name: None})
-        found = f"it had {name}={env[name]}"
+        value = env[name]
+        found = f"it had {name}={value}" if value is not None else f"it had {name}"
         return [Change(f"deployment/{deployment} without {name}", "removed it", found, deployment)]
 
     return step
@@ -306,3 +319,100 @@ def release_at(name: str, version: str, replicas: int) -> Step:
         return [Change(want, done, found, name)]
 
     return step
+
+
+def gateway_serving(token: bool) -> Step:
+    """Lab 08: deployment/gateway forwards to the model through service/model by DNS
+    (configmap/gateway's MODEL_URL is http://model) and every gateway pod runs with it;
+    with ``token``, the model asks for the bearer token of Secret model-token and the
+    gateway sends it; without, neither does.
+
+    A gateway whose pods started before the ConfigMap was put right still fails (their
+    environment is read at start): it is restarted (kubectl rollout restart).
+    """
+
+    def step(cluster) -> list[Change]:
+        changes: list[Change] = []
+        config = {}
+        if object_exists(cluster, "ConfigMap", "gateway"):
+            config = cluster.get("ConfigMap", "gateway").get("data") or {}
+        url = config.get("MODEL_URL")
+        if not _names_the_model(url):
+            cluster.apply(MANIFESTS / "microservices" / "gateway-config.yaml")
+            found = f"MODEL_URL was {url}" if config else "it was not there"
+            done = "applied microservices/gateway-config.yaml"
+            changes.append(Change("configmap/gateway with MODEL_URL=http://model", done, found))
+        for name in GATEWAY_FILES[1:]:
+            kind = "Deployment" if "deployment" in name else "Service"
+            changes += present(kind, "gateway", f"microservices/{name}")(cluster)
+        changes += _token_state(cluster, token)
+        if any(c.settle == "gateway" for c in changes):
+            return changes  # new gateway pods read the ConfigMap and the Secret afresh
+        stale = changes[0].want.startswith("configmap/") if changes else _gateway_fails(cluster)
+        if stale and "(401)" in str(stale):
+            # The Secret changed after the pods started: both read it anew when restarted.
+            for name in ("model", "gateway"):
+                cluster.rollout_restart(name)
+                want = f"deployment/{name}'s pods reading secret/{TOKEN_SECRET} anew"
+                changes.append(Change(want, "restarted them", stale, name))
+        elif stale:
+            cluster.rollout_restart("gateway")
+            want = "the gateway's pods reading configmap/gateway"
+            found = stale if isinstance(stale, str) else "they had started before it changed"
+            changes.append(Change(want, "restarted them", found, "gateway"))
+        return changes
+
+    return step
+
+
+def _gateway_fails(cluster) -> str:
+    """Why one request through service/gateway failed ("" when the model answered it).
+
+    Only a settled model is asked: a model still rolling out would fail for its own reasons.
+    """
+    if cluster.rollout_status("model").state != "complete":
+        return ""
+    try:
+        cluster.service("gateway").predict(sample_rows(1))
+    except ServiceUnavailable as err:
+        return f"it answered: {err.what}"
+    return ""
+
+
+def _names_the_model(url) -> bool:
+    """MODEL_URL leads from a pod in namespace default to service/model's port 80."""
+    try:
+        target = clusterdns.lookup(url or "", "default")
+    except ValueError:
+        return False
+    return (target.service, target.namespace, target.port) == ("model", "default", 80)
+
+
+def _token_state(cluster, token: bool) -> list[Change]:
+    """The model's and the gateway's MODEL_TOKEN as ``gateway_serving`` wants them."""
+    changes: list[Change] = []
+    model = _container(cluster, "model")
+    gateway = _container(cluster, "gateway")
+    if token:
+        if ensure_token(cluster, quiet=True):
+            changes.append(Change(f"secret/{TOKEN_SECRET}", "created it", "it was not there"))
+        if not from_token_secret(token_env(model)):
+            cluster.apply(MANIFESTS / MODEL_WITH_TOKEN)
+            want = f"deployment/model asking for the token of {TOKEN_SECRET}"
+            changes.append(Change(want, f"applied {MODEL_WITH_TOKEN}", "it did not", "model"))
+        if not from_token_secret(token_env(gateway)):
+            ref = {"secretKeyRef": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}
+            env = [e for e in gateway.get("env") or [] if e.get("name") != TOKEN_ENV]
+            env.append({"name": TOKEN_ENV, "valueFrom": ref})
+            pod_spec = {"containers": [{**gateway, "env": env}]}
+            cluster.patch("Deployment", "gateway", {"spec": {"template": {"spec": pod_spec}}})
+            done = f"set {TOKEN_ENV} from the Secret"
+            changes.append(
+                Change("deployment/gateway sending that token", done, "it did not", "gateway")
+            )
+        return changes
+    if token_env(model) is not None:
+        cluster.apply(MANIFESTS / "model-deployment.yaml")
+        done = "applied model-deployment.yaml"
+        changes.append(Change("deployment/model asking for no token", done, "it asked", "model"))
+    return changes

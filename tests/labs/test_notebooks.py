@@ -54,7 +54,7 @@ def helper_calls(source: str) -> list[str]:
     return calls
 
 
-def test_there_are_seven_numbered_labs_in_order():
+def test_the_numbered_labs_come_in_order():
     assert IDS[:6] == [
         "00_setup",
         "01_containers",
